@@ -1,0 +1,23 @@
+import type { ClientInfo } from '$lib/server/auth/client';
+import type { Session, SessionUser } from '$lib/server/auth/session';
+
+declare global {
+	namespace App {
+		interface Locals {
+			requestId: string;
+			client: ClientInfo;
+			/** Whether any user exists; false means first run. */
+			hasUsers: boolean;
+			user: SessionUser | null;
+			session: Session | null;
+			/** Whether cookies set on this request need the Secure flag. */
+			secureCookies: boolean;
+		}
+		interface Error {
+			message: string;
+			requestId?: string;
+		}
+	}
+}
+
+export {};

@@ -1,0 +1,101 @@
+import { redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import { isCrossOriginWrite, resolveClient } from '$lib/server/auth/client';
+import { SESSION_COOKIE, setSessionCookie, validateSessionToken } from '$lib/server/auth/session';
+import { config } from '$lib/server/config';
+import { startDatabase, stopDatabase } from '$lib/server/db';
+import { log } from '$lib/server/log';
+import { unavailablePage } from '$lib/server/pages';
+
+export const init: ServerInit = async () => {
+	await startDatabase();
+	process.once('sveltekit:shutdown' as never, () => {
+		stopDatabase().catch((error) =>
+			log.error('Error while stopping the database', { error: String(error) })
+		);
+	});
+};
+
+/** Paths that work before any user exists and without a session. */
+const PUBLIC_PATHS = ['/login', '/setup', '/healthz', '/api/auth/'];
+const FIRST_RUN_PATHS = ['/setup', '/healthz'];
+
+function startsWithAny(path: string, prefixes: string[]) {
+	return prefixes.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
+}
+
+/** Client address, public origin, and the cross-origin write check. */
+const client: Handle = async ({ event, resolve }) => {
+	event.locals.requestId = crypto.randomUUID();
+	event.locals.client = resolveClient(event.getClientAddress(), event.request.headers, event.url);
+	event.locals.secureCookies =
+		config.cookieSecure || event.locals.client.origin.startsWith('https:');
+	if (isCrossOriginWrite(event.request.method, event.request.headers, event.locals.client.origin)) {
+		log.warn('Refused cross-origin write', {
+			path: event.url.pathname,
+			origin: event.request.headers.get('origin') ?? '(none)',
+			expected: event.locals.client.origin,
+			ip: event.locals.client.ip
+		});
+		return new Response('Cross-site form submissions are forbidden', {
+			status: 403,
+			headers: { 'content-type': 'text/plain; charset=utf-8' }
+		});
+	}
+	const response = await resolve(event);
+	response.headers.set('x-request-id', event.locals.requestId);
+	return response;
+};
+
+/** One query resolves the cookie into locals.user / locals.session (null when signed out). */
+const session: Handle = async ({ event, resolve }) => {
+	event.locals.user = null;
+	event.locals.session = null;
+	event.locals.hasUsers = true;
+	if (event.url.pathname === '/healthz') return resolve(event);
+
+	const token = event.cookies.get(SESSION_COOKIE) ?? null;
+	let resolved;
+	try {
+		resolved = await validateSessionToken(token);
+	} catch (error) {
+		log.error('Database unavailable while resolving the session', {
+			requestId: event.locals.requestId,
+			error: String(error)
+		});
+		return unavailablePage();
+	}
+	event.locals.hasUsers = resolved.hasUsers;
+	event.locals.user = resolved.user;
+	event.locals.session = resolved.session;
+	if (resolved.session && resolved.renewed && token) {
+		setSessionCookie(event.cookies, token, resolved.session.expiresAt, event.locals.secureCookies);
+	}
+	return resolve(event);
+};
+
+/** First run leads to /setup; signed-out visitors go to /login. Loads still check for themselves. */
+const guard: Handle = async ({ event, resolve }) => {
+	const path = event.url.pathname;
+	if (!event.route.id) return resolve(event); // unknown path: let Kit answer 404
+	if (!event.locals.hasUsers && !startsWithAny(path, FIRST_RUN_PATHS)) redirect(303, '/setup');
+	if (!event.locals.user && !startsWithAny(path, PUBLIC_PATHS)) {
+		const returnTo = path === '/' ? '' : `?returnTo=${encodeURIComponent(path + event.url.search)}`;
+		redirect(303, `/login${returnTo}`);
+	}
+	return resolve(event);
+};
+
+export const handle = sequence(client, session, guard);
+
+export const handleError: HandleServerError = ({ error, event, status, message }) => {
+	const requestId = event.locals.requestId;
+	if (status !== 404) {
+		log.error('Unhandled error', {
+			requestId,
+			path: event.url.pathname,
+			error: error instanceof Error ? (error.stack ?? error.message) : String(error)
+		});
+	}
+	return { message: status === 404 ? message : 'Something went wrong on our side.', requestId };
+};

@@ -1,0 +1,5 @@
+// Button looks shared by every form, so that one page never has three shades of "primary".
+export const primaryButton =
+	'inline-flex items-center justify-center rounded-md bg-sky-500 px-4 py-2 text-sm font-semibold text-slate-950 hover:bg-sky-400 disabled:opacity-60';
+export const secondaryButton =
+	'inline-flex items-center justify-center rounded-md border border-slate-600 px-4 py-2 text-sm font-medium text-slate-100 hover:bg-slate-800 disabled:opacity-60';

@@ -1,0 +1,14 @@
+import * as v from 'valibot';
+import { displayName, localUsername, newPassword } from './fields';
+
+export const setupSchema = v.pipe(
+	v.object({ displayName, localUsername, password: newPassword, confirmPassword: v.string() }),
+	v.forward(
+		v.partialCheck(
+			[['password'], ['confirmPassword']],
+			(i) => i.password === i.confirmPassword,
+			'The passwords do not match.'
+		),
+		['confirmPassword']
+	)
+);

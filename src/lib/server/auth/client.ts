@@ -1,0 +1,95 @@
+// Who is on the other end, and under which public origin they reached us.
+//
+// Model: the direct TCP peer decides trust. Only when the peer is inside TRUSTED_PROXIES are
+// X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host read; with the list empty, no proxy is
+// trusted and those headers are ignored. The client address is found the way proxy-addr walks
+// X-Forwarded-For: from the right, past trusted hops, to the first address we do not trust,
+// so a client cannot prepend a fake one. ORIGIN, when set, wins over anything a request says.
+//
+// Assumption: adapter-node's ADDRESS_HEADER is left unset, so getClientAddress() is the socket's
+// own peer address.
+import { isIP } from 'node:net';
+import proxyaddr from 'proxy-addr';
+import { config } from '../config';
+
+export type ClientInfo = {
+	/** The address of the direct TCP peer. */
+	peer: string;
+	/** Whether that peer is inside TRUSTED_PROXIES. */
+	peerTrusted: boolean;
+	/** The client's address: the peer, or what a trusted proxy says the client was. */
+	ip: string;
+	/** scheme://host[:port] the browser used to reach the app. */
+	origin: string;
+};
+
+const trust = proxyaddr.compile(config.trustedProxies);
+
+/** `::ffff:10.0.0.1` and `10.0.0.1` are one client; show the short form. */
+export function normaliseAddress(address: string): string {
+	return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+function firstValue(value: string | null): string | null {
+	const first = value?.split(',')[0]?.trim();
+	return first ? first : null;
+}
+
+/** A bare `host[:port]` with nothing else in it, lower-cased; null when it is anything else. */
+export function parseForwardedHost(value: string | null): string | null {
+	const host = firstValue(value)?.toLowerCase();
+	if (!host || !/^[a-z0-9.\-[\]:]+$/.test(host)) return null;
+	try {
+		const url = new URL(`http://${host}`);
+		return url.host === host || `${url.hostname}:80` === host ? host : null;
+	} catch {
+		return null;
+	}
+}
+
+export function parseForwardedProto(value: string | null): 'http' | 'https' | null {
+	const proto = firstValue(value)?.toLowerCase();
+	return proto === 'http' || proto === 'https' ? proto : null;
+}
+
+function clientAddress(peer: string, forwardedFor: string | null): string {
+	const hops = proxyaddr.all(
+		{
+			connection: { remoteAddress: peer },
+			headers: { 'x-forwarded-for': forwardedFor ?? undefined }
+		} as never,
+		trust
+	);
+	// Walk back past anything that is not an IP address (a proxy passing on garbage).
+	for (let i = hops.length - 1; i >= 0; i--) {
+		if (isIP(hops[i])) return normaliseAddress(hops[i]);
+	}
+	return normaliseAddress(peer);
+}
+
+export function resolveClient(peerAddress: string, headers: Headers, url: URL): ClientInfo {
+	const peer = normaliseAddress(peerAddress);
+	const peerTrusted = config.trustedProxies.length > 0 && trust(peerAddress, 0);
+	const ip = peerTrusted ? clientAddress(peerAddress, headers.get('x-forwarded-for')) : peer;
+
+	let origin = config.origin;
+	if (!origin) {
+		// The app itself speaks plain HTTP (TLS ends at a proxy), so without a trusted proxy saying
+		// otherwise the scheme is http. (adapter-node's own guess, event.url, assumes https.)
+		const proto = (peerTrusted && parseForwardedProto(headers.get('x-forwarded-proto'))) || 'http';
+		const host = (peerTrusted && parseForwardedHost(headers.get('x-forwarded-host'))) || url.host;
+		origin = `${proto}://${host}`;
+	}
+	return { peer, peerTrusted, ip, origin };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Cross-origin writes are refused: every non-safe request must carry an Origin header equal to
+ * the public origin. Browsers always send Origin on POST, so same-origin forms pass with or
+ * without JavaScript.
+ */
+export function isCrossOriginWrite(method: string, headers: Headers, origin: string): boolean {
+	return !SAFE_METHODS.has(method) && headers.get('origin') !== origin;
+}

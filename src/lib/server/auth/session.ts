@@ -1,0 +1,160 @@
+// Server-side sessions, after the Lucia recipe.
+//
+// The cookie holds a random token; the database holds only its SHA-256, so a leaked table
+// cannot be replayed. A session is valid while it has not expired and its "sessionVersion"
+// equals the user's: bumping the user's version (password change, recovery SQL) ends every
+// session at once. Resolving a request is one SQL round trip and writes nothing, except the
+// sliding renewal, written back at most once a day per session.
+//
+// CSRF: the cookie is SameSite=Lax and every write must pass the Origin check in the `client`
+// handle, so a cookie alone never authorises a cross-site POST.
+import { sha256 } from '@oslojs/crypto/sha2';
+import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
+import type { Cookies } from '@sveltejs/kit';
+import { sql } from '../db';
+
+export const SESSION_COOKIE = 'librariarr_session';
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const SESSION_LIFETIME_MS = 30 * DAY_MS;
+const RENEW_WHEN_REMAINING_MS = SESSION_LIFETIME_MS - DAY_MS;
+
+export type LoginMethod = 'local' | 'plex' | 'oidc' | 'forward-auth';
+
+export type SessionUser = {
+	id: number;
+	username: string;
+	email: string | null;
+	localUsername: string | null;
+	hasPassword: boolean;
+	plexId: string | null;
+	plexUsername: string | null;
+	ssoSubject: string | null;
+	ssoIssuer: string | null;
+	ssoProvider: string | null;
+	sessionVersion: number;
+};
+
+export type Session = {
+	id: string;
+	userId: number;
+	method: LoginMethod;
+	ssoSubject: string | null;
+	createdAt: Date;
+	expiresAt: Date;
+};
+
+export type Resolved = {
+	hasUsers: boolean;
+	session: Session | null;
+	user: SessionUser | null;
+	/** The expiry moved forward on this request: the cookie must be sent again. */
+	renewed: boolean;
+};
+
+export function generateSessionToken(): string {
+	const bytes = new Uint8Array(20);
+	crypto.getRandomValues(bytes);
+	return encodeBase32LowerCaseNoPadding(bytes);
+}
+
+export function sessionIdFromToken(token: string): string {
+	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+}
+
+export async function createSession(
+	userId: number,
+	method: LoginMethod,
+	meta: { ip?: string | null; userAgent?: string | null; ssoSubject?: string | null } = {}
+): Promise<{ token: string; session: Session }> {
+	const token = generateSessionToken();
+	const id = sessionIdFromToken(token);
+	const expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
+	const [row] = await sql`
+		insert into "Session" (id, "userId", "sessionVersion", method, "ssoSubject", "expiresAt", ip, "userAgent")
+		select ${id}, u.id, u."sessionVersion", ${method}, ${meta.ssoSubject ?? null}, ${expiresAt},
+			${meta.ip ?? null}, ${meta.userAgent?.slice(0, 512) ?? null}
+		from "User" u where u.id = ${userId}
+		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt"
+	`;
+	if (!row) throw new Error(`Cannot create a session: user ${userId} does not exist`);
+	return { token, session: row as Session };
+}
+
+/**
+ * The one query per request: whether any user exists (for the first-run redirect) and, when the
+ * token names a live session of the right version, that session and its user.
+ */
+export async function validateSessionToken(token: string | null): Promise<Resolved> {
+	const id = token && /^[a-z2-7]{32}$/.test(token) ? sessionIdFromToken(token) : null;
+	const [row] = await sql`
+		select
+			exists (select 1 from "User") as "hasUsers",
+			s.id as "sessionId", s.method, s."ssoSubject" as "sessionSubject",
+			s."createdAt", s."expiresAt",
+			u.id, u.username, u.email, u."localUsername", u."passwordHash" is not null as "hasPassword",
+			u."plexId", u."plexUsername", u."ssoSubject", u."ssoIssuer", u."ssoProvider", u."sessionVersion"
+		from (select 1) as one
+		left join "Session" s on s.id = ${id} and s."expiresAt" > now()
+		left join "User" u on u.id = s."userId" and u."sessionVersion" = s."sessionVersion"
+	`;
+	if (!row.id) return { hasUsers: row.hasUsers, session: null, user: null, renewed: false };
+
+	const session: Session = {
+		id: row.sessionId,
+		userId: row.id,
+		method: row.method,
+		ssoSubject: row.sessionSubject,
+		createdAt: row.createdAt,
+		expiresAt: row.expiresAt
+	};
+	const renewed = session.expiresAt.getTime() - Date.now() < RENEW_WHEN_REMAINING_MS;
+	if (renewed) {
+		session.expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
+		await sql`
+			update "Session" set "expiresAt" = ${session.expiresAt}, "lastSeenAt" = now()
+			where id = ${session.id}
+		`;
+	}
+	const user: SessionUser = {
+		id: row.id,
+		username: row.username,
+		email: row.email,
+		localUsername: row.localUsername,
+		hasPassword: row.hasPassword,
+		plexId: row.plexId,
+		plexUsername: row.plexUsername,
+		ssoSubject: row.ssoSubject,
+		ssoIssuer: row.ssoIssuer,
+		ssoProvider: row.ssoProvider,
+		sessionVersion: row.sessionVersion
+	};
+	return { hasUsers: true, session, user, renewed };
+}
+
+export async function invalidateSession(sessionId: string) {
+	await sql`delete from "Session" where id = ${sessionId}`;
+}
+
+/** Ends every session of the user except `keepSessionId` (the one making the change). */
+export async function invalidateOtherSessions(userId: number, keepSessionId: string | null) {
+	await sql`delete from "Session" where "userId" = ${userId} and id is distinct from ${keepSessionId}`;
+}
+
+export function setSessionCookie(
+	cookies: Cookies,
+	token: string,
+	expiresAt: Date,
+	secure: boolean
+) {
+	cookies.set(SESSION_COOKIE, token, {
+		httpOnly: true,
+		sameSite: 'lax',
+		path: '/',
+		secure,
+		expires: expiresAt
+	});
+}
+
+export function deleteSessionCookie(cookies: Cookies, secure: boolean) {
+	cookies.delete(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', path: '/', secure });
+}

@@ -1,0 +1,92 @@
+// Reading and changing the "User" rows behind local sign-in and first-run setup.
+import { sql } from './db';
+
+const SETUP_LOCK = 727_274_002; // arbitrary, fixed: "librariarr first-run setup"
+
+/**
+ * Creates the first user, or returns null when one already exists. Two setups racing each
+ * other serialise on an advisory lock, so exactly one of them sees an empty table.
+ */
+export async function createFirstUser(input: {
+	displayName: string;
+	localUsername: string;
+	passwordHash: string;
+}): Promise<{ id: number } | null> {
+	return sql.begin(async (tx) => {
+		await tx`select pg_advisory_xact_lock(${SETUP_LOCK})`;
+		const [existing] = await tx`select 1 from "User" limit 1`;
+		if (existing) return null;
+		const [user] = await tx<{ id: number }[]>`
+			insert into "User" (username, "localUsername", "passwordHash")
+			values (${input.displayName}, ${input.localUsername}, ${input.passwordHash})
+			returning id
+		`;
+		await tx`update "AppSettings" set "localAuthEnabled" = true, "updatedAt" = now() where id = 1`;
+		return user;
+	});
+}
+
+export async function findUserByLocalUsername(localUsername: string) {
+	const [user] = await sql<{ id: number; passwordHash: string | null }[]>`
+		select id, "passwordHash" from "User" where "localUsername" = ${localUsername.toLowerCase()}
+	`;
+	return user ?? null;
+}
+
+export async function getPasswordHash(userId: number): Promise<string | null> {
+	const [row] = await sql<{ passwordHash: string | null }[]>`
+		select "passwordHash" from "User" where id = ${userId}
+	`;
+	return row?.passwordHash ?? null;
+}
+
+export async function updatePasswordHash(userId: number, passwordHash: string) {
+	await sql`update "User" set "passwordHash" = ${passwordHash}, "updatedAt" = now() where id = ${userId}`;
+}
+
+/** True when some user has a local password (so the local form can be useful). */
+export async function anyLocalPassword(): Promise<boolean> {
+	const [row] =
+		await sql`select exists (select 1 from "User" where "passwordHash" is not null) as yes`;
+	return row.yes;
+}
+
+export class UsernameTakenError extends Error {}
+
+/**
+ * Sets the local username and, when given, a new password. A new password bumps the user's
+ * "sessionVersion", which ends every session of theirs on every instance; the session making
+ * the change is carried over to the new version so its owner stays signed in.
+ */
+export async function updateCredentials(
+	userId: number,
+	currentSessionId: string,
+	change: { localUsername: string; passwordHash: string | null }
+) {
+	try {
+		await sql.begin(async (tx) => {
+			if (!change.passwordHash) {
+				await tx`
+					update "User" set "localUsername" = ${change.localUsername}, "updatedAt" = now()
+					where id = ${userId}
+				`;
+				return;
+			}
+			const [user] = await tx<{ sessionVersion: number }[]>`
+				update "User"
+				set "localUsername" = ${change.localUsername}, "passwordHash" = ${change.passwordHash},
+					"sessionVersion" = "sessionVersion" + 1, "updatedAt" = now()
+				where id = ${userId}
+				returning "sessionVersion"
+			`;
+			await tx`
+				update "Session" set "sessionVersion" = ${user.sessionVersion}
+				where id = ${currentSessionId} and "userId" = ${userId}
+			`;
+			await tx`delete from "Session" where "userId" = ${userId} and id <> ${currentSessionId}`;
+		});
+	} catch (error) {
+		if ((error as { code?: string }).code === '23505') throw new UsernameTakenError();
+		throw error;
+	}
+}

@@ -1,0 +1,106 @@
+import { fail, redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { audit } from '$lib/server/audit';
+import {
+	needsRehash,
+	hashPassword,
+	verifyAgainstDummy,
+	verifyPassword
+} from '$lib/server/auth/password';
+import { safeReturnTo } from '$lib/server/auth/redirect';
+import { createSession, setSessionCookie } from '$lib/server/auth/session';
+import {
+	clearFailures,
+	recordFailure,
+	retryAfterSeconds,
+	throttleKeys
+} from '$lib/server/auth/throttle';
+import { config } from '$lib/server/config';
+import { getSettings } from '$lib/server/settings';
+import { anyLocalPassword, findUserByLocalUsername, updatePasswordHash } from '$lib/server/users';
+import { loginSchema } from '$lib/schemas/login';
+import { formFields } from '$lib/schemas/fields';
+import { SSO_ERRORS } from '$lib/sso-errors';
+import type { Actions, PageServerLoad } from './$types';
+
+const INVALID = 'Invalid username or password';
+
+/** The local form is offered when it is enabled (or the override is on) and a password exists. */
+async function localFormShown() {
+	const settings = await getSettings();
+	return (settings.localAuthEnabled || config.ssoDisableOverride) && (await anyLocalPassword());
+}
+
+function waitText(seconds: number) {
+	const minutes = Math.ceil(seconds / 60);
+	return `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+}
+
+export const load: PageServerLoad = async ({ locals, url }) => {
+	if (locals.user) redirect(303, safeReturnTo(url.searchParams.get('returnTo')));
+	const code = url.searchParams.get('sso_error');
+	return {
+		showLocal: await localFormShown(),
+		ssoError: code && Object.hasOwn(SSO_ERRORS, code) ? SSO_ERRORS[code] : null,
+		returnTo: safeReturnTo(url.searchParams.get('returnTo'))
+	};
+};
+
+export const actions: Actions = {
+	default: async ({ request, locals, cookies, setHeaders }) => {
+		const form = formFields(await request.formData(), [
+			'username',
+			'password',
+			'returnTo'
+		] as const);
+		const username = form.username.trim();
+		const ip = locals.client.ip;
+
+		if (!(await localFormShown())) {
+			return fail(403, { username, message: 'Local sign-in is turned off for this server.' });
+		}
+		const parsed = v.safeParse(loginSchema, form);
+		if (!parsed.success) return fail(400, { username, message: parsed.issues[0].message });
+
+		const keys = throttleKeys(ip, parsed.output.username);
+		const wait = await retryAfterSeconds(keys);
+		if (wait > 0) {
+			setHeaders({ 'retry-after': String(wait) });
+			await audit({
+				event: 'login.throttled',
+				method: 'local',
+				ip,
+				detail: { username: parsed.output.username }
+			});
+			return fail(429, { username, message: waitText(wait) });
+		}
+
+		const user = await findUserByLocalUsername(parsed.output.username);
+		const ok = user?.passwordHash
+			? await verifyPassword(user.passwordHash, parsed.output.password)
+			: await verifyAgainstDummy(parsed.output.password);
+		if (!user || !ok) {
+			await recordFailure(keys);
+			await audit({
+				event: 'login.failed',
+				userId: user?.id ?? null,
+				method: 'local',
+				ip,
+				detail: { username: parsed.output.username }
+			});
+			return fail(400, { username, message: INVALID });
+		}
+
+		if (needsRehash(user.passwordHash!)) {
+			await updatePasswordHash(user.id, await hashPassword(parsed.output.password));
+		}
+		await clearFailures(keys);
+		const { token, session } = await createSession(user.id, 'local', {
+			ip,
+			userAgent: request.headers.get('user-agent')
+		});
+		setSessionCookie(cookies, token, session.expiresAt, locals.secureCookies);
+		await audit({ event: 'login.succeeded', userId: user.id, method: 'local', ip });
+		redirect(303, safeReturnTo(form.returnTo));
+	}
+};

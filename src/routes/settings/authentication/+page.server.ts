@@ -1,0 +1,126 @@
+import { fail } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { audit } from '$lib/server/audit';
+import { requireUser } from '$lib/server/auth/guard';
+import { locksOut, type LoginState } from '$lib/server/auth/lockout';
+import { hashPassword, verifyPassword } from '$lib/server/auth/password';
+import type { SessionUser } from '$lib/server/auth/session';
+import { config } from '$lib/server/config';
+import { sql } from '$lib/server/db';
+import { getSettings, type AppSettings } from '$lib/server/settings';
+import { getPasswordHash, updateCredentials, UsernameTakenError } from '$lib/server/users';
+import { credentialsSchema } from '$lib/schemas/credentials';
+import { fieldErrors, formFields } from '$lib/schemas/fields';
+import type { Actions, PageServerLoad } from './$types';
+
+function loginState(user: SessionUser, settings: AppSettings): LoginState {
+	return {
+		localAuthEnabled: settings.localAuthEnabled,
+		hasPassword: user.hasPassword,
+		plexLoginEnabled: settings.plexLoginEnabled,
+		hasPlex: user.plexId !== null,
+		ssoEnabled: settings.ssoEnabled && !config.ssoDisableOverride,
+		ssoLinked: user.ssoSubject !== null
+	};
+}
+
+export const load: PageServerLoad = async (event) => {
+	const { user } = requireUser(event);
+	const settings = await getSettings();
+	return {
+		local: {
+			enabled: settings.localAuthEnabled,
+			localUsername: user.localUsername,
+			hasPassword: user.hasPassword
+		}
+	};
+};
+
+export const actions: Actions = {
+	toggleLocal: async (event) => {
+		const { user } = requireUser(event);
+		const enable = (await event.request.formData()).get('enabled') === 'true';
+		const settings = await getSettings();
+		if (enable && !user.hasPassword) {
+			return fail(400, {
+				local: {
+					message: 'Set a username and password below before turning local sign-in on.',
+					ok: false
+				}
+			});
+		}
+		if (!enable && locksOut({ ...loginState(user, settings), localAuthEnabled: false })) {
+			return fail(409, {
+				local: {
+					message:
+						'Local sign-in is your only way in, so it stays on. Link Plex or set up single sign-on first.',
+					ok: false
+				}
+			});
+		}
+		await sql`update "AppSettings" set "localAuthEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
+		await audit({
+			event: 'settings.local_login',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { enabled: enable }
+		});
+		return {
+			local: { message: enable ? 'Local sign-in is on.' : 'Local sign-in is off.', ok: true }
+		};
+	},
+
+	credentials: async (event) => {
+		const { user, session } = requireUser(event);
+		const form = formFields(await event.request.formData(), [
+			'localUsername',
+			'currentPassword',
+			'newPassword',
+			'confirmPassword'
+		] as const);
+		const values = { localUsername: form.localUsername };
+		const parsed = v.safeParse(credentialsSchema, form);
+		if (!parsed.success)
+			return fail(400, { credentials: { values, errors: fieldErrors(parsed.issues) } });
+
+		const { localUsername, currentPassword, newPassword } = parsed.output;
+		if (!user.hasPassword && !newPassword) {
+			return fail(400, { credentials: { values, errors: { newPassword: 'Choose a password.' } } });
+		}
+		const currentHash = await getPasswordHash(user.id);
+		if (currentHash && !(await verifyPassword(currentHash, currentPassword))) {
+			return fail(400, {
+				credentials: { values, errors: { currentPassword: 'That is not your current password.' } }
+			});
+		}
+		try {
+			await updateCredentials(user.id, session.id, {
+				localUsername,
+				passwordHash: newPassword ? await hashPassword(newPassword) : null
+			});
+		} catch (error) {
+			if (!(error instanceof UsernameTakenError)) throw error;
+			return fail(409, {
+				credentials: {
+					values,
+					errors: { localUsername: 'Another account already uses that username.' }
+				}
+			});
+		}
+		await audit({
+			event: 'settings.credentials',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { localUsername, passwordChanged: Boolean(newPassword) }
+		});
+		return {
+			credentials: {
+				values,
+				ok: true,
+				message: newPassword
+					? 'Credentials saved. Every other session of yours has been signed out.'
+					: 'Username saved.'
+			}
+		};
+	}
+};

@@ -1,0 +1,57 @@
+import { fail, redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { audit } from '$lib/server/audit';
+import { hashPassword } from '$lib/server/auth/password';
+import { createSession, setSessionCookie } from '$lib/server/auth/session';
+import { createFirstUser } from '$lib/server/users';
+import { fieldErrors, formFields } from '$lib/schemas/fields';
+import { setupSchema } from '$lib/schemas/setup';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = ({ locals }) => {
+	// Setup exists only until the first user does.
+	if (locals.hasUsers) redirect(303, locals.user ? '/' : '/login');
+};
+
+export const actions: Actions = {
+	default: async ({ request, locals, cookies }) => {
+		const form = formFields(await request.formData(), [
+			'displayName',
+			'localUsername',
+			'password',
+			'confirmPassword'
+		] as const);
+		const values = { displayName: form.displayName, localUsername: form.localUsername };
+		const parsed = v.safeParse(setupSchema, form);
+		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.issues) });
+
+		const { displayName, localUsername, password } = parsed.output;
+		const user = await createFirstUser({
+			displayName,
+			localUsername,
+			passwordHash: await hashPassword(password)
+		});
+		if (!user) {
+			return fail(409, {
+				values,
+				errors: {
+					form: 'Setup has already been completed by someone else. Sign in with that account instead.'
+				} as Record<string, string>
+			});
+		}
+		const { client } = locals;
+		const { token, session } = await createSession(user.id, 'local', {
+			ip: client.ip,
+			userAgent: request.headers.get('user-agent')
+		});
+		setSessionCookie(cookies, token, session.expiresAt, locals.secureCookies);
+		await audit({
+			event: 'setup.completed',
+			userId: user.id,
+			method: 'local',
+			ip: client.ip,
+			detail: { localUsername }
+		});
+		redirect(303, '/');
+	}
+};
