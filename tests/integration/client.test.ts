@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { browser, insertAdmin, startApp, type App } from '../helpers/app';
+
+const credentials = { username: 'admin', password: 'correct horse battery' };
+
+describe('with no trusted proxy (the default)', () => {
+	let app: App;
+	beforeAll(async () => {
+		app = await startApp({ TRUSTED_PROXIES: '' });
+		await insertAdmin(app.sql);
+	});
+	afterAll(() => app?.stop());
+
+	test('a cross-origin POST is refused with 403 and changes nothing', async () => {
+		for (const origin of ['http://evil.example', 'null', null]) {
+			const res = await browser(app.url).post('/login', credentials, { origin });
+			expect(res.status, String(origin)).toBe(403);
+			expect(res.headers.get('set-cookie')).toBeNull();
+		}
+		const [{ count }] = await app.sql`select count(*)::int from "Session"`;
+		expect(count).toBe(0);
+	});
+
+	test('a same-origin POST straight to the app works', async () => {
+		const res = await browser(app.url).post('/login', credentials);
+		expect(res.status).toBe(303);
+		expect(res.headers.get('set-cookie')).not.toMatch(/Secure/);
+	});
+
+	test('a spoofed X-Forwarded-For from an untrusted peer changes nothing', async () => {
+		await app.sql`delete from "AuditEvent"`;
+		const res = await browser(app.url).post(
+			'/login',
+			{ username: 'admin', password: 'wrong' },
+			{ headers: { 'x-forwarded-for': '203.0.113.66' } }
+		);
+		expect(res.status).toBe(400);
+		const [event] = await app.sql`select ip from "AuditEvent" where event = 'login.failed'`;
+		expect(event.ip).toBe('127.0.0.1');
+		const keys = await app.sql`select distinct key from "LoginFailure" order by key`;
+		expect(keys.map((k) => k.key)).toEqual(['ip:127.0.0.1', 'user:admin']);
+	});
+
+	test('forwarded proto and host from an untrusted peer do not change the origin', async () => {
+		const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' };
+		const res = await browser(app.url).post('/login', credentials, {
+			origin: 'https://evil.example',
+			headers
+		});
+		expect(res.status).toBe(403);
+	});
+});
+
+describe('behind a trusted proxy', () => {
+	let app: App;
+	beforeAll(async () => {
+		app = await startApp({ TRUSTED_PROXIES: '127.0.0.0/8' });
+		await insertAdmin(app.sql);
+	});
+	afterAll(() => app?.stop());
+
+	const proxied = {
+		'x-forwarded-proto': 'https',
+		'x-forwarded-host': 'librariarr.example.com',
+		'x-forwarded-for': '198.51.100.23'
+	};
+
+	test('X-Forwarded-Proto/Host give the public origin: same-origin posts work and the cookie is Secure', async () => {
+		await app.sql`delete from "AuditEvent"`;
+		const res = await browser(app.url).post('/login', credentials, {
+			origin: 'https://librariarr.example.com',
+			headers: proxied
+		});
+		expect(res.status).toBe(303);
+		expect(res.headers.get('set-cookie')).toMatch(/; Secure/);
+		const [event] = await app.sql`select ip from "AuditEvent" where event = 'login.succeeded'`;
+		expect(event.ip).toBe('198.51.100.23');
+	});
+
+	test('a post claiming the internal origin is refused when the proxy says otherwise', async () => {
+		const res = await browser(app.url).post('/login', credentials, { headers: proxied });
+		expect(res.status).toBe(403);
+	});
+
+	test('a client cannot prepend its own address to X-Forwarded-For', async () => {
+		await app.sql`delete from "AuditEvent"`;
+		await browser(app.url).post(
+			'/login',
+			{ username: 'admin', password: 'wrong' },
+			{ headers: { 'x-forwarded-for': '10.9.9.9, 198.51.100.24' } }
+		);
+		const [event] = await app.sql`select ip from "AuditEvent" where event = 'login.failed'`;
+		expect(event.ip).toBe('198.51.100.24');
+	});
+
+	test('a malformed forwarded host is ignored rather than trusted', async () => {
+		const res = await browser(app.url).post('/login', credentials, {
+			origin: 'https://evil.example',
+			headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example/path@x' }
+		});
+		expect(res.status).toBe(403);
+	});
+});
+
+describe('with ORIGIN and COOKIE_SECURE set', () => {
+	let app: App;
+	beforeAll(async () => {
+		app = await startApp({
+			ORIGIN: 'https://media.example.org',
+			COOKIE_SECURE: ' YES ',
+			TRUSTED_PROXIES: '127.0.0.0/8'
+		});
+		await insertAdmin(app.sql);
+	});
+	afterAll(() => app?.stop());
+
+	test('ORIGIN wins over forwarded headers', async () => {
+		const ok = await browser(app.url).post('/login', credentials, {
+			origin: 'https://media.example.org',
+			headers: { 'x-forwarded-host': 'other.example', 'x-forwarded-proto': 'http' }
+		});
+		expect(ok.status).toBe(303);
+		expect(ok.headers.get('set-cookie')).toMatch(/; Secure/);
+		const refused = await browser(app.url).post('/login', credentials, {
+			origin: 'http://other.example',
+			headers: { 'x-forwarded-host': 'other.example', 'x-forwarded-proto': 'http' }
+		});
+		expect(refused.status).toBe(403);
+	});
+});

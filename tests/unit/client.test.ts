@@ -1,0 +1,57 @@
+import { describe, expect, test } from 'vitest';
+import {
+	isCrossOriginWrite,
+	normaliseAddress,
+	parseForwardedHost,
+	parseForwardedProto
+} from '../../src/lib/server/auth/client';
+
+describe('forwarded headers are validated before use', () => {
+	test.each([
+		['librariarr.example.com', 'librariarr.example.com'],
+		['Media.Example.com:8443', 'media.example.com:8443'],
+		['a.example, b.example', 'a.example'],
+		['[::1]:3000', '[::1]:3000']
+	])('host %j → %j', (input, expected) => expect(parseForwardedHost(input)).toBe(expected));
+
+	test.each([
+		null,
+		'',
+		'evil.example/path',
+		'user@evil.example',
+		'evil.example:99999',
+		'exa mple.com',
+		'evil.example\r\nx: y'
+	])('host %j is refused', (input) => expect(parseForwardedHost(input)).toBeNull());
+
+	test.each([
+		['https', 'https'],
+		['HTTP', 'http'],
+		['https, http', 'https']
+	])('proto %j → %j', (input, expected) => expect(parseForwardedProto(input)).toBe(expected));
+
+	test.each([null, 'ftp', 'https:', 'javascript'])('proto %j is refused', (input) =>
+		expect(parseForwardedProto(input)).toBeNull()
+	);
+
+	test('IPv4-mapped IPv6 addresses are shown in their short form', () => {
+		expect(normaliseAddress('::ffff:10.0.0.2')).toBe('10.0.0.2');
+		expect(normaliseAddress('::1')).toBe('::1');
+	});
+});
+
+describe('cross-origin writes', () => {
+	const origin = 'https://media.example';
+	const h = (o?: string) => new Headers(o ? { origin: o } : {});
+	test('safe methods pass whatever their origin', () => {
+		expect(isCrossOriginWrite('GET', h('https://evil'), origin)).toBe(false);
+		expect(isCrossOriginWrite('HEAD', h(), origin)).toBe(false);
+	});
+	test('writes need the exact public origin', () => {
+		expect(isCrossOriginWrite('POST', h(origin), origin)).toBe(false);
+		expect(isCrossOriginWrite('POST', h('https://evil'), origin)).toBe(true);
+		expect(isCrossOriginWrite('POST', h('http://media.example'), origin)).toBe(true);
+		expect(isCrossOriginWrite('POST', h(), origin)).toBe(true);
+		expect(isCrossOriginWrite('DELETE', h('null'), origin)).toBe(true);
+	});
+});
