@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// `npm run bench`: the cost of a signed-in request against a signed-out one, on the built server
+// and a real PostgreSQL. Reports requests/s and p99 latency for
+//   (a) the signed-in home page   (session resolved from the cookie: one query), and
+//   (b) the signed-out login page (the baseline),
+// their ratio (target ≥ 0.85), and the database writes per signed-in request (target 0), read
+// from pg_stat_database after the server has exited (a backend flushes its counters on exit).
+import { hash } from '@node-rs/argon2';
+import autocannon from 'autocannon';
+import fs from 'node:fs';
+import postgres from 'postgres';
+import { createTestDatabase, startTestPostgres } from '../helpers/pg.js';
+import { startServer } from '../helpers/server.js';
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+
+function load(url, headers) {
+	return new Promise((resolve, reject) => {
+		autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers }, (err, result) =>
+			err ? reject(err) : resolve(result)
+		);
+	});
+}
+
+async function writes(adminUrl, database) {
+	const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+	const [row] = await sql`
+		select (tup_inserted + tup_updated + tup_deleted)::bigint as n
+		from pg_stat_database where datname = ${database}
+	`;
+	await sql.end();
+	return Number(row.n);
+}
+
+const pg = await startTestPostgres();
+try {
+	const db = await createTestDatabase(pg);
+	const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+	const passwordHash = await hash('bench password 1', {
+		memoryCost: 19456,
+		timeCost: 2,
+		parallelism: 1
+	});
+	await sql`insert into "User" (username, "localUsername", "passwordHash") values ('Bench', 'bench', ${passwordHash})`;
+	await sql.end();
+
+	// Sign in once, then stop, so every write so far is counted before the measured run.
+	let server = await startServer({ databaseUrl: db.url, env: { LOG_LEVEL: 'warn' } });
+	const res = await fetch(`${server.url}/login`, {
+		method: 'POST',
+		redirect: 'manual',
+		headers: {
+			origin: server.url,
+			accept: 'text/html',
+			'content-type': 'application/x-www-form-urlencoded'
+		},
+		body: new URLSearchParams({ username: 'bench', password: 'bench password 1' })
+	});
+	const cookie = res.headers
+		.getSetCookie()
+		.find((c) => c.startsWith('librariarr_session='))
+		?.split(';')[0];
+	if (res.status !== 303 || !cookie) throw new Error(`sign-in failed: ${res.status}`);
+	await server.stop();
+	await new Promise((r) => setTimeout(r, 500));
+	const before = await writes(pg.adminUrl, db.name);
+
+	server = await startServer({ databaseUrl: db.url, env: { LOG_LEVEL: 'warn' } });
+	const check = await fetch(`${server.url}/`, { headers: { cookie }, redirect: 'manual' });
+	if (check.status !== 200) throw new Error(`signed-in home page answered ${check.status}`);
+	await load(`${server.url}/`, { cookie }); // warm-up
+	const signedIn = await load(`${server.url}/`, { cookie });
+	await server.stop();
+	await new Promise((r) => setTimeout(r, 500));
+	const after = await writes(pg.adminUrl, db.name);
+
+	server = await startServer({ databaseUrl: db.url, env: { LOG_LEVEL: 'warn' } });
+	await load(`${server.url}/login`, {}); // warm-up
+	const signedOut = await load(`${server.url}/login`, {});
+	await server.stop();
+
+	const requests = signedIn.requests.total * 2; // warm-up and measured run on the same server
+	const report = {
+		durationSeconds: DURATION,
+		connections: CONNECTIONS,
+		signedInHome: {
+			requestsPerSecond: signedIn.requests.average,
+			p99ms: signedIn.latency.p99,
+			non2xx: signedIn.non2xx
+		},
+		signedOutLogin: {
+			requestsPerSecond: signedOut.requests.average,
+			p99ms: signedOut.latency.p99,
+			non2xx: signedOut.non2xx
+		},
+		ratio: Number((signedIn.requests.average / signedOut.requests.average).toFixed(3)),
+		databaseWrites: after - before,
+		writesPerSignedInRequest: (after - before) / requests
+	};
+	console.log(`
+Librariarr benchmark (${CONNECTIONS} connections, ${DURATION} s each, PostgreSQL: ${pg.kind})
+  signed-in home page   ${report.signedInHome.requestsPerSecond.toFixed(0).padStart(6)} req/s   p99 ${report.signedInHome.p99ms} ms   non-2xx ${report.signedInHome.non2xx}
+  signed-out login page ${report.signedOutLogin.requestsPerSecond.toFixed(0).padStart(6)} req/s   p99 ${report.signedOutLogin.p99ms} ms   non-2xx ${report.signedOutLogin.non2xx}
+  ratio signed-in / signed-out: ${report.ratio} (target ≥ 0.85)
+  database writes during ${requests} signed-in requests: ${report.databaseWrites} (${report.writesPerSignedInRequest} per request; target 0)
+`);
+	fs.mkdirSync('test-results', { recursive: true });
+	fs.writeFileSync('test-results/bench.json', JSON.stringify(report, null, 2));
+	process.exitCode = report.ratio >= 0.85 && report.databaseWrites === 0 ? 0 : 1;
+} finally {
+	await pg.stop();
+}
