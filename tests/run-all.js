@@ -5,8 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
+/** @type {{ suite: string, passed: number, failed: number, skipped?: number }[]} */
 const results = [];
 
+/** @param {string} name @param {string} command @param {string[]} args @param {Record<string, string>} [env] */
 function run(name, command, args, env = {}) {
 	console.log(`\n=== ${name}: ${command} ${args.join(' ')}`);
 	const started = Date.now();
@@ -17,6 +19,7 @@ function run(name, command, args, env = {}) {
 	return r.status === 0;
 }
 
+/** @param {string} file */
 function readJson(file) {
 	try {
 		return JSON.parse(fs.readFileSync(file, 'utf8'));

@@ -15,6 +15,7 @@ import { startServer } from '../helpers/server.js';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
+/** @param {string} url @param {Record<string, string>} headers @returns {Promise<autocannon.Result>} */
 function load(url, headers) {
 	return new Promise((resolve, reject) => {
 		autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers }, (err, result) =>
@@ -23,6 +24,7 @@ function load(url, headers) {
 	});
 }
 
+/** @param {string} adminUrl @param {string} database */
 async function writes(adminUrl, database) {
 	const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
 	const [row] = await sql`

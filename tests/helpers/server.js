@@ -16,7 +16,7 @@ export async function startServer({ databaseUrl, env = {}, port }) {
 			...process.env,
 			PORT: String(port),
 			HOST: '127.0.0.1',
-			DATABASE_URL: databaseUrl,
+			DATABASE_URL: databaseUrl || undefined,
 			ORIGIN: undefined,
 			TRUSTED_PROXIES: undefined,
 			SSO_DISABLE_OVERRIDE: undefined,

@@ -21,6 +21,16 @@ function parseTrustedProxies(value: string | undefined): string[] {
 	return list;
 }
 
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+function parseLogLevel(value: string | undefined): (typeof LOG_LEVELS)[number] {
+	const level = value?.trim().toLowerCase() || 'info';
+	if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+		throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+	}
+	return level as (typeof LOG_LEVELS)[number];
+}
+
 const env = process.env;
 
 export const config = {
@@ -30,5 +40,5 @@ export const config = {
 	trustedProxies: parseTrustedProxies(env.TRUSTED_PROXIES),
 	cookieSecure: isTruthy(env.COOKIE_SECURE),
 	ssoDisableOverride: isTruthy(env.SSO_DISABLE_OVERRIDE),
-	logLevel: (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as 'debug' | 'info' | 'warn' | 'error'
+	logLevel: parseLogLevel(env.LOG_LEVEL)
 };

@@ -69,7 +69,17 @@ export async function startEmbeddedPostgres({ env = process.env, log = console.l
 	const fresh = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
 	if (fresh) {
 		log(`Initialising embedded PostgreSQL in ${dataDir}`);
-		await pg.initialise();
+		try {
+			await pg.initialise();
+		} catch (error) {
+			const asRoot =
+				process.getuid?.() === 0
+					? ' As root, it runs as the `postgres` user, which must be able to enter that directory.'
+					: '';
+			throw new Error(
+				`Could not initialise the embedded PostgreSQL in ${dataDir}.${asRoot} (${error instanceof Error ? error.message : error})`
+			);
+		}
 	}
 	try {
 		await pg.start();

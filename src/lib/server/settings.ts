@@ -2,6 +2,8 @@
 import { sql } from './db';
 
 export type AppSettings = {
+	/** Whether any user has a local password (so the local form can be of use). */
+	anyPassword: boolean;
 	localAuthEnabled: boolean;
 	plexLoginEnabled: boolean;
 	ssoEnabled: boolean;
@@ -14,7 +16,8 @@ export type AppSettings = {
 export async function getSettings(): Promise<AppSettings> {
 	const [row] = await sql<AppSettings[]>`
 		select "localAuthEnabled", "plexLoginEnabled", "ssoEnabled", "ssoMode", "oidcIssuer",
-			"oidcClientId", "ssoConfigVersion"
+			"oidcClientId", "ssoConfigVersion",
+			exists (select 1 from "User" where "passwordHash" is not null) as "anyPassword"
 		from "AppSettings" where id = 1
 	`;
 	return row;

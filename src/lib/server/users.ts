@@ -44,13 +44,6 @@ export async function updatePasswordHash(userId: number, passwordHash: string) {
 	await sql`update "User" set "passwordHash" = ${passwordHash}, "updatedAt" = now() where id = ${userId}`;
 }
 
-/** True when some user has a local password (so the local form can be useful). */
-export async function anyLocalPassword(): Promise<boolean> {
-	const [row] =
-		await sql`select exists (select 1 from "User" where "passwordHash" is not null) as yes`;
-	return row.yes;
-}
-
 export class UsernameTakenError extends Error {}
 
 /**

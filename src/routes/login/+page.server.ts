@@ -17,7 +17,7 @@ import {
 } from '$lib/server/auth/throttle';
 import { config } from '$lib/server/config';
 import { getSettings } from '$lib/server/settings';
-import { anyLocalPassword, findUserByLocalUsername, updatePasswordHash } from '$lib/server/users';
+import { findUserByLocalUsername, updatePasswordHash } from '$lib/server/users';
 import { loginSchema } from '$lib/schemas/login';
 import { formFields } from '$lib/schemas/fields';
 import { SSO_ERRORS } from '$lib/sso-errors';
@@ -28,7 +28,7 @@ const INVALID = 'Invalid username or password';
 /** The local form is offered when it is enabled (or the override is on) and a password exists. */
 async function localFormShown() {
 	const settings = await getSettings();
-	return (settings.localAuthEnabled || config.ssoDisableOverride) && (await anyLocalPassword());
+	return (settings.localAuthEnabled || config.ssoDisableOverride) && settings.anyPassword;
 }
 
 function waitText(seconds: number) {

@@ -15,6 +15,7 @@ export const load: PageServerLoad = ({ locals }) => {
 
 export const actions: Actions = {
 	default: async ({ request, locals, cookies }) => {
+		if (locals.hasUsers) redirect(303, '/login');
 		const form = formFields(await request.formData(), [
 			'displayName',
 			'localUsername',
