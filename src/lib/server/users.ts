@@ -83,3 +83,62 @@ export async function updateCredentials(
 		throw error;
 	}
 }
+
+export async function findUserBySsoIdentity(
+	provider: 'oidc' | 'forward-auth',
+	issuer: string,
+	subject: string
+) {
+	const candidates = [issuer, issuer.replace(/\/+$/, ''), issuer.replace(/\/+$/, '') + '/'];
+	const [user] = await sql<{ id: number }[]>`
+		select id from "User"
+		where "ssoProvider" = ${provider} and "ssoSubject" = ${subject} and "ssoIssuer" in ${sql(candidates)}
+	`;
+	return user ?? null;
+}
+
+export class LinkConflictError extends Error {}
+
+/** Links an SSO identity to the user and ends their other sessions (not the current one). */
+export async function linkIdentity(
+	userId: number,
+	currentSessionId: string,
+	identity: { provider: 'oidc' | 'forward-auth'; issuer: string; subject: string }
+) {
+	try {
+		await sql.begin(async (tx) => {
+			await tx`
+				update "User" set "ssoProvider" = ${identity.provider}, "ssoIssuer" = ${identity.issuer},
+					"ssoSubject" = ${identity.subject}, "ssoEnabled" = true, "updatedAt" = now()
+				where id = ${userId}
+			`;
+			await tx`delete from "Session" where "userId" = ${userId} and id <> ${currentSessionId}`;
+		});
+	} catch (error) {
+		if ((error as { code?: string }).code === '23505') throw new LinkConflictError();
+		throw error;
+	}
+}
+
+/** Removes the user's SSO link, switches SSO off, ends their other sessions. */
+export async function unlinkIdentity(
+	userId: number,
+	currentSessionId: string,
+	reenable: { local: boolean; plex: boolean }
+) {
+	await sql.begin(async (tx) => {
+		await tx`
+			update "User" set "ssoProvider" = null, "ssoIssuer" = null, "ssoSubject" = null,
+				"ssoEnabled" = false, "updatedAt" = now()
+			where id = ${userId}
+		`;
+		await tx`
+			update "AppSettings" set "ssoEnabled" = false,
+				"localAuthEnabled" = "localAuthEnabled" or ${reenable.local},
+				"plexLoginEnabled" = "plexLoginEnabled" or ${reenable.plex},
+				"updatedAt" = now()
+			where id = 1
+		`;
+		await tx`delete from "Session" where "userId" = ${userId} and id <> ${currentSessionId}`;
+	});
+}

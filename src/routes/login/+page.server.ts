@@ -17,6 +17,8 @@ import {
 } from '$lib/server/auth/throttle';
 import { config } from '$lib/server/config';
 import { getSettings } from '$lib/server/settings';
+import { getSsoConfig } from '$lib/server/sso';
+import { ssoAvailability } from '$lib/server/auth/sso-login';
 import { findUserByLocalUsername, updatePasswordHash } from '$lib/server/users';
 import { loginSchema } from '$lib/schemas/login';
 import { formFields } from '$lib/schemas/fields';
@@ -25,10 +27,23 @@ import type { Actions, PageServerLoad } from './$types';
 
 const INVALID = 'Invalid username or password';
 
-/** The local form is offered when it is enabled (or the override is on) and a password exists. */
+/**
+ * What the login page offers. The local form: when it is enabled (or the override is on) and a
+ * password exists, and SSO is not on (SSO replaces it, except under the override). The SSO
+ * button: when SSO is on, or in the probe state (a configuration saved, nobody linked yet).
+ */
+async function methodsShown() {
+	const [settings, sso] = await Promise.all([getSettings(), getSsoConfig()]);
+	const availability = await ssoAvailability(sso);
+	const local =
+		(settings.localAuthEnabled || config.ssoDisableOverride) &&
+		settings.anyPassword &&
+		availability !== 'enabled';
+	return { local, sso: availability !== 'off' && sso.ssoMode === 'OIDC' };
+}
+
 async function localFormShown() {
-	const settings = await getSettings();
-	return (settings.localAuthEnabled || config.ssoDisableOverride) && settings.anyPassword;
+	return (await methodsShown()).local;
 }
 
 function waitText(seconds: number) {
@@ -39,8 +54,10 @@ function waitText(seconds: number) {
 export const load: PageServerLoad = async ({ locals, url }) => {
 	if (locals.user) redirect(303, safeReturnTo(url.searchParams.get('returnTo')));
 	const code = url.searchParams.get('sso_error');
+	const shown = await methodsShown();
 	return {
-		showLocal: await localFormShown(),
+		showLocal: shown.local,
+		showSso: shown.sso,
 		ssoError: code && Object.hasOwn(SSO_ERRORS, code) ? SSO_ERRORS[code] : null,
 		returnTo: safeReturnTo(url.searchParams.get('returnTo'))
 	};

@@ -41,6 +41,9 @@ export type Session = {
 	ssoSubject: string | null;
 	createdAt: Date;
 	expiresAt: Date;
+	/** Display name and email from the identity provider or proxy, for SSO sessions. */
+	displayName: string | null;
+	email: string | null;
 };
 
 export type Resolved = {
@@ -64,17 +67,25 @@ export function sessionIdFromToken(token: string): string {
 export async function createSession(
 	userId: number,
 	method: LoginMethod,
-	meta: { ip?: string | null; userAgent?: string | null; ssoSubject?: string | null } = {}
+	meta: {
+		ip?: string | null;
+		userAgent?: string | null;
+		ssoSubject?: string | null;
+		displayName?: string | null;
+		email?: string | null;
+	} = {}
 ): Promise<{ token: string; session: Session }> {
 	const token = generateSessionToken();
 	const id = sessionIdFromToken(token);
 	const expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
 	const [row] = await sql`
-		insert into "Session" (id, "userId", "sessionVersion", method, "ssoSubject", "expiresAt", ip, "userAgent")
+		insert into "Session" (id, "userId", "sessionVersion", method, "ssoSubject", "expiresAt", ip,
+			"userAgent", "displayName", email)
 		select ${id}, u.id, u."sessionVersion", ${method}, ${meta.ssoSubject ?? null}, ${expiresAt},
-			${meta.ip ?? null}, ${meta.userAgent?.slice(0, 512) ?? null}
+			${meta.ip ?? null}, ${meta.userAgent?.slice(0, 512) ?? null}, ${meta.displayName ?? null},
+			${meta.email ?? null}
 		from "User" u where u.id = ${userId}
-		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt"
+		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt", "displayName", email
 	`;
 	if (!row) throw new Error(`Cannot create a session: user ${userId} does not exist`);
 	return { token, session: row as Session };
@@ -90,7 +101,7 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 		select
 			exists (select 1 from "User") as "hasUsers",
 			s.id as "sessionId", s.method, s."ssoSubject" as "sessionSubject",
-			s."createdAt", s."expiresAt",
+			s."createdAt", s."expiresAt", s."displayName" as "sessionDisplayName", s.email as "sessionEmail",
 			u.id, u.username, u.email, u."localUsername", u."passwordHash" is not null as "hasPassword",
 			u."plexId", u."plexUsername", u."ssoSubject", u."ssoIssuer", u."ssoProvider", u."sessionVersion"
 		from (select 1) as one
@@ -105,7 +116,9 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 		method: row.method,
 		ssoSubject: row.sessionSubject,
 		createdAt: row.createdAt,
-		expiresAt: row.expiresAt
+		expiresAt: row.expiresAt,
+		displayName: row.sessionDisplayName,
+		email: row.sessionEmail
 	};
 	const renewed = session.expiresAt.getTime() - Date.now() < RENEW_WHEN_REMAINING_MS;
 	if (renewed) {

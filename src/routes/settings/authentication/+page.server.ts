@@ -11,6 +11,9 @@ import { getSettings, type AppSettings } from '$lib/server/settings';
 import { getPasswordHash, updateCredentials, UsernameTakenError } from '$lib/server/users';
 import { credentialsSchema } from '$lib/schemas/credentials';
 import { fieldErrors, formFields } from '$lib/schemas/fields';
+import { redirectUri } from '$lib/server/auth/sources/oidc';
+import { getSsoConfig, identityFits } from '$lib/server/sso';
+import { ssoActions } from './sso-actions';
 import type { Actions, PageServerLoad } from './$types';
 
 function loginState(user: SessionUser, settings: AppSettings): LoginState {
@@ -24,19 +27,54 @@ function loginState(user: SessionUser, settings: AppSettings): LoginState {
 	};
 }
 
+const LINK_ERRORS: Record<string, string> = {
+	state_mismatch: 'The verification expired or was tampered with. Try Verify & Link again.',
+	token_exchange_failed:
+		'Your identity provider could not be verified. Check the client ID, client secret and redirect URI; the log has the details.',
+	sso_not_configured: 'Save an OIDC configuration in step 1 first.',
+	already_linked: 'That identity is already linked to another account.'
+};
+
 export const load: PageServerLoad = async (event) => {
 	const { user } = requireUser(event);
-	const settings = await getSettings();
+	const [settings, sso] = await Promise.all([getSettings(), getSsoConfig()]);
+	const params = event.url.searchParams;
+	const linkError = params.get('sso_link_error');
 	return {
 		local: {
 			enabled: settings.localAuthEnabled,
 			localUsername: user.localUsername,
 			hasPassword: user.hasPassword
+		},
+		sso: {
+			override: config.ssoDisableOverride,
+			enabled: sso.ssoEnabled,
+			mode: sso.ssoMode,
+			oidcIssuer: sso.oidcIssuer ?? '',
+			oidcClientId: sso.oidcClientId ?? '',
+			hasClientSecret: sso.clientSecret !== null,
+			clientSecretUnreadable: sso.clientSecretUnreadable,
+			oidcScopes: sso.oidcScopes,
+			oidcUsernameClaim: sso.oidcUsernameClaim,
+			forwardAuthUserHeader: sso.forwardAuthUserHeader,
+			forwardAuthEmailHeader: sso.forwardAuthEmailHeader,
+			forwardAuthNameHeader: sso.forwardAuthNameHeader,
+			hasPrevious: sso.hasPrevious,
+			redirectUri: redirectUri(event.locals.client.origin),
+			linked: user.ssoSubject
+				? { subject: user.ssoSubject, issuer: user.ssoIssuer, provider: user.ssoProvider }
+				: null,
+			linkFits: identityFits(user, sso.ssoMode, sso.oidcIssuer),
+			hasFallback: user.hasPassword || user.plexId !== null,
+			linkedNow: params.get('sso_linked') === '1',
+			linkError: linkError && Object.hasOwn(LINK_ERRORS, linkError) ? LINK_ERRORS[linkError] : null
 		}
 	};
 };
 
 export const actions: Actions = {
+	...ssoActions,
+
 	toggleLocal: async (event) => {
 		const { user } = requireUser(event);
 		const enable = (await event.request.formData()).get('enabled') === 'true';

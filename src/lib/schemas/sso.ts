@@ -1,0 +1,96 @@
+import * as v from 'valibot';
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+const headerName = (label: string) =>
+	v.pipe(
+		v.string(),
+		v.trim(),
+		v.regex(
+			HEADER_NAME,
+			`${label} must be an HTTP header name (letters, digits and - _ . only, no spaces).`
+		)
+	);
+
+const optionalText = v.pipe(
+	v.string(),
+	v.trim(),
+	v.transform((s) => (s === '' ? null : s))
+);
+
+export const connectionSchema = v.pipe(
+	v.object({
+		ssoMode: v.picklist(['OIDC', 'FORWARD_AUTH'], 'Choose OIDC or Forward Auth.'),
+		oidcIssuer: v.pipe(
+			optionalText,
+			v.check((s) => s === null || s.length <= 2048, 'The issuer URL is too long.'),
+			v.check((s) => {
+				if (s === null) return true;
+				try {
+					const url = new URL(s);
+					return (
+						(url.protocol === 'https:' || url.protocol === 'http:') &&
+						!url.search &&
+						!url.hash &&
+						!url.username
+					);
+				} catch {
+					return false;
+				}
+			}, 'Enter the issuer as an http(s) URL without query or fragment, e.g. https://auth.example.com/application/o/librariarr/')
+		),
+		oidcClientId: v.pipe(
+			optionalText,
+			v.check((s) => s === null || s.length <= 255, 'The client ID is too long.')
+		),
+		oidcClientSecret: v.pipe(v.string(), v.maxLength(1024, 'The client secret is too long.')),
+		clearClientSecret: v.optional(v.string()),
+		oidcScopes: v.pipe(
+			v.string(),
+			v.trim(),
+			v.transform((s) => s.split(/\s+/).filter(Boolean)),
+			v.check(
+				(list) => list.every((t) => SCOPE_TOKEN.test(t)),
+				'Scopes are separated by spaces and contain no quotes or backslashes.'
+			),
+			v.check((list) => list.includes('openid'), 'The scopes must include openid.'),
+			v.transform((list) => [...new Set(list)].join(' '))
+		),
+		oidcUsernameClaim: v.pipe(
+			v.string(),
+			v.trim(),
+			v.regex(
+				/^[A-Za-z0-9_.:-]{1,64}$/,
+				'The username claim is a claim name such as preferred_username.'
+			)
+		),
+		forwardAuthUserHeader: headerName('The user header'),
+		forwardAuthEmailHeader: headerName('The email header'),
+		forwardAuthNameHeader: headerName('The name header')
+	}),
+	v.forward(
+		v.partialCheck(
+			[['ssoMode'], ['oidcIssuer']],
+			(i) => i.ssoMode !== 'OIDC' || i.oidcIssuer !== null,
+			'OIDC needs the issuer URL.'
+		),
+		['oidcIssuer']
+	),
+	v.forward(
+		v.partialCheck(
+			[['ssoMode'], ['oidcClientId']],
+			(i) => i.ssoMode !== 'OIDC' || i.oidcClientId !== null,
+			'OIDC needs the client ID.'
+		),
+		['oidcClientId']
+	)
+);
+
+export const subjectSchema = v.pipe(
+	v.string('Paste the subject.'),
+	v.trim(),
+	v.minLength(1, 'Paste the subject.'),
+	v.maxLength(255, 'A subject has at most 255 characters.'),
+	v.check((s) => !/[\u0000-\u001f\u007f]/.test(s), 'The subject contains control characters.')
+);

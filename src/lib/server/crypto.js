@@ -1,0 +1,72 @@
+// Secrets at rest (OIDC client secret, Plex token, backup passphrase) are sealed with
+// AES-256-GCM. The key comes from SECRET_KEY (any string; stretched with scrypt) or, failing
+// that, from 32 random bytes generated once into CONFIG_DIR/secret.key with mode 0600.
+// A value that no longer opens (the key was lost or changed) reads as "not set", never a crash:
+// the admin sees the field as empty and enters it again.
+// Plain JS without $lib/$env so that the recovery script can share it.
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { configDir } from './env.js';
+
+const PREFIX = 'v1';
+
+/** @type {Buffer | null} */
+let cachedKey = null;
+
+/** @param {NodeJS.ProcessEnv} [env] */
+export function loadKey(env = process.env) {
+	const secret = env.SECRET_KEY?.trim();
+	if (secret) return scryptSync(secret, 'librariarr:secret-key:v1', 32);
+	const dir = configDir(env);
+	const file = path.join(dir, 'secret.key');
+	try {
+		const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
+		if (key.length === 32) return key;
+		throw new Error(`${file} does not hold a 32-byte key`);
+	} catch (error) {
+		if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'ENOENT') throw error;
+	}
+	fs.mkdirSync(dir, { recursive: true });
+	const key = randomBytes(32);
+	fs.writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+	return key;
+}
+
+function key() {
+	return (cachedKey ??= loadKey());
+}
+
+/** @param {string} plaintext @param {Buffer} [k] */
+export function seal(plaintext, k = key()) {
+	const iv = randomBytes(12);
+	const cipher = createCipheriv('aes-256-gcm', k, iv);
+	const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+	return [
+		PREFIX,
+		iv.toString('base64'),
+		cipher.getAuthTag().toString('base64'),
+		body.toString('base64')
+	].join(':');
+}
+
+/**
+ * @param {string | null | undefined} sealed
+ * @param {Buffer} [k]
+ * @returns {string | null} the plaintext, or null when there is none or it no longer opens
+ */
+export function open(sealed, k) {
+	if (!sealed) return null;
+	const parts = sealed.split(':');
+	if (parts.length !== 4 || parts[0] !== PREFIX) return null;
+	try {
+		const decipher = createDecipheriv('aes-256-gcm', k ?? key(), Buffer.from(parts[1], 'base64'));
+		decipher.setAuthTag(Buffer.from(parts[2], 'base64'));
+		return Buffer.concat([
+			decipher.update(Buffer.from(parts[3], 'base64')),
+			decipher.final()
+		]).toString('utf8');
+	} catch {
+		return null;
+	}
+}

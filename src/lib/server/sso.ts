@@ -1,0 +1,178 @@
+// The single sign-on configuration in "AppSettings": reading it (with the client secret opened),
+// saving step 1 with its one-step undo snapshot, reverting, and the enable switch.
+import { sql } from './db';
+import { open, seal } from './crypto.js';
+import { log } from './log';
+
+export type SsoMode = 'OIDC' | 'FORWARD_AUTH';
+
+/** The connection settings of step 1, as stored (secret sealed). */
+type Connection = {
+	oidcIssuer: string | null;
+	oidcClientId: string | null;
+	oidcClientSecret: string | null;
+	oidcScopes: string;
+	oidcUsernameClaim: string;
+	forwardAuthUserHeader: string;
+	forwardAuthEmailHeader: string;
+	forwardAuthNameHeader: string;
+};
+
+const CONNECTION_KEYS = [
+	'oidcIssuer',
+	'oidcClientId',
+	'oidcClientSecret',
+	'oidcScopes',
+	'oidcUsernameClaim',
+	'forwardAuthUserHeader',
+	'forwardAuthEmailHeader',
+	'forwardAuthNameHeader'
+] as const satisfies readonly (keyof Connection)[];
+
+export type SsoConfig = Omit<Connection, 'oidcClientSecret'> & {
+	ssoEnabled: boolean;
+	ssoMode: SsoMode;
+	/** The client secret in clear, or null when none is set or it no longer decrypts. */
+	clientSecret: string | null;
+	/** A secret is stored but cannot be opened with the current key. */
+	clientSecretUnreadable: boolean;
+	hasPrevious: boolean;
+	ssoConfigVersion: number;
+};
+
+export async function getSsoConfig(): Promise<SsoConfig> {
+	const [row] = await sql`
+		select "ssoEnabled", "ssoMode", "oidcIssuer", "oidcClientId", "oidcClientSecret", "oidcScopes",
+			"oidcUsernameClaim", "forwardAuthUserHeader", "forwardAuthEmailHeader", "forwardAuthNameHeader",
+			"previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion"
+		from "AppSettings" where id = 1
+	`;
+	const clientSecret = open(row.oidcClientSecret);
+	const clientSecretUnreadable = row.oidcClientSecret !== null && clientSecret === null;
+	if (clientSecretUnreadable) {
+		log.warn(
+			'The stored OIDC client secret cannot be decrypted (was SECRET_KEY or secret.key changed?); treating it as not set'
+		);
+	}
+	const { oidcClientSecret: _sealed, ...rest } = row;
+	return {
+		...(rest as Omit<SsoConfig, 'clientSecret' | 'clientSecretUnreadable'>),
+		clientSecret,
+		clientSecretUnreadable
+	};
+}
+
+/** Issuers are compared without a trailing slash: providers differ on whether they advertise one. */
+export function sameIssuer(a: string | null | undefined, b: string | null | undefined) {
+	return !!a && !!b && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+}
+
+export type ConnectionInput = {
+	ssoMode: SsoMode;
+	oidcIssuer: string | null;
+	oidcClientId: string | null;
+	/** undefined keeps the stored secret; null clears it; a string replaces it. */
+	clientSecret: string | null | undefined;
+	oidcScopes: string;
+	oidcUsernameClaim: string;
+	forwardAuthUserHeader: string;
+	forwardAuthEmailHeader: string;
+	forwardAuthNameHeader: string;
+};
+
+/**
+ * Saves step 1. When any connection setting changed, the previous ones become the snapshot that
+ * "Revert to Previous" restores, and the configuration version moves on (every instance drops its
+ * cached discovery document). If SSO was on and the linked identity no longer fits the new mode
+ * or issuer, SSO is switched off: it would otherwise hide the other methods behind a dead button.
+ */
+export async function saveConnection(input: ConnectionInput, userId: number) {
+	return sql.begin(async (tx) => {
+		const [current] = await tx`select * from "AppSettings" where id = 1 for update`;
+		const next: Connection = {
+			oidcIssuer: input.oidcIssuer,
+			oidcClientId: input.oidcClientId,
+			oidcClientSecret:
+				input.clientSecret === undefined
+					? current.oidcClientSecret
+					: input.clientSecret === null
+						? null
+						: seal(input.clientSecret),
+			oidcScopes: input.oidcScopes,
+			oidcUsernameClaim: input.oidcUsernameClaim,
+			forwardAuthUserHeader: input.forwardAuthUserHeader,
+			forwardAuthEmailHeader: input.forwardAuthEmailHeader,
+			forwardAuthNameHeader: input.forwardAuthNameHeader
+		};
+		const changed = CONNECTION_KEYS.filter(
+			(k) =>
+				current[k] !== next[k] && !(k === 'oidcClientSecret' && input.clientSecret === undefined)
+		) as string[];
+		const modeChanged = current.ssoMode !== input.ssoMode;
+		if (!changed.length && !modeChanged) return { changed: [], ssoSwitchedOff: false };
+
+		const snapshot = changed.length
+			? Object.fromEntries(CONNECTION_KEYS.map((k) => [k, current[k]]))
+			: null;
+		const [user] =
+			await tx`select "ssoIssuer", "ssoProvider", "ssoSubject" from "User" where id = ${userId}`;
+		const stillLinked = identityFits(user as Identity, input.ssoMode, input.oidcIssuer);
+		const ssoSwitchedOff = current.ssoEnabled && !stillLinked;
+		await tx`
+			update "AppSettings" set
+				"ssoMode" = ${input.ssoMode},
+				${tx(next, ...CONNECTION_KEYS)},
+				"previousSsoConfig" = ${snapshot ? tx.json(snapshot) : tx`"previousSsoConfig"`},
+				"ssoEnabled" = ${ssoSwitchedOff ? false : current.ssoEnabled},
+				"ssoConfigVersion" = "ssoConfigVersion" + 1,
+				"updatedAt" = now()
+			where id = 1
+		`;
+		return { changed: modeChanged ? [...changed, 'ssoMode'] : changed, ssoSwitchedOff };
+	});
+}
+
+/** Restores the snapshot, forces SSO off, moves the configuration version on, clears the snapshot. */
+export async function revertConnection(): Promise<boolean> {
+	return sql.begin(async (tx) => {
+		const [row] = await tx`select "previousSsoConfig" from "AppSettings" where id = 1 for update`;
+		const previous = row.previousSsoConfig as Partial<Connection> | null;
+		if (!previous) return false;
+		const restored = Object.fromEntries(
+			CONNECTION_KEYS.filter((k) => k in previous).map((k) => [k, previous[k]])
+		);
+		await tx`
+			update "AppSettings" set
+				${Object.keys(restored).length ? tx`${tx(restored)},` : tx``}
+				"ssoEnabled" = false,
+				"previousSsoConfig" = null,
+				"ssoConfigVersion" = "ssoConfigVersion" + 1,
+				"updatedAt" = now()
+			where id = 1
+		`;
+		return true;
+	});
+}
+
+export const FORWARD_AUTH_ISSUER = 'forward-auth';
+
+type Identity =
+	{ ssoIssuer: string | null; ssoProvider: string | null; ssoSubject: string | null } | undefined;
+
+/** Does the user's linked identity belong to this mode (and, for OIDC, this issuer)? */
+export function identityFits(user: Identity, mode: SsoMode, issuer: string | null) {
+	if (!user?.ssoSubject) return false;
+	if (mode === 'FORWARD_AUTH')
+		return user.ssoProvider === 'forward-auth' && user.ssoIssuer === FORWARD_AUTH_ISSUER;
+	return user.ssoProvider === 'oidc' && sameIssuer(user.ssoIssuer, issuer);
+}
+
+/** Whether anyone has an identity linked for the current mode and issuer. */
+export async function anyIdentityFits(config: Pick<SsoConfig, 'ssoMode' | 'oidcIssuer'>) {
+	const users = await sql<
+		{ ssoIssuer: string | null; ssoProvider: string | null; ssoSubject: string | null }[]
+	>`
+		select "ssoIssuer", "ssoProvider", "ssoSubject" from "User" where "ssoSubject" is not null
+	`;
+	return users.some((u) => identityFits(u, config.ssoMode, config.oidcIssuer));
+}

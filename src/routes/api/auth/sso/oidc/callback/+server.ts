@@ -1,0 +1,131 @@
+import { redirect } from '@sveltejs/kit';
+import { audit } from '$lib/server/audit';
+import { safeReturnTo } from '$lib/server/auth/redirect';
+import { createSession, setSessionCookie } from '$lib/server/auth/session';
+import {
+	DiscoveryError,
+	finishAuthorization,
+	getDiscovery,
+	logRejected,
+	OidcFailure
+} from '$lib/server/auth/sources/oidc';
+import { takeTransaction } from '$lib/server/auth/transactions';
+import { log } from '$lib/server/log';
+import { getSsoConfig } from '$lib/server/sso';
+import { config } from '$lib/server/config';
+import { findUserBySsoIdentity, linkIdentity, LinkConflictError } from '$lib/server/users';
+import type { RequestHandler } from './$types';
+
+const SETTINGS = '/settings/authentication';
+
+// The provider sends the browser back here. Every check passes or the browser lands on the login
+// page (or, for Verify & Link, the settings page) with a banner code and no session.
+export const GET: RequestHandler = async ({ url, locals, cookies, request }) => {
+	const ip = locals.client.ip;
+	const state = url.searchParams.get('state');
+	const tx = state ? await takeTransaction(cookies, locals.secureCookies, 'oidc', { state }) : null;
+	if (!tx) {
+		log.warn('OIDC callback refused: unknown, used, expired or foreign state', { ip });
+		await audit({
+			event: 'login.failed',
+			method: 'oidc',
+			ip,
+			detail: { reason: 'state_mismatch' }
+		});
+		redirect(303, '/login?sso_error=state_mismatch');
+	}
+	const linking = tx.purpose === 'link';
+	const failTo = (code: string) =>
+		linking ? `${SETTINGS}?sso_link_error=${code}#sso` : `/login?sso_error=${code}`;
+
+	const sso = await getSsoConfig();
+	if (
+		sso.ssoMode !== 'OIDC' ||
+		!sso.oidcIssuer ||
+		!sso.oidcClientId ||
+		(!linking && config.ssoDisableOverride)
+	) {
+		redirect(303, failTo('sso_not_configured'));
+	}
+
+	let identity;
+	try {
+		const doc = await getDiscovery(sso.oidcIssuer, sso.ssoConfigVersion);
+		identity = await finishAuthorization(sso, doc, locals.client.origin, url.searchParams, {
+			nonce: tx.nonce!,
+			codeVerifier: tx.codeVerifier!
+		});
+	} catch (error) {
+		const code = error instanceof OidcFailure ? error.code : 'token_exchange_failed';
+		const reason =
+			error instanceof OidcFailure || error instanceof DiscoveryError
+				? error.message
+				: String(error);
+		log.warn('OIDC sign-in failed', { purpose: tx.purpose, code, reason, ip });
+		await audit({
+			event: linking ? 'sso.link_failed' : 'login.failed',
+			method: 'oidc',
+			ip,
+			userId: tx.userId,
+			detail: { reason: code }
+		});
+		redirect(303, failTo(code));
+	}
+
+	if (linking) {
+		// Verify & Link: only for the signed-in user who started it, and their session stays.
+		if (!locals.user || !locals.session || locals.user.id !== tx.userId)
+			redirect(303, failTo('state_mismatch'));
+		try {
+			await linkIdentity(locals.user.id, locals.session.id, {
+				provider: 'oidc',
+				issuer: identity.issuer,
+				subject: identity.subject
+			});
+		} catch (error) {
+			if (!(error instanceof LinkConflictError)) throw error;
+			redirect(303, failTo('already_linked'));
+		}
+		await audit({
+			event: 'sso.linked',
+			userId: locals.user.id,
+			method: 'oidc',
+			ip,
+			detail: { subject: identity.subject, via: 'verify' }
+		});
+		redirect(303, `${SETTINGS}?sso_linked=1#sso`);
+	}
+
+	const user = await findUserBySsoIdentity('oidc', identity.issuer, identity.subject);
+	if (!user) {
+		logRejected(identity.subject);
+		await audit({
+			event: 'login.failed',
+			method: 'oidc',
+			ip,
+			detail: { reason: 'not_linked', subject: identity.subject }
+		});
+		redirect(303, '/login?sso_error=not_linked');
+	}
+	if (!sso.ssoEnabled) {
+		// The probe flow: it shows the subject in the log, and never signs anyone in.
+		await audit({
+			event: 'login.failed',
+			userId: user.id,
+			method: 'oidc',
+			ip,
+			detail: { reason: 'sso_disabled' }
+		});
+		redirect(303, '/login?sso_error=sso_not_configured');
+	}
+	const { token, session } = await createSession(user.id, 'oidc', {
+		ip,
+		userAgent: request.headers.get('user-agent'),
+		ssoSubject: identity.subject,
+		displayName: identity.displayName,
+		email: identity.email
+	});
+	setSessionCookie(cookies, token, session.expiresAt, locals.secureCookies);
+	await audit({ event: 'login.succeeded', userId: user.id, method: 'oidc', ip });
+	redirect(303, safeReturnTo(tx.returnTo));
+};

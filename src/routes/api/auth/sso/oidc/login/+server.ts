@@ -1,0 +1,41 @@
+import { redirect } from '@sveltejs/kit';
+import { safeReturnTo } from '$lib/server/auth/redirect';
+import { ssoAvailability } from '$lib/server/auth/sso-login';
+import { DiscoveryError, getDiscovery, startAuthorization } from '$lib/server/auth/sources/oidc';
+import { beginTransaction } from '$lib/server/auth/transactions';
+import { log } from '$lib/server/log';
+import { getSsoConfig } from '$lib/server/sso';
+import type { RequestHandler } from './$types';
+
+// Starts an OIDC sign-in: a transaction row, a browser-binding cookie, then off to the provider.
+export const GET: RequestHandler = async ({ url, locals, cookies }) => {
+	const sso = await getSsoConfig();
+	if (sso.ssoMode !== 'OIDC' || (await ssoAvailability(sso)) === 'off') {
+		redirect(303, '/login?sso_error=sso_not_configured');
+	}
+	let doc;
+	try {
+		doc = await getDiscovery(sso.oidcIssuer!, sso.ssoConfigVersion);
+	} catch (error) {
+		log.error('OIDC sign-in could not start: discovery failed', {
+			issuer: sso.oidcIssuer,
+			reason: error instanceof DiscoveryError ? error.message : String(error)
+		});
+		redirect(303, '/login?sso_error=token_exchange_failed');
+	}
+	const {
+		url: authorizationUrl,
+		state,
+		nonce,
+		codeVerifier
+	} = startAuthorization(sso, doc, locals.client.origin);
+	await beginTransaction(cookies, locals.secureCookies, {
+		kind: 'oidc',
+		purpose: 'login',
+		state,
+		nonce,
+		codeVerifier,
+		returnTo: safeReturnTo(url.searchParams.get('returnTo'))
+	});
+	redirect(303, authorizationUrl.toString());
+};

@@ -1,0 +1,327 @@
+// Settings → Authentication → Single Sign-On: the three steps' form actions.
+// Each is a run of guard clauses ending in fail(status, { sso: … }) or a success message;
+// secrets are never sent back.
+import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { audit } from '$lib/server/audit';
+import { requireUser } from '$lib/server/auth/guard';
+import {
+	DiscoveryError,
+	fetchDiscovery,
+	getDiscovery,
+	startAuthorization
+} from '$lib/server/auth/sources/oidc';
+import { beginTransaction } from '$lib/server/auth/transactions';
+import { config } from '$lib/server/config';
+import { sql } from '$lib/server/db';
+import {
+	FORWARD_AUTH_ISSUER,
+	getSsoConfig,
+	identityFits,
+	revertConnection,
+	saveConnection
+} from '$lib/server/sso';
+import { linkIdentity, LinkConflictError, unlinkIdentity } from '$lib/server/users';
+import { fieldErrors, formFields } from '$lib/schemas/fields';
+import { connectionSchema, subjectSchema } from '$lib/schemas/sso';
+
+type Event = RequestEvent;
+
+const CONNECTION_FIELDS = [
+	'ssoMode',
+	'oidcIssuer',
+	'oidcClientId',
+	'oidcClientSecret',
+	'clearClientSecret',
+	'oidcScopes',
+	'oidcUsernameClaim',
+	'forwardAuthUserHeader',
+	'forwardAuthEmailHeader',
+	'forwardAuthNameHeader'
+] as const;
+
+function echo(form: Record<(typeof CONNECTION_FIELDS)[number], string>) {
+	const { oidcClientSecret: _never, ...values } = form;
+	return values;
+}
+
+async function parseConnection(event: Event) {
+	const form = formFields(await event.request.formData(), CONNECTION_FIELDS);
+	if (!form.clearClientSecret)
+		(form as Record<string, string | undefined>).clearClientSecret = undefined;
+	return { form, parsed: v.safeParse(connectionSchema, form) };
+}
+
+export const ssoActions = {
+	saveConnection: async (event: Event) => {
+		const { user } = requireUser(event);
+		const { form, parsed } = await parseConnection(event);
+		if (!parsed.success) {
+			return fail(400, {
+				sso: { step: 1, values: echo(form), errors: fieldErrors(parsed.issues) }
+			});
+		}
+		const input = parsed.output;
+		const result = await saveConnection(
+			{
+				...input,
+				clientSecret: input.clearClientSecret
+					? null
+					: input.oidcClientSecret
+						? input.oidcClientSecret
+						: undefined
+			},
+			user.id
+		);
+		await audit({
+			event: 'settings.sso_connection',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: {
+				changed: result.changed.join(',') || 'nothing',
+				ssoSwitchedOff: result.ssoSwitchedOff
+			}
+		});
+		const message = !result.changed.length
+			? 'Nothing changed.'
+			: result.ssoSwitchedOff
+				? 'Configuration saved. SSO login was switched off because your linked identity does not belong to the new settings; link again in step 2.'
+				: 'Configuration saved. The previous settings can be restored with Revert to Previous.';
+		return { sso: { step: 1, ok: true, message } };
+	},
+
+	testDiscovery: async (event: Event) => {
+		requireUser(event);
+		const { form, parsed } = await parseConnection(event);
+		const issuer = parsed.success ? parsed.output.oidcIssuer : null;
+		if (!parsed.success && parsed.issues.some((i) => v.getDotPath(i) === 'oidcIssuer')) {
+			return fail(400, {
+				sso: { step: 1, values: echo(form), errors: fieldErrors(parsed.issues) }
+			});
+		}
+		const target = issuer ?? form.oidcIssuer.trim();
+		if (!target)
+			return fail(400, {
+				sso: { step: 1, values: echo(form), errors: { oidcIssuer: 'Enter the issuer URL first.' } }
+			});
+		try {
+			await fetchDiscovery(target);
+			return {
+				sso: {
+					step: 1,
+					values: echo(form),
+					discovery: { ok: true, message: 'Discovery succeeded.' }
+				}
+			};
+		} catch (error) {
+			const message = error instanceof DiscoveryError ? error.message : 'OIDC discovery failed';
+			return fail(502, { sso: { step: 1, values: echo(form), discovery: { ok: false, message } } });
+		}
+	},
+
+	revert: async (event: Event) => {
+		const { user } = requireUser(event);
+		if (!(await revertConnection())) {
+			return fail(409, {
+				sso: { step: 1, ok: false, message: 'There is no previous configuration to restore.' }
+			});
+		}
+		await audit({ event: 'settings.sso_reverted', userId: user.id, ip: event.locals.client.ip });
+		return {
+			sso: {
+				step: 1,
+				ok: true,
+				message:
+					'Previous configuration restored. SSO login is off until you enable it again in step 3.'
+			}
+		};
+	},
+
+	verifyLink: async (event: Event) => {
+		const { user } = requireUser(event);
+		const sso = await getSsoConfig();
+		if (sso.ssoMode !== 'OIDC' || !sso.oidcIssuer || !sso.oidcClientId) {
+			return fail(409, {
+				sso: { step: 2, ok: false, message: 'Save an OIDC configuration in step 1 first.' }
+			});
+		}
+		let doc;
+		try {
+			doc = await getDiscovery(sso.oidcIssuer, sso.ssoConfigVersion);
+		} catch (error) {
+			const message = error instanceof DiscoveryError ? error.message : 'OIDC discovery failed';
+			return fail(502, { sso: { step: 2, ok: false, message } });
+		}
+		const { url, state, nonce, codeVerifier } = startAuthorization(
+			sso,
+			doc,
+			event.locals.client.origin
+		);
+		await beginTransaction(event.cookies, event.locals.secureCookies, {
+			kind: 'oidc',
+			purpose: 'link',
+			state,
+			nonce,
+			codeVerifier,
+			userId: user.id
+		});
+		redirect(303, url.toString());
+	},
+
+	linkManual: async (event: Event) => {
+		const { user, session } = requireUser(event);
+		const raw = (await event.request.formData()).get('subject');
+		const parsed = v.safeParse(subjectSchema, typeof raw === 'string' ? raw : '');
+		if (!parsed.success) {
+			return fail(400, {
+				sso: {
+					step: 2,
+					manual: true,
+					subject: typeof raw === 'string' ? raw.slice(0, 255) : '',
+					errors: { subject: parsed.issues[0].message }
+				}
+			});
+		}
+		const sso = await getSsoConfig();
+		const forward = sso.ssoMode === 'FORWARD_AUTH';
+		if (!forward && !sso.oidcIssuer) {
+			return fail(409, {
+				sso: { step: 2, ok: false, message: 'Save an OIDC configuration in step 1 first.' }
+			});
+		}
+		const identity = {
+			provider: forward ? ('forward-auth' as const) : ('oidc' as const),
+			issuer: forward ? FORWARD_AUTH_ISSUER : sso.oidcIssuer!,
+			subject: parsed.output
+		};
+		try {
+			await linkIdentity(user.id, session.id, identity);
+		} catch (error) {
+			if (!(error instanceof LinkConflictError)) throw error;
+			return fail(409, {
+				sso: {
+					step: 2,
+					manual: true,
+					subject: parsed.output,
+					errors: { subject: 'Another account is already linked to that subject.' }
+				}
+			});
+		}
+		await audit({
+			event: 'sso.linked',
+			userId: user.id,
+			method: identity.provider,
+			ip: event.locals.client.ip,
+			detail: { subject: identity.subject, via: 'manual' }
+		});
+		return {
+			sso: { step: 2, ok: true, message: 'Identity linked. Your other sessions were signed out.' }
+		};
+	},
+
+	unlink: async (event: Event) => {
+		const { user, session } = requireUser(event);
+		if (!user.ssoSubject)
+			return fail(409, { sso: { step: 2, ok: false, message: 'No SSO identity is linked.' } });
+		if (!user.hasPassword && !user.plexId) {
+			return fail(409, {
+				sso: {
+					step: 2,
+					ok: false,
+					message:
+						'Unlinking would leave you with no way to sign in. Set a local password (or link Plex) first.'
+				}
+			});
+		}
+		// The local form (or the Plex button) must be there once SSO is off.
+		const [settings] =
+			await sql`select "localAuthEnabled", "plexLoginEnabled" from "AppSettings" where id = 1`;
+		const needsFallback =
+			!(settings.localAuthEnabled && user.hasPassword) &&
+			!(settings.plexLoginEnabled && user.plexId);
+		const reenable = {
+			local: needsFallback && user.hasPassword,
+			plex: needsFallback && !user.hasPassword && !!user.plexId
+		};
+		await unlinkIdentity(user.id, session.id, reenable);
+		await audit({
+			event: 'sso.unlinked',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { reenabledLocal: reenable.local, reenabledPlex: reenable.plex }
+		});
+		const extra = reenable.local
+			? ' Local sign-in was turned back on so that you keep a way in.'
+			: reenable.plex
+				? ' Plex sign-in was turned back on so that you keep a way in.'
+				: '';
+		return {
+			sso: {
+				step: 2,
+				ok: true,
+				message: `SSO identity unlinked and SSO login switched off. Your other sessions were signed out.${extra}`
+			}
+		};
+	},
+
+	saveSso: async (event: Event) => {
+		const { user } = requireUser(event);
+		const enable = (await event.request.formData()).get('ssoEnabled') === 'on';
+		const sso = await getSsoConfig();
+		if (enable) {
+			if (config.ssoDisableOverride) {
+				return fail(409, {
+					sso: {
+						step: 3,
+						ok: false,
+						message: 'SSO_DISABLE_OVERRIDE is set: SSO cannot be enabled until it is removed.'
+					}
+				});
+			}
+			if (sso.ssoMode === 'OIDC' && (!sso.oidcIssuer || !sso.oidcClientId)) {
+				return fail(409, {
+					sso: { step: 3, ok: false, message: 'Save an OIDC configuration in step 1 first.' }
+				});
+			}
+			if (sso.ssoMode === 'FORWARD_AUTH') {
+				return fail(409, {
+					sso: {
+						step: 3,
+						ok: false,
+						message: 'Forward-auth sign-in is not available in this version yet.'
+					}
+				});
+			}
+			if (!identityFits(user, sso.ssoMode, sso.oidcIssuer)) {
+				return fail(409, {
+					sso: {
+						step: 3,
+						ok: false,
+						message:
+							'Link your identity for the current SSO settings in step 2 before enabling SSO login.'
+					}
+				});
+			}
+		}
+		await sql`update "AppSettings" set "ssoEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
+		await audit({
+			event: 'settings.sso_enabled',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { enabled: enable }
+		});
+		const noFallback = enable && !user.hasPassword && !user.plexId;
+		return {
+			sso: {
+				step: 3,
+				ok: true,
+				message: enable
+					? 'SSO login is on. Sign out and try it before relying on it.'
+					: 'SSO login is off.',
+				warning: noFallback
+					? 'You have no local password and no Plex link: if your identity provider fails, only the recovery steps in the README will get you back in.'
+					: null
+			}
+		};
+	}
+};

@@ -1,0 +1,78 @@
+// A real OpenID Provider for the tests: `oidc-provider` on loopback, with its built-in login and
+// consent pages (any password is accepted; the login name becomes the subject).
+// Clients: a confidential one (client_secret_basic, with a secret that needs form-encoding) and a
+// public PKCE one. PKCE is required for both.
+import Provider from 'oidc-provider';
+import { freePort } from './pg.js';
+
+// Characters that must be form-encoded inside HTTP Basic (RFC 6749 §2.3.1): a client that
+// forgets to encode them is refused by oidc-provider with invalid_client / invalid_request.
+export const CONFIDENTIAL_SECRET = 'conf-secret:with%special+chars&more/0123456789';
+
+/** Subjects of the fixture users: one opaque UUID, one plain username. */
+export const USERS = {
+	uuid: {
+		sub: 'b8f3e2c4-1234-4a5b-9c6d-0123456789ab',
+		preferred_username: 'ada',
+		name: 'Ada Lovelace',
+		email: 'ada@example.test'
+	},
+	username: {
+		sub: 'grace',
+		preferred_username: 'grace',
+		name: 'Grace Hopper',
+		email: 'grace@example.test'
+	}
+};
+
+/**
+ * @param {{ redirectUris: string[], port?: number }} options
+ */
+export async function startIdp({ redirectUris, port }) {
+	port ??= await freePort();
+	const issuer = `http://127.0.0.1:${port}`;
+	/** @type {Record<string, Record<string, unknown>>} */
+	const known = Object.fromEntries(Object.values(USERS).map((u) => [u.sub, u]));
+	const provider = new Provider(issuer, {
+		clients: [
+			{
+				client_id: 'librariarr',
+				client_secret: CONFIDENTIAL_SECRET,
+				redirect_uris: redirectUris,
+				grant_types: ['authorization_code'],
+				response_types: ['code'],
+				token_endpoint_auth_method: 'client_secret_basic'
+			},
+			{
+				client_id: 'librariarr-public',
+				redirect_uris: redirectUris,
+				grant_types: ['authorization_code'],
+				response_types: ['code'],
+				token_endpoint_auth_method: 'none'
+			}
+		],
+		pkce: { required: () => true },
+		features: { devInteractions: { enabled: true } },
+		cookies: { keys: ['test-only-cookie-key'] },
+		claims: {
+			openid: ['sub'],
+			email: ['email', 'email_verified'],
+			profile: ['name', 'preferred_username']
+		},
+		findAccount: async (_ctx, sub) => ({
+			accountId: sub,
+			claims: async () => ({
+				sub,
+				...(known[sub] ?? { preferred_username: sub, email: `${sub}@example.test` })
+			})
+		})
+	});
+	provider.on('server_error', (_ctx, error) => console.error('[idp] server_error', error));
+	const server = provider.listen(port, '127.0.0.1');
+	await new Promise((resolve) => server.once('listening', resolve));
+	return {
+		issuer,
+		port,
+		stop: () => new Promise((resolve) => server.close(() => resolve(undefined)))
+	};
+}
