@@ -138,12 +138,12 @@ export async function revertConnection(): Promise<boolean> {
 		const [row] = await tx`select "previousSsoConfig" from "AppSettings" where id = 1 for update`;
 		const previous = row.previousSsoConfig as Partial<Connection> | null;
 		if (!previous) return false;
-		const restored = Object.fromEntries(
-			CONNECTION_KEYS.filter((k) => k in previous).map((k) => [k, previous[k]])
-		);
+		const keys = CONNECTION_KEYS.filter((k) => k in previous);
+		if (keys.length) {
+			await tx`update "AppSettings" set ${tx(previous as Record<string, unknown>, ...keys)} where id = 1`;
+		}
 		await tx`
 			update "AppSettings" set
-				${Object.keys(restored).length ? tx`${tx(restored)},` : tx``}
 				"ssoEnabled" = false,
 				"previousSsoConfig" = null,
 				"ssoConfigVersion" = "ssoConfigVersion" + 1,
