@@ -1,7 +1,15 @@
 import { redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { isCrossOriginWrite, resolveClient } from '$lib/server/auth/client';
-import { SESSION_COOKIE, setSessionCookie, validateSessionToken } from '$lib/server/auth/session';
+import {
+	deleteSessionCookie,
+	invalidateSession,
+	SESSION_COOKIE,
+	setSessionCookie,
+	validateSessionToken,
+	type Resolved
+} from '$lib/server/auth/session';
+import { readIdentityHeader } from '$lib/server/auth/sources/forward';
 import { config } from '$lib/server/config';
 import { startDatabase, stopDatabase } from '$lib/server/db';
 import { log } from '$lib/server/log';
@@ -66,6 +74,17 @@ const session: Handle = async ({ event, resolve }) => {
 		return unavailablePage();
 	}
 	event.locals.hasUsers = resolved.hasUsers;
+	if (resolved.session?.method === 'forward-auth' && !forwardSessionStillBound(event, resolved)) {
+		// The proxy no longer vouches for this user (another user, none, or a request that did not
+		// come through a trusted proxy at all): the session ends here.
+		await invalidateSession(resolved.session.id);
+		deleteSessionCookie(event.cookies, event.locals.secureCookies);
+		log.info('Forward-auth session ended: the proxy no longer sends its user', {
+			user: resolved.session.userId,
+			ip: event.locals.client.ip
+		});
+		return resolve(event);
+	}
 	event.locals.user = resolved.user;
 	event.locals.session = resolved.session;
 	if (resolved.session && resolved.renewed && token) {
@@ -73,6 +92,14 @@ const session: Handle = async ({ event, resolve }) => {
 	}
 	return resolve(event);
 };
+
+function forwardSessionStillBound(event: Parameters<Handle>[0]['event'], resolved: Resolved) {
+	if (!event.locals.client.peerTrusted) return false;
+	return (
+		readIdentityHeader(event.request.headers, resolved.forwardUserHeader) ===
+		resolved.session?.ssoSubject
+	);
+}
 
 /** First run leads to /setup; signed-out visitors go to /login. Loads still check for themselves. */
 const guard: Handle = async ({ event, resolve }) => {

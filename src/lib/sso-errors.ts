@@ -5,5 +5,7 @@ export const SSO_ERRORS: Record<string, string> = {
 	state_mismatch: 'SSO request expired or was tampered with',
 	token_exchange_failed: 'Failed to verify your identity with the SSO provider',
 	missing_user_header: 'Forward-auth proxy did not provide a user identity header',
-	sso_not_configured: 'SSO is not configured'
+	sso_not_configured: 'SSO is not configured',
+	untrusted_proxy:
+		'This request did not come through a trusted proxy, so its identity headers were ignored. Add the proxy to TRUSTED_PROXIES (Settings → Authentication shows the exact line).'
 };

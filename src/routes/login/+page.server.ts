@@ -39,7 +39,8 @@ async function methodsShown() {
 		(settings.localAuthEnabled || config.ssoDisableOverride) &&
 		settings.anyPassword &&
 		availability !== 'enabled';
-	return { local, sso: availability !== 'off' && sso.ssoMode === 'OIDC' };
+	const ssoPath = sso.ssoMode === 'OIDC' ? '/api/auth/sso/oidc/login' : '/api/auth/sso/forward';
+	return { local, sso: availability !== 'off', ssoPath };
 }
 
 async function localFormShown() {
@@ -58,6 +59,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 	return {
 		showLocal: shown.local,
 		showSso: shown.sso,
+		ssoPath: shown.ssoPath,
 		ssoError: code && Object.hasOwn(SSO_ERRORS, code) ? SSO_ERRORS[code] : null,
 		returnTo: safeReturnTo(url.searchParams.get('returnTo'))
 	};

@@ -52,6 +52,8 @@ export type Resolved = {
 	user: SessionUser | null;
 	/** The expiry moved forward on this request: the cookie must be sent again. */
 	renewed: boolean;
+	/** The configured forward-auth user header, for checking forward-auth sessions. */
+	forwardUserHeader: string;
 };
 
 export function generateSessionToken(): string {
@@ -103,12 +105,16 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 			s.id as "sessionId", s.method, s."ssoSubject" as "sessionSubject",
 			s."createdAt", s."expiresAt", s."displayName" as "sessionDisplayName", s.email as "sessionEmail",
 			u.id, u.username, u.email, u."localUsername", u."passwordHash" is not null as "hasPassword",
-			u."plexId", u."plexUsername", u."ssoSubject", u."ssoIssuer", u."ssoProvider", u."sessionVersion"
+			u."plexId", u."plexUsername", u."ssoSubject", u."ssoIssuer", u."ssoProvider", u."sessionVersion",
+			a."forwardAuthUserHeader" as "forwardUserHeader"
 		from (select 1) as one
+		left join "AppSettings" a on a.id = 1
 		left join "Session" s on s.id = ${id} and s."expiresAt" > now()
 		left join "User" u on u.id = s."userId" and u."sessionVersion" = s."sessionVersion"
 	`;
-	if (!row.id) return { hasUsers: row.hasUsers, session: null, user: null, renewed: false };
+	const forwardUserHeader = row.forwardUserHeader ?? 'Remote-User';
+	if (!row.id)
+		return { hasUsers: row.hasUsers, session: null, user: null, renewed: false, forwardUserHeader };
 
 	const session: Session = {
 		id: row.sessionId,
@@ -141,7 +147,7 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 		ssoProvider: row.ssoProvider,
 		sessionVersion: row.sessionVersion
 	};
-	return { hasUsers: true, session, user, renewed };
+	return { hasUsers: true, session, user, renewed, forwardUserHeader };
 }
 
 export async function invalidateSession(sessionId: string) {

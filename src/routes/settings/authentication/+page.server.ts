@@ -12,6 +12,7 @@ import { getPasswordHash, updateCredentials, UsernameTakenError } from '$lib/ser
 import { credentialsSchema } from '$lib/schemas/credentials';
 import { fieldErrors, formFields } from '$lib/schemas/fields';
 import { redirectUri } from '$lib/server/auth/sources/oidc';
+import { forwardIdentity, PRESETS, trustLineFor } from '$lib/server/auth/sources/forward';
 import { getSsoConfig, identityFits } from '$lib/server/sso';
 import { ssoActions } from './sso-actions';
 import type { Actions, PageServerLoad } from './$types';
@@ -34,6 +35,26 @@ const LINK_ERRORS: Record<string, string> = {
 	sso_not_configured: 'Save an OIDC configuration in step 1 first.',
 	already_linked: 'That identity is already linked to another account.'
 };
+
+/** What the forward-auth panel tells the admin about the request they are making right now. */
+function forwardPanel(
+	event: Parameters<PageServerLoad>[0],
+	sso: Awaited<ReturnType<typeof getSsoConfig>>
+) {
+	const { client } = event.locals;
+	const result = forwardIdentity(client, event.request.headers, {
+		user: sso.forwardAuthUserHeader,
+		email: sso.forwardAuthEmailHeader,
+		name: sso.forwardAuthNameHeader
+	});
+	return {
+		peer: client.peer,
+		trusted: client.peerTrusted,
+		trustLine: client.peerTrusted ? null : trustLineFor(client.peer, config.trustedProxies),
+		requestSubject: result.ok ? result.identity.subject : null,
+		presets: Object.entries(PRESETS).map(([id, p]) => ({ id, label: p.label }))
+	};
+}
 
 export const load: PageServerLoad = async (event) => {
 	const { user } = requireUser(event);
@@ -68,7 +89,8 @@ export const load: PageServerLoad = async (event) => {
 			hasFallback: user.hasPassword || user.plexId !== null,
 			linkedNow: params.get('sso_linked') === '1',
 			linkError: linkError && Object.hasOwn(LINK_ERRORS, linkError) ? LINK_ERRORS[linkError] : null
-		}
+		},
+		forward: forwardPanel(event, sso)
 	};
 };
 

@@ -5,6 +5,7 @@ import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
+import { forwardIdentity, PRESETS } from '$lib/server/auth/sources/forward';
 import {
 	DiscoveryError,
 	fetchDiscovery,
@@ -216,6 +217,74 @@ export const ssoActions = {
 		});
 		return {
 			sso: { step: 2, ok: true, message: 'Identity linked. Your other sessions were signed out.' }
+		};
+	},
+
+	applyPreset: async (event: Event) => {
+		requireUser(event);
+		const { form } = await parseConnection(event);
+		const preset = PRESETS[new URL(event.request.url).searchParams.get('preset') ?? ''];
+		if (!preset)
+			return fail(400, {
+				sso: { step: 1, values: echo(form), ok: false, message: 'Unknown preset.' }
+			});
+		// Fills the header fields only; nothing is saved until Save Configuration.
+		return {
+			sso: {
+				step: 1,
+				values: {
+					...echo(form),
+					ssoMode: 'FORWARD_AUTH',
+					forwardAuthUserHeader: preset.user,
+					forwardAuthEmailHeader: preset.email,
+					forwardAuthNameHeader: preset.name
+				},
+				ok: true,
+				message: `${preset.label} header names filled in. Save Configuration to keep them.`
+			}
+		};
+	},
+
+	linkFromRequest: async (event: Event) => {
+		const { user, session } = requireUser(event);
+		const sso = await getSsoConfig();
+		const result = forwardIdentity(event.locals.client, event.request.headers, {
+			user: sso.forwardAuthUserHeader,
+			email: sso.forwardAuthEmailHeader,
+			name: sso.forwardAuthNameHeader
+		});
+		if (!result.ok) {
+			const message =
+				result.reason === 'untrusted_proxy'
+					? 'This request did not come through a trusted proxy, so its headers cannot be used. See the forward-auth panel above.'
+					: `The proxy did not send a usable ${sso.forwardAuthUserHeader} header with this request.`;
+			return fail(409, { sso: { step: 2, ok: false, message } });
+		}
+		try {
+			await linkIdentity(user.id, session.id, {
+				provider: 'forward-auth',
+				issuer: FORWARD_AUTH_ISSUER,
+				subject: result.identity.subject
+			});
+		} catch (error) {
+			if (!(error instanceof LinkConflictError)) throw error;
+			return fail(409, {
+				sso: { step: 2, ok: false, message: 'Another account is already linked to that identity.' }
+			});
+		}
+		await audit({
+			event: 'sso.linked',
+			userId: user.id,
+			method: 'forward-auth',
+			ip: event.locals.client.ip,
+			detail: { subject: result.identity.subject, via: 'request' }
+		});
+		return {
+			sso: {
+				step: 2,
+				ok: true,
+				message: `Linked ${result.identity.subject}. Your other sessions were signed out.`
+			}
 		};
 	},
 

@@ -1,0 +1,75 @@
+// Forward auth: an authenticating reverse proxy (Authelia, Authentik's outpost, oauth2-proxy…)
+// signs the user in and passes their identity to us in request headers.
+//
+// Model: fail closed. The headers are believed only when the direct TCP peer is inside
+// TRUSTED_PROXIES (the `client` handle decides that from the socket, never from a header); with
+// the list empty nothing is believed. A value is taken exactly once: absent, empty, blank,
+// repeated (Node joins repeated headers with ", "), comma-joined, containing a control
+// character, or longer than 256 characters all count as "no identity". Only the configured name
+// is read; look-alikes such as Remote_User are different headers and never match.
+import type { ClientInfo } from '../client';
+import { log } from '../../log';
+
+export const FORWARD_PATH = '/api/auth/sso/forward';
+const MAX_LENGTH = 256;
+
+/** The single, clean value of a header, or null. */
+export function readIdentityHeader(headers: Headers, name: string): string | null {
+	const raw = headers.get(name);
+	if (raw === null || raw.includes(',')) return null;
+	const value = raw.trim();
+	if (!value || value.length > MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) return null;
+	return value;
+}
+
+export type ForwardIdentity = { subject: string; email: string | null; displayName: string | null };
+
+export type HeaderNames = { user: string; email: string; name: string };
+
+/** The identity a trusted proxy sent with this request, or why there is none. */
+export function forwardIdentity(
+	client: ClientInfo,
+	headers: Headers,
+	names: HeaderNames
+):
+	| { ok: true; identity: ForwardIdentity }
+	| { ok: false; reason: 'untrusted_proxy' | 'missing_user_header' } {
+	if (!client.peerTrusted) return { ok: false, reason: 'untrusted_proxy' };
+	const subject = readIdentityHeader(headers, names.user);
+	if (!subject) return { ok: false, reason: 'missing_user_header' };
+	return {
+		ok: true,
+		identity: {
+			subject,
+			email: readIdentityHeader(headers, names.email),
+			displayName: readIdentityHeader(headers, names.name)
+		}
+	};
+}
+
+/** The TRUSTED_PROXIES line that would trust this peer, keeping what is already trusted. */
+export function trustLineFor(peer: string, current: string[]): string {
+	const entry = peer.includes(':') ? `${peer}/128` : `${peer}/32`;
+	return `TRUSTED_PROXIES=${[...current, entry].join(',')}`;
+}
+
+export function logRejectedForward(value: string) {
+	log.warn(`Forward-auth login rejected: no linked account for user=${value}`);
+}
+
+/** Header-name presets for the proxies the README documents. */
+export const PRESETS: Record<string, HeaderNames & { label: string }> = {
+	authelia: { label: 'Authelia', user: 'Remote-User', email: 'Remote-Email', name: 'Remote-Name' },
+	authentik: {
+		label: 'Authentik outpost',
+		user: 'X-authentik-username',
+		email: 'X-authentik-email',
+		name: 'X-authentik-name'
+	},
+	oauth2proxy: {
+		label: 'oauth2-proxy',
+		user: 'X-Forwarded-Preferred-Username',
+		email: 'X-Forwarded-Email',
+		name: 'X-Forwarded-User'
+	}
+};

@@ -1,0 +1,73 @@
+import { redirect } from '@sveltejs/kit';
+import { audit } from '$lib/server/audit';
+import { safeReturnTo } from '$lib/server/auth/redirect';
+import { createSession, invalidateSession, setSessionCookie } from '$lib/server/auth/session';
+import { ssoAvailability } from '$lib/server/auth/sso-login';
+import { forwardIdentity, logRejectedForward } from '$lib/server/auth/sources/forward';
+import { log } from '$lib/server/log';
+import { FORWARD_AUTH_ISSUER, getSsoConfig } from '$lib/server/sso';
+import { findUserBySsoIdentity } from '$lib/server/users';
+import type { RequestHandler } from './$types';
+
+// "Sign in with SSO" in forward-auth mode: signs in as the linked user the trusted proxy names,
+// replacing whatever session this browser had (a Plex link stays on the user, untouched).
+export const GET: RequestHandler = async ({ url, locals, cookies, request }) => {
+	const ip = locals.client.ip;
+	const sso = await getSsoConfig();
+	const availability = await ssoAvailability(sso);
+	if (sso.ssoMode !== 'FORWARD_AUTH' || availability === 'off')
+		redirect(303, '/login?sso_error=sso_not_configured');
+
+	const result = forwardIdentity(locals.client, request.headers, {
+		user: sso.forwardAuthUserHeader,
+		email: sso.forwardAuthEmailHeader,
+		name: sso.forwardAuthNameHeader
+	});
+	if (!result.ok) {
+		log.warn('Forward-auth sign-in refused', {
+			reason: result.reason,
+			peer: locals.client.peer,
+			header: sso.forwardAuthUserHeader
+		});
+		await audit({
+			event: 'login.failed',
+			method: 'forward-auth',
+			ip,
+			detail: { reason: result.reason }
+		});
+		redirect(303, `/login?sso_error=${result.reason}`);
+	}
+	const { identity } = result;
+	const user = await findUserBySsoIdentity('forward-auth', FORWARD_AUTH_ISSUER, identity.subject);
+	if (!user) {
+		logRejectedForward(identity.subject);
+		await audit({
+			event: 'login.failed',
+			method: 'forward-auth',
+			ip,
+			detail: { reason: 'not_linked', subject: identity.subject }
+		});
+		redirect(303, '/login?sso_error=not_linked');
+	}
+	if (availability !== 'enabled') {
+		await audit({
+			event: 'login.failed',
+			userId: user.id,
+			method: 'forward-auth',
+			ip,
+			detail: { reason: 'sso_disabled' }
+		});
+		redirect(303, '/login?sso_error=sso_not_configured');
+	}
+	if (locals.session) await invalidateSession(locals.session.id);
+	const { token, session } = await createSession(user.id, 'forward-auth', {
+		ip,
+		userAgent: request.headers.get('user-agent'),
+		ssoSubject: identity.subject,
+		displayName: identity.displayName,
+		email: identity.email
+	});
+	setSessionCookie(cookies, token, session.expiresAt, locals.secureCookies);
+	await audit({ event: 'login.succeeded', userId: user.id, method: 'forward-auth', ip });
+	redirect(303, safeReturnTo(url.searchParams.get('returnTo')));
+};

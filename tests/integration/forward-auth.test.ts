@@ -1,0 +1,243 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { browser, insertAdmin, startApp, type App } from '../helpers/app';
+import { startServer } from '../helpers/server.js';
+
+// The test plays the proxy: TRUSTED_PROXIES covers loopback, so the identity headers it sends are
+// believed. (tests/e2e/forward-auth.spec.ts puts real nginx and Caddy in front instead.)
+let app: App;
+let direct: Awaited<ReturnType<typeof startServer>>;
+beforeAll(async () => {
+	app = await startApp({ TRUSTED_PROXIES: '127.0.0.1/32,::1/128' });
+	// Same database, but no trusted proxy: what a client reaching the app directly would meet.
+	direct = await startServer({ databaseUrl: app.databaseUrl, env: { TRUSTED_PROXIES: '' } });
+});
+afterAll(async () => {
+	await direct?.stop();
+	await app?.stop();
+});
+beforeEach(async () => {
+	await app.sql`delete from "User"`;
+	await app.sql`
+		update "AppSettings" set "ssoMode" = 'FORWARD_AUTH', "ssoEnabled" = true, "localAuthEnabled" = true,
+			"forwardAuthUserHeader" = 'Remote-User', "forwardAuthEmailHeader" = 'Remote-Email',
+			"forwardAuthNameHeader" = 'Remote-Name'
+	`;
+	const id = await insertAdmin(app.sql);
+	await app.sql`
+		update "User" set "ssoProvider" = 'forward-auth', "ssoIssuer" = 'forward-auth', "ssoSubject" = 'alice',
+			"plexId" = '777', "plexUsername" = 'alice-plex'
+		where id = ${id}
+	`;
+});
+
+const as = (headers: Record<string, string>) => ({ headers });
+async function sessions() {
+	return (await app.sql`select count(*)::int as n from "Session"`)[0].n as number;
+}
+
+describe('forward-auth sign-in', () => {
+	test('the linked user named by a trusted proxy is signed in; name and email decorate the session', async () => {
+		const b = browser(app.url);
+		const res = await b.get(
+			'/api/auth/sso/forward',
+			as({
+				'remote-user': 'alice',
+				'remote-name': 'Alice A.',
+				'remote-email': 'alice@example.test'
+			})
+		);
+		expect(res.status).toBe(303);
+		expect(res.headers.get('location')).toBe('/');
+		const home = await (await b.get('/', as({ 'remote-user': 'alice' }))).text();
+		expect(home).toContain('Alice A.');
+		expect(home).toContain('alice@example.test');
+		expect(home).toContain('single sign-on (forward auth)');
+		const [user] = await app.sql`select "plexId", "plexUsername" from "User"`;
+		expect(user).toEqual({ plexId: '777', plexUsername: 'alice-plex' }); // the Plex link stays attached
+	});
+
+	test('forged headers sent straight to the app (untrusted peer) never sign in', async () => {
+		const res = await browser(direct.url).get(
+			'/api/auth/sso/forward',
+			as({ 'remote-user': 'alice' })
+		);
+		expect(res.headers.get('location')).toBe('/login?sso_error=untrusted_proxy');
+		expect(res.headers.get('set-cookie')).toBeNull();
+		expect(await sessions()).toBe(0);
+		const page = await (await browser(direct.url).get('/login?sso_error=untrusted_proxy')).text();
+		expect(page).toContain('did not come through a trusted proxy');
+	});
+
+	test.each([
+		['absent', {}],
+		['empty', { 'remote-user': '' }],
+		['blank', { 'remote-user': '   ' }],
+		['comma-joined', { 'remote-user': 'alice, mallory' }],
+		['with a control character', { 'remote-user': 'ali\tce' }],
+		['longer than 256 characters', { 'remote-user': 'a'.repeat(257) }],
+		['a look-alike name (Remote_User)', { remote_user: 'alice' }],
+		['a look-alike name (Remote.User)', { 'remote.user': 'alice' }]
+	])('a user header that is %s counts as missing', async (_label, headers) => {
+		const res = await browser(app.url).get(
+			'/api/auth/sso/forward',
+			as(headers as Record<string, string>)
+		);
+		expect(res.headers.get('location')).toBe('/login?sso_error=missing_user_header');
+		expect(await sessions()).toBe(0);
+	});
+
+	test('a repeated user header counts as missing', async () => {
+		const headers = new Headers();
+		headers.append('remote-user', 'alice');
+		headers.append('remote-user', 'alice');
+		const res = await fetch(`${app.url}/api/auth/sso/forward`, { headers, redirect: 'manual' });
+		expect(res.headers.get('location')).toBe('/login?sso_error=missing_user_header');
+	});
+
+	test('an unknown user is not_linked, and the log names the value', async () => {
+		const res = await browser(app.url).get(
+			'/api/auth/sso/forward',
+			as({ 'remote-user': 'mallory' })
+		);
+		expect(res.headers.get('location')).toBe('/login?sso_error=not_linked');
+		await new Promise((r) => setTimeout(r, 50));
+		expect(app.logs()).toContain('Forward-auth login rejected: no linked account for user=mallory');
+		expect(await sessions()).toBe(0);
+	});
+
+	test('the configured header name is the one read (Authentik preset)', async () => {
+		await app.sql`update "AppSettings" set "forwardAuthUserHeader" = 'X-authentik-username'`;
+		const wrong = await browser(app.url).get(
+			'/api/auth/sso/forward',
+			as({ 'remote-user': 'alice' })
+		);
+		expect(wrong.headers.get('location')).toBe('/login?sso_error=missing_user_header');
+		const right = await browser(app.url).get(
+			'/api/auth/sso/forward',
+			as({ 'x-authentik-username': 'alice' })
+		);
+		expect(right.headers.get('location')).toBe('/');
+	});
+
+	test('signing in through the proxy replaces an existing session', async () => {
+		const b = browser(app.url);
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`; // the local form is hidden while SSO is on
+		expect((await b.signIn()).status).toBe(303);
+		await app.sql`update "AppSettings" set "ssoEnabled" = true`;
+		const [before] = await app.sql`select id from "Session"`;
+		await b.get('/api/auth/sso/forward', as({ 'remote-user': 'alice' }));
+		const rows = await app.sql`select id, method from "Session"`;
+		expect(rows).toHaveLength(1);
+		expect(rows[0].id).not.toBe(before.id);
+		expect(rows[0].method).toBe('forward-auth');
+	});
+});
+
+describe('a forward-auth session stays bound to its subject', () => {
+	async function signedIn() {
+		const b = browser(app.url);
+		expect((await b.get('/api/auth/sso/forward', as({ 'remote-user': 'alice' }))).status).toBe(303);
+		return b;
+	}
+
+	test('requests with the same user keep it, and write nothing', async () => {
+		const b = await signedIn();
+		const [before] = await app.sql`select "expiresAt", "lastSeenAt" from "Session"`;
+		for (let i = 0; i < 3; i++)
+			expect((await b.get('/', as({ 'remote-user': 'alice' }))).status).toBe(200);
+		const [after] = await app.sql`select "expiresAt", "lastSeenAt" from "Session"`;
+		expect(after).toEqual(before);
+	});
+
+	test('a different user from the proxy ends it', async () => {
+		const b = await signedIn();
+		const res = await b.get('/', as({ 'remote-user': 'bob' }));
+		expect(res.headers.get('location')).toBe('/login');
+		expect(await sessions()).toBe(0);
+	});
+
+	test('no user from the proxy ends it', async () => {
+		const b = await signedIn();
+		expect((await b.get('/')).headers.get('location')).toBe('/login');
+		expect(await sessions()).toBe(0);
+	});
+
+	test('the cookie used without the proxy (untrusted peer) ends it', async () => {
+		const b = await signedIn();
+		const cookie = `librariarr_session=${b.jar.get('librariarr_session')}`;
+		const res = await fetch(`${direct.url}/`, {
+			headers: { cookie, 'remote-user': 'alice' },
+			redirect: 'manual'
+		});
+		expect(res.headers.get('location')).toBe('/login');
+		expect(await sessions()).toBe(0);
+	});
+
+	test('local sessions are not affected by missing proxy headers', async () => {
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const b = browser(app.url);
+		expect((await b.signIn()).status).toBe(303);
+		expect((await b.get('/')).status).toBe(200);
+	});
+});
+
+describe('settings for forward auth', () => {
+	test('the panel shows the peer, whether it is trusted, and the TRUSTED_PROXIES line that would trust it', async () => {
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const b = browser(direct.url);
+		expect((await b.signIn()).status).toBe(303);
+		const html = await (await b.get('/settings/authentication')).text();
+		expect(html).toContain('This request came from <code>127.0.0.1</code>');
+		expect(html).toContain('not a trusted proxy');
+		expect(html).toContain('TRUSTED_PROXIES=127.0.0.1/32');
+	});
+
+	test('a preset fills the header names without saving them', async () => {
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const b = browser(app.url);
+		await b.signIn();
+		const res = await b.post('/settings/authentication?/applyPreset&preset=oauth2proxy', {
+			ssoMode: 'FORWARD_AUTH',
+			oidcIssuer: '',
+			oidcClientId: '',
+			oidcClientSecret: '',
+			oidcScopes: 'openid',
+			oidcUsernameClaim: 'preferred_username',
+			forwardAuthUserHeader: 'Remote-User',
+			forwardAuthEmailHeader: 'Remote-Email',
+			forwardAuthNameHeader: 'Remote-Name'
+		});
+		const html = await res.text();
+		expect(html).toContain('value="X-Forwarded-Preferred-Username"');
+		const [row] = await app.sql`select "forwardAuthUserHeader" from "AppSettings"`;
+		expect(row.forwardAuthUserHeader).toBe('Remote-User');
+	});
+
+	test('"Link the identity of this request" links the value the trusted proxy sends', async () => {
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		await app.sql`update "User" set "ssoSubject" = null, "ssoIssuer" = null, "ssoProvider" = null`;
+		const b = browser(app.url);
+		await b.signIn();
+		const res = await b.post(
+			'/settings/authentication?/linkFromRequest',
+			{},
+			as({ 'remote-user': 'carol' })
+		);
+		expect(res.status).toBe(200);
+		const [user] = await app.sql`select "ssoSubject", "ssoIssuer", "ssoProvider" from "User"`;
+		expect(user).toEqual({
+			ssoSubject: 'carol',
+			ssoIssuer: 'forward-auth',
+			ssoProvider: 'forward-auth'
+		});
+		// through an untrusted peer it is refused
+		const d = browser(direct.url);
+		await d.signIn();
+		const refused = await d.post(
+			'/settings/authentication?/linkFromRequest',
+			{},
+			as({ 'remote-user': 'mallory' })
+		);
+		expect(refused.status).toBe(409);
+	});
+});
