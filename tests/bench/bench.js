@@ -44,11 +44,15 @@ try {
 		timeCost: 2,
 		parallelism: 1
 	});
-	await sql`insert into "User" (username, "localUsername", "passwordHash") values ('Bench', 'bench', ${passwordHash})`;
+	await sql`
+		insert into "User" (username, "localUsername", "passwordHash", "ssoProvider", "ssoIssuer", "ssoSubject")
+		values ('Bench', 'bench', ${passwordHash}, 'forward-auth', 'forward-auth', 'bench-user')
+	`;
 	await sql.end();
+	const env = { LOG_LEVEL: 'warn', TRUSTED_PROXIES: '127.0.0.1/32' };
 
 	// Sign in once, then stop, so every write so far is counted before the measured run.
-	let server = await startServer({ databaseUrl: db.url, env: { LOG_LEVEL: 'warn' } });
+	let server = await startServer({ databaseUrl: db.url, env });
 	const res = await fetch(`${server.url}/login`, {
 		method: 'POST',
 		redirect: 'manual',
@@ -68,7 +72,7 @@ try {
 	await new Promise((r) => setTimeout(r, 500));
 	const before = await writes(pg.adminUrl, db.name);
 
-	server = await startServer({ databaseUrl: db.url, env: { LOG_LEVEL: 'warn' } });
+	server = await startServer({ databaseUrl: db.url, env });
 	const check = await fetch(`${server.url}/`, { headers: { cookie }, redirect: 'manual' });
 	if (check.status !== 200) throw new Error(`signed-in home page answered ${check.status}`);
 	await load(`${server.url}/`, { cookie }); // warm-up
@@ -77,10 +81,40 @@ try {
 	await new Promise((r) => setTimeout(r, 500));
 	const after = await writes(pg.adminUrl, db.name);
 
-	server = await startServer({ databaseUrl: db.url, env: { LOG_LEVEL: 'warn' } });
+	server = await startServer({ databaseUrl: db.url, env });
 	await load(`${server.url}/login`, {}); // warm-up
 	const signedOut = await load(`${server.url}/login`, {});
 	await server.stop();
+
+	// Forward auth: switch the mode on, sign in through the "proxy" (this script), then measure.
+	const admin = postgres(db.url, { max: 1, onnotice: () => {} });
+	await admin`update "AppSettings" set "ssoMode" = 'FORWARD_AUTH', "ssoEnabled" = true`;
+	await admin.end();
+	server = await startServer({ databaseUrl: db.url, env });
+	const fwd = await fetch(`${server.url}/api/auth/sso/forward`, {
+		redirect: 'manual',
+		headers: { 'remote-user': 'bench-user' }
+	});
+	const fwdCookie = fwd.headers
+		.getSetCookie()
+		.find((c) => c.startsWith('librariarr_session='))
+		?.split(';')[0];
+	if (fwd.status !== 303 || !fwdCookie)
+		throw new Error(`forward-auth sign-in failed: ${fwd.status}`);
+	await server.stop();
+	await new Promise((r) => setTimeout(r, 500));
+	const fwdBefore = await writes(pg.adminUrl, db.name);
+	server = await startServer({ databaseUrl: db.url, env });
+	const fwdHeaders = { cookie: fwdCookie, 'remote-user': 'bench-user' };
+	const fwdCheck = await fetch(`${server.url}/`, { headers: fwdHeaders, redirect: 'manual' });
+	if (fwdCheck.status !== 200)
+		throw new Error(`forward-auth home page answered ${fwdCheck.status}`);
+	await load(`${server.url}/`, fwdHeaders); // warm-up
+	const forward = await load(`${server.url}/`, fwdHeaders);
+	await server.stop();
+	await new Promise((r) => setTimeout(r, 500));
+	const fwdAfter = await writes(pg.adminUrl, db.name);
+	const fwdRequests = forward.requests.total * 2;
 
 	const requests = signedIn.requests.total * 2; // warm-up and measured run on the same server
 	const report = {
@@ -98,7 +132,14 @@ try {
 		},
 		ratio: Number((signedIn.requests.average / signedOut.requests.average).toFixed(3)),
 		databaseWrites: after - before,
-		writesPerSignedInRequest: (after - before) / requests
+		writesPerSignedInRequest: (after - before) / requests,
+		forwardAuthHome: {
+			requestsPerSecond: forward.requests.average,
+			p99ms: forward.latency.p99,
+			non2xx: forward.non2xx
+		},
+		forwardAuthDatabaseWrites: fwdAfter - fwdBefore,
+		writesPerForwardAuthRequest: (fwdAfter - fwdBefore) / fwdRequests
 	};
 	console.log(`
 Librariarr benchmark (${CONNECTIONS} connections, ${DURATION} s each, PostgreSQL: ${pg.kind})
@@ -106,10 +147,15 @@ Librariarr benchmark (${CONNECTIONS} connections, ${DURATION} s each, PostgreSQL
   signed-out login page ${report.signedOutLogin.requestsPerSecond.toFixed(0).padStart(6)} req/s   p99 ${report.signedOutLogin.p99ms} ms   non-2xx ${report.signedOutLogin.non2xx}
   ratio signed-in / signed-out: ${report.ratio} (target ≥ 0.85)
   database writes during ${requests} signed-in requests: ${report.databaseWrites} (${report.writesPerSignedInRequest} per request; target 0)
+  forward-auth home page ${report.forwardAuthHome.requestsPerSecond.toFixed(0).padStart(5)} req/s   p99 ${report.forwardAuthHome.p99ms} ms   non-2xx ${report.forwardAuthHome.non2xx}
+  database writes during ${fwdRequests} forward-auth requests: ${report.forwardAuthDatabaseWrites} (${report.writesPerForwardAuthRequest} per request; target 0)
 `);
 	fs.mkdirSync('test-results', { recursive: true });
 	fs.writeFileSync('test-results/bench.json', JSON.stringify(report, null, 2));
-	process.exitCode = report.ratio >= 0.85 && report.databaseWrites === 0 ? 0 : 1;
+	process.exitCode =
+		report.ratio >= 0.85 && report.databaseWrites === 0 && report.forwardAuthDatabaseWrites === 0
+			? 0
+			: 1;
 } finally {
 	await pg.stop();
 }
