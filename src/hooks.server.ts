@@ -26,7 +26,7 @@ export const init: ServerInit = async () => {
 
 /** Paths that work before any user exists and without a session. */
 const PUBLIC_PATHS = ['/login', '/setup', '/healthz', '/api/auth/'];
-const FIRST_RUN_PATHS = ['/setup', '/healthz'];
+const FIRST_RUN_PATHS = ['/setup', '/healthz', '/api/auth/plex/'];
 
 function startsWithAny(path: string, prefixes: string[]) {
 	return prefixes.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));

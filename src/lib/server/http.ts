@@ -30,47 +30,46 @@ async function readCapped(res: Response, maxBytes: number): Promise<string> {
 	return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Fetches JSON with a deadline and a size cap. Non-2xx answers throw an HttpError with the status. */
-export async function fetchJson(
-	url: string | URL,
+/**
+ * fetch() with a deadline covering the whole body, no redirects, and a size cap. The answer is a
+ * fully read Response, so a library handed this function (jose's JWKS fetch) is protected too.
+ */
+export async function cappedFetch(
+	url: string | URL | Request,
 	init: RequestInit = {},
 	{ timeoutMs = DEFAULT_TIMEOUT_MS, maxBytes = MAX_BODY_BYTES } = {}
-): Promise<unknown> {
-	let res: Response;
+): Promise<Response> {
+	const target = url instanceof Request ? url.url : url;
+	const signal = AbortSignal.timeout(timeoutMs);
 	try {
-		res = await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+		const res = await fetch(url, { ...init, redirect: 'error', signal });
+		const text = await readCapped(res, maxBytes);
+		return new Response(text, { status: res.status, headers: res.headers });
 	} catch (error) {
+		if (error instanceof HttpError) throw error;
 		const reason =
 			(error as Error).name === 'TimeoutError'
 				? `no answer within ${timeoutMs / 1000} s`
 				: (error as Error).message;
-		throw new HttpError(`request to ${new URL(url).origin} failed: ${reason}`);
-	}
-	if (!res.ok) {
-		await res.body?.cancel().catch(() => {});
-		throw new HttpError(`HTTP ${res.status}`, res.status);
-	}
-	const text = await readCapped(res, maxBytes);
-	try {
-		return JSON.parse(text);
-	} catch {
-		throw new HttpError('response is not valid JSON', res.status);
+		throw new HttpError(`request to ${new URL(target).origin} failed: ${reason}`);
 	}
 }
 
-/** Runs `work` with a deadline, for libraries that do not take an AbortSignal. */
-export async function withDeadline<T>(
-	work: Promise<T>,
-	ms = DEFAULT_TIMEOUT_MS,
-	what = 'request'
-): Promise<T> {
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	const deadline = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new HttpError(`${what}: no answer within ${ms / 1000} s`)), ms);
-	});
+/** Fetches JSON with a deadline and a size cap. Non-2xx answers throw an HttpError with the status. */
+export async function fetchJson(
+	url: string | URL,
+	init: RequestInit = {},
+	limits: { timeoutMs?: number; maxBytes?: number } = {}
+): Promise<unknown> {
+	const res = await cappedFetch(url, init, limits);
+	if (!res.ok) throw new HttpError(`HTTP ${res.status}`, res.status);
+	return parseJson(await res.text(), res.status);
+}
+
+export function parseJson(text: string, status: number | null = null): unknown {
 	try {
-		return await Promise.race([work, deadline]);
-	} finally {
-		clearTimeout(timer);
+		return JSON.parse(text);
+	} catch {
+		throw new HttpError('response is not valid JSON', status);
 	}
 }

@@ -23,6 +23,8 @@ import { findUserByLocalUsername, updatePasswordHash } from '$lib/server/users';
 import { loginSchema } from '$lib/schemas/login';
 import { formFields } from '$lib/schemas/fields';
 import { SSO_ERRORS } from '$lib/sso-errors';
+import { PLEX_ERRORS } from '$lib/plex-errors';
+import { plexLoginOffered } from '$lib/server/plex';
 import type { Actions, PageServerLoad } from './$types';
 
 const INVALID = 'Invalid username or password';
@@ -56,7 +58,10 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 	if (locals.user) redirect(303, safeReturnTo(url.searchParams.get('returnTo')));
 	const code = url.searchParams.get('sso_error');
 	const shown = await methodsShown();
+	const plexCode = url.searchParams.get('plex_error');
 	return {
+		showPlex: await plexLoginOffered(),
+		plexError: plexCode && Object.hasOwn(PLEX_ERRORS, plexCode) ? PLEX_ERRORS[plexCode] : null,
 		showLocal: shown.local,
 		showSso: shown.sso,
 		ssoPath: shown.ssoPath,

@@ -6,11 +6,14 @@ import { createSession, setSessionCookie } from '$lib/server/auth/session';
 import { createFirstUser } from '$lib/server/users';
 import { fieldErrors, formFields } from '$lib/schemas/fields';
 import { setupSchema } from '$lib/schemas/setup';
+import { PLEX_ERRORS } from '$lib/plex-errors';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = ({ locals }) => {
+export const load: PageServerLoad = ({ locals, url }) => {
 	// Setup exists only until the first user does.
 	if (locals.hasUsers) redirect(303, locals.user ? '/' : '/login');
+	const code = url.searchParams.get('plex_error');
+	return { plexError: code && Object.hasOwn(PLEX_ERRORS, code) ? PLEX_ERRORS[code] : null };
 };
 
 export const actions: Actions = {

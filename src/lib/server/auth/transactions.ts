@@ -10,7 +10,7 @@ import { sql } from '../db';
 export const TRANSACTION_LIFETIME_MS = 10 * 60 * 1000;
 
 export type TransactionKind = 'oidc' | 'plex';
-export type Purpose = 'login' | 'link';
+export type Purpose = 'login' | 'link' | 'setup';
 
 export type LoginTransaction = {
 	id: string;

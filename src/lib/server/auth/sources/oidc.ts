@@ -14,10 +14,16 @@ import {
 	generateCodeVerifier,
 	generateState,
 	OAuth2Client,
-	OAuth2RequestError
+	OAuth2Tokens
 } from 'arctic';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { fetchJson, HttpError, withDeadline } from '../../http';
+import {
+	createRemoteJWKSet,
+	customFetch,
+	errors as joseErrors,
+	jwtVerify,
+	type JWTPayload
+} from 'jose';
+import { cappedFetch, fetchJson, HttpError, parseJson } from '../../http';
 import { log } from '../../log';
 import type { SsoConfig } from '../../sso';
 
@@ -118,7 +124,9 @@ function jwks(doc: Discovery) {
 	if (!set) {
 		set = createRemoteJWKSet(new URL(doc.jwks_uri), {
 			timeoutDuration: 10_000,
-			cooldownDuration: 30_000
+			cooldownDuration: 30_000,
+			// capped like every other call to the provider
+			[customFetch]: (url, init) => cappedFetch(url, init)
 		});
 		jwksCache.set(doc.jwks_uri, set);
 	}
@@ -200,30 +208,23 @@ export async function finishAuthorization(
 	if (!code) throw new OidcFailure('token_exchange_failed', 'the callback carried no code');
 
 	const clientId = config.oidcClientId!;
-	const secret = config.clientSecret;
-	const exchange = secret
-		? new OAuth2Client(formEncode(clientId), formEncode(secret), redirectUri(origin))
-		: new OAuth2Client(clientId, null, redirectUri(origin));
 	let idToken: string;
 	let accessToken: string | null = null;
 	try {
-		const tokens = await withDeadline(
-			exchange.validateAuthorizationCode(doc.token_endpoint, code, transaction.codeVerifier),
-			10_000,
-			'token endpoint'
-		);
+		const tokens = await exchangeCode(doc.token_endpoint, {
+			code,
+			codeVerifier: transaction.codeVerifier,
+			redirectUri: redirectUri(origin),
+			clientId,
+			clientSecret: config.clientSecret
+		});
 		idToken = tokens.idToken();
-		try {
-			accessToken = tokens.accessToken();
-		} catch {
-			accessToken = null;
-		}
+		accessToken = safeAccessToken(tokens);
 	} catch (error) {
-		const detail =
-			error instanceof OAuth2RequestError
-				? `${error.code}${error.description ? `: ${error.description}` : ''}`
-				: (error as Error).message;
-		throw new OidcFailure('token_exchange_failed', `code exchange failed (${detail})`);
+		throw new OidcFailure(
+			'token_exchange_failed',
+			`code exchange failed (${(error as Error).message})`
+		);
 	}
 
 	const algorithms = doc.id_token_signing_alg_values_supported?.filter((a) =>
@@ -288,6 +289,65 @@ export async function finishAuthorization(
 		displayName: claimString(claims, config.oidcUsernameClaim) ?? claimString(claims, 'name'),
 		email: claimString(claims, 'email')
 	};
+}
+
+function safeAccessToken(tokens: OAuth2Tokens): string | null {
+	try {
+		return tokens.accessToken();
+	} catch {
+		return null;
+	}
+}
+
+/**
+ * The token request (RFC 6749 §4.1.3 with PKCE). Sent here rather than by arctic's
+ * validateAuthorizationCode because that one reads any amount of body, follows redirects and
+ * cannot be cancelled; arctic's OAuth2Tokens still reads the answer. The client secret goes in
+ * HTTP Basic, both parts form-encoded first (RFC 6749 §2.3.1).
+ */
+async function exchangeCode(
+	tokenEndpoint: string,
+	p: {
+		code: string;
+		codeVerifier: string;
+		redirectUri: string;
+		clientId: string;
+		clientSecret: string | null;
+	}
+): Promise<OAuth2Tokens> {
+	const body = new URLSearchParams({
+		grant_type: 'authorization_code',
+		code: p.code,
+		redirect_uri: p.redirectUri,
+		code_verifier: p.codeVerifier
+	});
+	const headers: Record<string, string> = {
+		'content-type': 'application/x-www-form-urlencoded',
+		accept: 'application/json',
+		'user-agent': 'Librariarr'
+	};
+	if (p.clientSecret) {
+		const credentials = `${formEncode(p.clientId)}:${formEncode(p.clientSecret)}`;
+		headers.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+	} else {
+		body.set('client_id', p.clientId);
+	}
+	const res = await cappedFetch(tokenEndpoint, { method: 'POST', headers, body });
+	const text = await res.text();
+	if (res.status !== 200) {
+		let detail = `HTTP ${res.status}`;
+		try {
+			const data = parseJson(text, res.status) as { error?: unknown };
+			if (typeof data?.error === 'string') detail += `: ${data.error.slice(0, 100)}`;
+		} catch {
+			// not JSON: the status says enough
+		}
+		throw new HttpError(detail, res.status);
+	}
+	const data = parseJson(text, res.status);
+	if (!data || typeof data !== 'object')
+		throw new HttpError('token response is not a JSON object', res.status);
+	return new OAuth2Tokens(data);
 }
 
 export function logRejected(subject: string) {

@@ -1,0 +1,78 @@
+// Plex as a way in: whether the login page offers it, and linking/unlinking accounts.
+import { seal } from './crypto.js';
+import { config } from './config';
+import { sql } from './db';
+import type { PlexAccount } from './auth/sources/plex';
+
+/** The Plex button shows when Plex login is allowed (or the override is on) and someone is linked. */
+export async function plexLoginOffered(): Promise<boolean> {
+	const [row] = await sql`
+		select "plexLoginEnabled" as enabled, exists (select 1 from "User" where "plexId" is not null) as linked
+		from "AppSettings" where id = 1
+	`;
+	return (row.enabled || config.ssoDisableOverride) && row.linked;
+}
+
+export async function findUserByPlexId(plexId: string) {
+	const [user] = await sql<{ id: number }[]>`select id from "User" where "plexId" = ${plexId}`;
+	return user ?? null;
+}
+
+/** Keeps the latest token and username for a linked account (sealed at rest). */
+export async function refreshPlexAccount(userId: number, account: PlexAccount, token: string) {
+	await sql`
+		update "User" set "plexUsername" = ${account.username}, "plexToken" = ${seal(token)},
+			email = coalesce(email, ${account.email}), "updatedAt" = now()
+		where id = ${userId}
+	`;
+}
+
+export class PlexLinkConflict extends Error {}
+
+export async function linkPlex(userId: number, account: PlexAccount, token: string) {
+	try {
+		await sql`
+			update "User" set "plexId" = ${account.id}, "plexUsername" = ${account.username},
+				"plexToken" = ${seal(token)}, "updatedAt" = now()
+			where id = ${userId}
+		`;
+	} catch (error) {
+		if ((error as { code?: string }).code === '23505') throw new PlexLinkConflict();
+		throw error;
+	}
+}
+
+export async function unlinkPlex(userId: number) {
+	await sql.begin(async (tx) => {
+		await tx`
+			update "User" set "plexId" = null, "plexUsername" = null, "plexToken" = null, "updatedAt" = now()
+			where id = ${userId}
+		`;
+		// With nobody linked, an enabled Plex login would only be a dead button.
+		await tx`
+			update "AppSettings" set "plexLoginEnabled" = false
+			where id = 1 and not exists (select 1 from "User" where "plexId" is not null)
+		`;
+	});
+}
+
+const SETUP_LOCK = 727_274_002; // the same lock as the password setup: one first user, however made
+
+/** First-run setup through Plex: the admin is the Plex account; local login starts disabled. */
+export async function createFirstUserFromPlex(
+	account: PlexAccount,
+	token: string
+): Promise<{ id: number } | null> {
+	return sql.begin(async (tx) => {
+		await tx`select pg_advisory_xact_lock(${SETUP_LOCK})`;
+		const [existing] = await tx`select 1 from "User" limit 1`;
+		if (existing) return null;
+		const [user] = await tx<{ id: number }[]>`
+			insert into "User" (username, email, "plexId", "plexUsername", "plexToken")
+			values (${account.username}, ${account.email}, ${account.id}, ${account.username}, ${seal(token)})
+			returning id
+		`;
+		await tx`update "AppSettings" set "plexLoginEnabled" = true, "localAuthEnabled" = false, "updatedAt" = now() where id = 1`;
+		return user;
+	});
+}

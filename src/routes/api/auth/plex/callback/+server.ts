@@ -1,0 +1,113 @@
+import { redirect } from '@sveltejs/kit';
+import { audit } from '$lib/server/audit';
+import { safeReturnTo } from '$lib/server/auth/redirect';
+import { createSession, setSessionCookie } from '$lib/server/auth/session';
+import {
+	clientIdentifier,
+	pinToken,
+	plexAccount,
+	PlexUnavailable
+} from '$lib/server/auth/sources/plex';
+import { takeTransaction } from '$lib/server/auth/transactions';
+import { log } from '$lib/server/log';
+import {
+	createFirstUserFromPlex,
+	findUserByPlexId,
+	linkPlex,
+	PlexLinkConflict,
+	plexLoginOffered,
+	refreshPlexAccount
+} from '$lib/server/plex';
+import type { RequestHandler } from './$types';
+
+const BACK = { login: '/login', link: '/settings/authentication', setup: '/setup' } as const;
+
+// Plex's auth page sends the browser back here after the user approved (or not) our PIN.
+export const GET: RequestHandler = async ({ url, locals, cookies, request }) => {
+	const ip = locals.client.ip;
+	const id = url.searchParams.get('tx');
+	const tx = id ? await takeTransaction(cookies, locals.secureCookies, 'plex', { id }) : null;
+	if (!tx) {
+		log.warn('Plex callback refused: unknown, used, expired or foreign transaction', { ip });
+		await audit({ event: 'login.failed', method: 'plex', ip, detail: { reason: 'plex_expired' } });
+		redirect(303, `${locals.user ? BACK.link : BACK.login}?plex_error=plex_expired`);
+	}
+	const purpose = tx.purpose;
+	const back = BACK[purpose];
+	const fail = async (code: string, reason: string): Promise<never> => {
+		log.warn('Plex sign-in failed', { purpose, code, reason, ip });
+		await audit({
+			event: purpose === 'link' ? 'plex.link_failed' : 'login.failed',
+			method: 'plex',
+			ip,
+			userId: tx.userId,
+			detail: { reason: code }
+		});
+		redirect(303, `${back}?plex_error=${code}`);
+	};
+
+	let account;
+	let token;
+	try {
+		const clientId = await clientIdentifier();
+		token = await pinToken(clientId, tx.plexPinId!);
+		if (!token) return await fail('plex_denied', 'the PIN has no token');
+		account = await plexAccount(clientId, token);
+	} catch (error) {
+		if (!(error instanceof PlexUnavailable)) throw error;
+		return await fail('plex_unavailable', error.message);
+	}
+
+	if (purpose === 'link') {
+		if (!locals.user || locals.user.id !== tx.userId)
+			return await fail('plex_expired', 'another user finished the link');
+		try {
+			await linkPlex(locals.user.id, account, token);
+		} catch (error) {
+			if (!(error instanceof PlexLinkConflict)) throw error;
+			return await fail(
+				'plex_already_linked',
+				`Plex account ${account.id} is linked to someone else`
+			);
+		}
+		await audit({
+			event: 'plex.linked',
+			userId: locals.user.id,
+			method: 'plex',
+			ip,
+			detail: { plexUsername: account.username }
+		});
+		redirect(303, `${BACK.link}?plex_linked=1#plex`);
+	}
+
+	let userId: number;
+	if (purpose === 'setup') {
+		const user = await createFirstUserFromPlex(account, token);
+		if (!user) return await fail('plex_setup_done', 'a user already exists');
+		userId = user.id;
+		await audit({
+			event: 'setup.completed',
+			userId,
+			method: 'plex',
+			ip,
+			detail: { plexUsername: account.username }
+		});
+	} else {
+		const user = await findUserByPlexId(account.id);
+		if (!user)
+			return await fail(
+				'plex_not_linked',
+				`Plex account ${account.id} (${account.username}) is not linked`
+			);
+		if (!(await plexLoginOffered())) return await fail('plex_disabled', 'Plex login is turned off');
+		await refreshPlexAccount(user.id, account, token);
+		userId = user.id;
+	}
+	const { token: sessionToken, session } = await createSession(userId, 'plex', {
+		ip,
+		userAgent: request.headers.get('user-agent')
+	});
+	setSessionCookie(cookies, sessionToken, session.expiresAt, locals.secureCookies);
+	await audit({ event: 'login.succeeded', userId, method: 'plex', ip });
+	redirect(303, safeReturnTo(tx.returnTo));
+};

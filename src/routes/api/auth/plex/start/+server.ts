@@ -1,0 +1,56 @@
+import { error, redirect } from '@sveltejs/kit';
+import { safeReturnTo } from '$lib/server/auth/redirect';
+import {
+	authUrl,
+	CALLBACK_PATH,
+	clientIdentifier,
+	createPin,
+	PlexUnavailable
+} from '$lib/server/auth/sources/plex';
+import { beginTransaction, type Purpose } from '$lib/server/auth/transactions';
+import { log } from '$lib/server/log';
+import { plexLoginOffered } from '$lib/server/plex';
+import type { RequestHandler } from './$types';
+
+const BACK: Record<Purpose, string> = {
+	login: '/login',
+	link: '/settings/authentication',
+	setup: '/setup'
+};
+
+// "Sign in with Plex" / "Link Plex account": a POST (so a link cannot start it), answered with a
+// redirect to Plex's auth page.
+export const POST: RequestHandler = async ({ request, locals, cookies }) => {
+	const form = await request.formData();
+	const purpose = form.get('purpose');
+	if (purpose !== 'login' && purpose !== 'link' && purpose !== 'setup')
+		error(400, 'Unknown Plex sign-in purpose');
+	const back = BACK[purpose];
+	if (purpose === 'link' && !locals.user) redirect(303, '/login');
+	if (purpose === 'setup' && locals.hasUsers) redirect(303, '/login?plex_error=plex_setup_done');
+	if (purpose === 'login' && !(await plexLoginOffered()))
+		redirect(303, '/login?plex_error=plex_disabled');
+
+	let pin;
+	let clientId;
+	try {
+		clientId = await clientIdentifier();
+		pin = await createPin(clientId);
+	} catch (err) {
+		if (!(err instanceof PlexUnavailable)) throw err;
+		log.warn('Plex sign-in could not start', { reason: err.message, ip: locals.client.ip });
+		redirect(303, `${back}?plex_error=plex_unavailable`);
+	}
+	const tx = await beginTransaction(cookies, locals.secureCookies, {
+		kind: 'plex',
+		purpose,
+		plexPinId: pin.id,
+		plexPinCode: pin.code,
+		userId: locals.user?.id ?? null,
+		returnTo: safeReturnTo(
+			typeof form.get('returnTo') === 'string' ? (form.get('returnTo') as string) : '/'
+		)
+	});
+	const forwardUrl = `${locals.client.origin}${CALLBACK_PATH}?tx=${tx.id}`;
+	redirect(303, authUrl(clientId, pin.code, forwardUrl));
+};
