@@ -15,6 +15,8 @@ import { redirectUri } from '$lib/server/auth/sources/oidc';
 import { forwardIdentity, PRESETS, trustLineFor } from '$lib/server/auth/sources/forward';
 import { getSsoConfig, identityFits } from '$lib/server/sso';
 import { ssoActions } from './sso-actions';
+import { plexActions } from './plex-actions';
+import { PLEX_ERRORS } from '$lib/plex-errors';
 import type { Actions, PageServerLoad } from './$types';
 
 function loginState(user: SessionUser, settings: AppSettings): LoginState {
@@ -90,12 +92,23 @@ export const load: PageServerLoad = async (event) => {
 			linkedNow: params.get('sso_linked') === '1',
 			linkError: linkError && Object.hasOwn(LINK_ERRORS, linkError) ? LINK_ERRORS[linkError] : null
 		},
-		forward: forwardPanel(event, sso)
+		forward: forwardPanel(event, sso),
+		plex: {
+			linked: user.plexId !== null,
+			username: user.plexUsername,
+			loginEnabled: settings.plexLoginEnabled,
+			linkedNow: params.get('plex_linked') === '1',
+			error: (() => {
+				const code = params.get('plex_error');
+				return code && Object.hasOwn(PLEX_ERRORS, code) ? PLEX_ERRORS[code] : null;
+			})()
+		}
 	};
 };
 
 export const actions: Actions = {
 	...ssoActions,
+	...plexActions,
 
 	toggleLocal: async (event) => {
 		const { user } = requireUser(event);
