@@ -141,11 +141,11 @@ export async function revertConnection(): Promise<boolean> {
 		const restored = Object.fromEntries(
 			CONNECTION_KEYS.filter((k) => k in previous).map((k) => [k, previous[k]])
 		);
+		// The object helper must follow `set` in this same template: postgres.js picks the update
+		// form by the text before it, and inside a nested fragment it sees none (and throws).
 		await tx`
 			update "AppSettings" set
-				${Object.keys(restored).length ? tx`${tx(restored)},` : tx``}
-				"ssoEnabled" = false,
-				"previousSsoConfig" = null,
+				${tx({ ...restored, ssoEnabled: false, previousSsoConfig: null })},
 				"ssoConfigVersion" = "ssoConfigVersion" + 1,
 				"updatedAt" = now()
 			where id = 1
