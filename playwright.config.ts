@@ -17,6 +17,10 @@ function pickFreePort(): string {
 
 process.env.E2E_PORT ||= pickFreePort();
 process.env.E2E_BASE_URL ||= `http://127.0.0.1:${process.env.E2E_PORT}`;
+// The test OpenID Provider (started by globalSetup too) gets its own port the same way.
+while (!process.env.E2E_IDP_PORT || process.env.E2E_IDP_PORT === process.env.E2E_PORT) {
+	process.env.E2E_IDP_PORT = pickFreePort();
+}
 
 const chromiumArgs = [
 	'--no-sandbox',

@@ -33,7 +33,13 @@ export async function resetDatabase(sql: postgres.Sql) {
 		await tx`delete from "User"`;
 		await tx`
 			update "AppSettings"
-			set "localAuthEnabled" = true, "plexLoginEnabled" = false, "ssoEnabled" = false
+			set "localAuthEnabled" = true, "plexLoginEnabled" = false, "ssoEnabled" = false,
+				"ssoMode" = 'OIDC', "oidcIssuer" = null, "oidcClientId" = null, "oidcClientSecret" = null,
+				"oidcScopes" = 'openid profile email', "oidcUsernameClaim" = 'preferred_username',
+				"forwardAuthUserHeader" = 'Remote-User', "forwardAuthEmailHeader" = 'Remote-Email',
+				"forwardAuthNameHeader" = 'Remote-Name', "previousSsoConfig" = null,
+				-- Moved on, never back: the server caches discovery documents per version.
+				"ssoConfigVersion" = "ssoConfigVersion" + 1
 			where id = 1
 		`;
 	});

@@ -1,12 +1,15 @@
 // Starts the built app (`node build`) as its own process, the way it runs in production.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from './pg.js';
 
 /**
- * @param {{ databaseUrl: string, env?: Record<string, string | undefined>, port?: number }} options
+ * @param {{ databaseUrl: string, env?: Record<string, string | undefined>, port?: number, logFile?: string }} options
+ *   logFile: a file the server's output is also appended to as it comes, for readers outside
+ *   this process (the e2e tests look for log lines in it while the server runs).
  */
-export async function startServer({ databaseUrl, env = {}, port }) {
+export async function startServer({ databaseUrl, env = {}, port, logFile }) {
 	port ??= await freePort();
 	const url = `http://127.0.0.1:${port}`;
 	/** @type {string[]} */
@@ -28,9 +31,10 @@ export async function startServer({ databaseUrl, env = {}, port }) {
 	});
 	for (const stream of [child.stdout, child.stderr]) {
 		stream.setEncoding('utf8');
-		stream.on('data', (/** @type {string} */ chunk) =>
-			lines.push(...chunk.split('\n').filter(Boolean))
-		);
+		stream.on('data', (/** @type {string} */ chunk) => {
+			lines.push(...chunk.split('\n').filter(Boolean));
+			if (logFile) fs.appendFileSync(logFile, chunk);
+		});
 	}
 	const exited = new Promise((resolve) => child.once('exit', resolve));
 

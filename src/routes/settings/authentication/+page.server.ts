@@ -59,8 +59,30 @@ function forwardPanel(
 }
 
 export const load: PageServerLoad = async (event) => {
-	const { user } = requireUser(event);
-	const [settings, sso] = await Promise.all([getSettings(), getSsoConfig()]);
+	const { user: sessionUser } = requireUser(event);
+	// locals.user was read before this request's form action ran (without JavaScript the page is
+	// rendered in that same request): read the fields an action can change again.
+	const [[fresh], settings, sso] = await Promise.all([
+		sql<
+			Pick<
+				SessionUser,
+				| 'localUsername'
+				| 'hasPassword'
+				| 'plexId'
+				| 'plexUsername'
+				| 'ssoSubject'
+				| 'ssoIssuer'
+				| 'ssoProvider'
+			>[]
+		>`
+			select "localUsername", "passwordHash" is not null as "hasPassword", "plexId", "plexUsername",
+				"ssoSubject", "ssoIssuer", "ssoProvider"
+			from "User" where id = ${sessionUser.id}
+		`,
+		getSettings(),
+		getSsoConfig()
+	]);
+	const user: SessionUser = { ...sessionUser, ...fresh };
 	const params = event.url.searchParams;
 	const linkError = params.get('sso_link_error');
 	return {

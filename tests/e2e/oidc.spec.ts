@@ -1,0 +1,511 @@
+// Single sign-on with OpenID Connect, end to end: the settings wizard (connection, Test
+// Discovery, Revert to Previous, Verify & Link, manual link, unlink, enable) and signing in
+// through a real OpenID Provider (oidc-provider, started by global-setup.ts).
+import fs from 'node:fs';
+import type { Locator, Page } from '@playwright/test';
+import { CONFIDENTIAL_SECRET, USERS } from '../helpers/idp.js';
+import {
+	contextOptions,
+	expect,
+	expectNoSeriousA11yViolations,
+	gotoReady,
+	pathEquals,
+	ready,
+	signIn,
+	test
+} from './fixtures';
+
+const SETTINGS = '/settings/authentication';
+
+function env(name: string): string {
+	const value = process.env[name];
+	if (!value) throw new Error(`${name} is not set: is tests/e2e/global-setup.ts running?`);
+	return value;
+}
+const ISSUER = env('E2E_IDP_ISSUER');
+const IDP_ORIGIN = new URL(ISSUER).origin;
+const FIXTURES = env('E2E_DISCOVERY_FIXTURES_URL');
+
+const UUID_SUB = USERS.uuid.sub;
+
+const SAVED = 'Configuration saved. The previous settings can be restored with Revert to Previous.';
+const NOT_LINKED = 'Your SSO account is not linked to a Librariarr user';
+const UNLINK_REFUSED =
+	'Unlinking would leave you with no way to sign in. Set a local password (or link Plex) first.';
+const ENABLE_REFUSED =
+	'Link your identity for the current SSO settings in step 2 before enabling SSO login.';
+
+type Connection = {
+	issuer?: string;
+	clientId?: string;
+	secret?: string;
+	scopes?: string;
+	usernameClaim?: string;
+};
+const CONFIDENTIAL: Connection = { clientId: 'librariarr', secret: CONFIDENTIAL_SECRET };
+const PUBLIC: Connection = { clientId: 'librariarr-public' };
+
+const step = (page: Page, n: 1 | 2 | 3) =>
+	page.getByRole('region', {
+		name: { 1: '1. Connection', 2: '2. SSO Account Linking', 3: '3. Enable' }[n]
+	});
+
+/** The banner with exactly this text in that region (role status or alert). */
+async function expectBanner(region: Locator, role: 'status' | 'alert', text: string) {
+	await expect(region.getByRole(role).filter({ hasText: text })).toHaveText(text);
+}
+
+async function openSettings(page: Page, jsEnabled: boolean) {
+	await gotoReady(page, SETTINGS, jsEnabled);
+	await expect(step(page, 1)).toBeVisible();
+}
+
+/** Fills step 1 (OIDC mode); the issuer defaults to the test provider. */
+async function fillConnection(page: Page, c: Connection) {
+	await page.getByLabel('SSO Mode').selectOption('OIDC');
+	await page.getByLabel('Issuer URL', { exact: true }).fill(c.issuer ?? ISSUER);
+	await page.getByLabel('Client ID', { exact: true }).fill(c.clientId ?? '');
+	await page.getByLabel('Client Secret', { exact: true }).fill(c.secret ?? '');
+	await page.getByLabel('Scopes', { exact: true }).fill(c.scopes ?? 'openid profile email');
+	await page
+		.getByLabel('Username Claim', { exact: true })
+		.fill(c.usernameClaim ?? 'preferred_username');
+}
+
+async function saveConnection(page: Page, c: Connection) {
+	await fillConnection(page, c);
+	await page.getByRole('button', { name: 'Save Configuration' }).click();
+	await expectBanner(step(page, 1), 'status', SAVED);
+}
+
+async function testDiscovery(page: Page, expected: string) {
+	await page.getByRole('button', { name: 'Test Discovery' }).click();
+	await expect(page.getByTestId('discovery-result')).toHaveText(expected);
+}
+
+/** Links `subject` through "Or paste the subject manually →". */
+async function linkManually(page: Page, subject: string) {
+	const linking = step(page, 2);
+	await linking.getByText('Or paste the subject manually →').click();
+	await linking.getByLabel('Subject (sub)', { exact: true }).fill(subject);
+	await linking.getByRole('button', { name: 'Link Manually' }).click();
+	await expectBanner(linking, 'status', 'Identity linked. Your other sessions were signed out.');
+	await expect(page.getByTestId('linked-identity')).toContainText(subject);
+}
+
+async function enableSso(page: Page) {
+	const enabling = step(page, 3);
+	await enabling.getByRole('switch', { name: 'Enable SSO Login' }).check();
+	await enabling.getByRole('button', { name: 'Save SSO Settings' }).click();
+	await expectBanner(
+		enabling,
+		'status',
+		'SSO login is on. Sign out and try it before relying on it.'
+	);
+}
+
+async function signOut(page: Page) {
+	await page.getByRole('button', { name: 'Sign out' }).click();
+	await expect(page).toHaveURL(pathEquals('/login'));
+}
+
+/** On the provider's own pages: its login form (any password), then its consent page. */
+async function signInAtIdp(page: Page, login: string) {
+	await page.waitForURL((url) => url.origin === IDP_ORIGIN);
+	await page.locator('input[name=login]').fill(login);
+	await page.locator('input[name=password]').fill('any password will do');
+	await page.getByRole('button', { name: 'Sign-in' }).click();
+	await page.getByRole('button', { name: 'Continue' }).click();
+}
+
+/** Counts the browser's requests to the provider's authorization endpoint from now on. */
+function countAuthorizationRequests(page: Page) {
+	let count = 0;
+	page.on('request', (request) => {
+		const url = new URL(request.url());
+		if (url.origin === IDP_ORIGIN && url.pathname === '/auth') count++;
+	});
+	return () => count;
+}
+
+/** The app server's output from this point on (global-setup appends it to a file as it comes). */
+function serverLogFromNow() {
+	const file = env('E2E_SERVER_LOG');
+	const start = fs.statSync(file).size;
+	return () => fs.readFileSync(file).subarray(start).toString('utf8');
+}
+
+async function appSettings(sql: import('postgres').Sql) {
+	const [row] = await sql`
+		select "ssoEnabled", "localAuthEnabled", "oidcIssuer", "oidcClientId", "oidcClientSecret",
+			"oidcScopes", "oidcUsernameClaim", "previousSsoConfig"
+		from "AppSettings" where id = 1
+	`;
+	return row;
+}
+
+test.describe('OIDC single sign-on', () => {
+	test('the wizard goes from empty settings to a working SSO sign-in (confidential client)', async ({
+		page,
+		admin,
+		jsEnabled,
+		sql
+	}) => {
+		test.slow();
+		await signIn(page, jsEnabled, admin);
+		await openSettings(page, jsEnabled);
+		await expect(page.getByTestId('redirect-uri')).toHaveText(
+			`${test.info().project.use.baseURL}/api/auth/sso/oidc/callback`
+		);
+		await expect(page.getByRole('button', { name: 'Revert to Previous' })).toHaveCount(0);
+
+		// Step 1: the connection, tested, then saved.
+		await fillConnection(page, CONFIDENTIAL);
+		await testDiscovery(page, 'Discovery succeeded.');
+		// The typed secret does not come back from the server: type it again to save it.
+		await expect(page.getByLabel('Client Secret', { exact: true })).toHaveValue('');
+		await expect(page.getByLabel('Issuer URL', { exact: true })).toHaveValue(ISSUER);
+		await page.getByLabel('Client Secret', { exact: true }).fill(CONFIDENTIAL_SECRET);
+		await page.getByRole('button', { name: 'Save Configuration' }).click();
+		await expectBanner(step(page, 1), 'status', SAVED);
+		const saved = await appSettings(sql);
+		expect(saved).toMatchObject({ oidcIssuer: ISSUER, oidcClientId: 'librariarr' });
+		expect(saved.oidcClientSecret).toBeTruthy();
+		expect(saved.oidcClientSecret).not.toContain(CONFIDENTIAL_SECRET);
+
+		// Step 2: Verify & Link at the provider, as the user with an opaque UUID subject.
+		await page.getByRole('button', { name: 'Verify & Link via OIDC' }).click();
+		await signInAtIdp(page, UUID_SUB);
+		await expect(page).toHaveURL((url) => url.pathname === SETTINGS);
+		await expectBanner(
+			step(page, 2),
+			'status',
+			'Identity verified and linked. Your other sessions were signed out.'
+		);
+		await expect(page.getByTestId('linked-identity')).toContainText(UUID_SUB);
+		await expect(page.getByTestId('linked-identity')).toContainText(ISSUER);
+
+		// Step 3: enable.
+		await ready(page, jsEnabled);
+		await enableSso(page);
+		expect((await appSettings(sql)).ssoEnabled).toBe(true);
+
+		// Signed out, the login page offers SSO only.
+		await signOut(page);
+		await expect(page.getByRole('link', { name: 'Sign in with SSO' })).toBeVisible();
+		await expect(page.getByLabel('Password', { exact: true })).toHaveCount(0);
+		await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toHaveCount(0);
+
+		// The button goes through the provider (already signed in there) and back home.
+		const authorizationRequests = countAuthorizationRequests(page);
+		await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+		await expect(page).toHaveURL(pathEquals('/'));
+		expect(authorizationRequests()).toBe(1);
+		await expect(page.getByTestId('signed-in-method')).toHaveText('single sign-on (OIDC)');
+		await expect(page.getByTestId('signed-in-as')).toHaveText(USERS.uuid.preferred_username);
+		const sessions = await sql`select "userId", method from "Session"`;
+		expect(sessions).toEqual([{ userId: admin.id, method: 'oidc' }]);
+	});
+
+	test('Verify & Link works with the public client (PKCE, no secret)', async ({
+		page,
+		admin,
+		jsEnabled,
+		sql
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await openSettings(page, jsEnabled);
+		await saveConnection(page, PUBLIC);
+		expect(await appSettings(sql)).toMatchObject({
+			oidcClientId: 'librariarr-public',
+			oidcClientSecret: null
+		});
+
+		await page.getByRole('button', { name: 'Verify & Link via OIDC' }).click();
+		await signInAtIdp(page, UUID_SUB);
+		await expect(page).toHaveURL((url) => url.pathname === SETTINGS);
+		await expect(page.getByTestId('linked-identity')).toContainText(UUID_SUB);
+		const [user] = await sql`
+			select "ssoProvider", "ssoIssuer", "ssoSubject" from "User" where id = ${admin.id}
+		`;
+		expect(user).toEqual({ ssoProvider: 'oidc', ssoIssuer: ISSUER, ssoSubject: UUID_SUB });
+	});
+
+	test('the manual fallback: an unlinked sign-in logs the subject, which can be pasted to link', async ({
+		page,
+		admin,
+		jsEnabled,
+		sql
+	}) => {
+		test.slow();
+		await signIn(page, jsEnabled, admin);
+		await openSettings(page, jsEnabled);
+		await saveConnection(page, CONFIDENTIAL);
+		await signOut(page);
+
+		// Nobody is linked yet: the login page offers SSO next to the local form (the probe).
+		await expect(page.getByLabel('Password', { exact: true })).toBeVisible();
+		const log = serverLogFromNow();
+		await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+		await signInAtIdp(page, 'grace');
+		await expect(page).toHaveURL(pathEquals('/login?sso_error=not_linked'));
+		await expect(page.getByRole('alert')).toHaveText(NOT_LINKED);
+		await expect.poll(log).toContain('OIDC login rejected: no linked account for sub=grace');
+		const [{ count }] = await sql`select count(*)::int as count from "Session"`;
+		expect(count).toBe(0);
+
+		// Signed in locally, paste the subject from the log line.
+		await signIn(page, jsEnabled, admin, { path: '/login?sso_error=not_linked' });
+		await openSettings(page, jsEnabled);
+		await linkManually(page, 'grace');
+		await enableSso(page);
+		await signOut(page);
+
+		// The provider still knows this browser as grace: straight back, signed in.
+		await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+		await expect(page).toHaveURL(pathEquals('/'));
+		await expect(page.getByTestId('signed-in-method')).toHaveText('single sign-on (OIDC)');
+		await expect(page.getByTestId('signed-in-as')).toHaveText('grace');
+	});
+
+	test('Test Discovery reports success, a 404, an issuer mismatch and missing endpoints', async ({
+		page,
+		admin,
+		jsEnabled,
+		sql
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await openSettings(page, jsEnabled);
+		await fillConnection(page, CONFIDENTIAL);
+
+		await testDiscovery(page, 'Discovery succeeded.');
+		for (const [path, text] of [
+			['/nothing-here', 'OIDC discovery failed (404)'],
+			['/mismatch', 'OIDC issuer mismatch'],
+			['/broken', 'OIDC discovery response missing required endpoints']
+		]) {
+			await page.getByLabel('Issuer URL', { exact: true }).fill(FIXTURES + path);
+			await testDiscovery(page, text);
+			await expect(page.getByTestId('discovery-result').getByRole('alert')).toHaveText(text);
+			// The typed values stay; nothing is saved by a test.
+			await expect(page.getByLabel('Issuer URL', { exact: true })).toHaveValue(FIXTURES + path);
+			await expect(page.getByLabel('Client ID', { exact: true })).toHaveValue('librariarr');
+		}
+		await page.getByLabel('Issuer URL', { exact: true }).fill(ISSUER);
+		await testDiscovery(page, 'Discovery succeeded.');
+		await expect(page.getByTestId('discovery-result').getByRole('status')).toHaveText(
+			'Discovery succeeded.'
+		);
+		expect(await appSettings(sql)).toMatchObject({ oidcIssuer: null, oidcClientId: null });
+	});
+
+	test('Revert to Previous restores the saved configuration before, switches SSO off and clears the snapshot', async ({
+		page,
+		admin,
+		jsEnabled,
+		sql
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await openSettings(page, jsEnabled);
+		// A: the confidential client, linked and enabled.
+		await saveConnection(page, CONFIDENTIAL);
+		await linkManually(page, UUID_SUB);
+		await enableSso(page);
+		// B: same provider (the link still fits, so SSO stays on), other client and claims.
+		await saveConnection(page, {
+			clientId: 'librariarr-public',
+			scopes: 'openid profile',
+			usernameClaim: 'name'
+		});
+		expect(await appSettings(sql)).toMatchObject({
+			ssoEnabled: true,
+			oidcClientId: 'librariarr-public',
+			oidcScopes: 'openid profile',
+			oidcUsernameClaim: 'name'
+		});
+
+		const revert = page.getByRole('button', { name: 'Revert to Previous' });
+		await expect(revert).toBeVisible();
+		await revert.click();
+		await expectBanner(
+			step(page, 1),
+			'status',
+			'Previous configuration restored. SSO login is off until you enable it again in step 3.'
+		);
+		await expect(page.getByLabel('Issuer URL', { exact: true })).toHaveValue(ISSUER);
+		await expect(page.getByLabel('Client ID', { exact: true })).toHaveValue('librariarr');
+		await expect(page.getByLabel('Scopes', { exact: true })).toHaveValue('openid profile email');
+		await expect(page.getByLabel('Username Claim', { exact: true })).toHaveValue(
+			'preferred_username'
+		);
+		await expect(page.getByLabel('Client Secret', { exact: true })).toHaveAttribute(
+			'placeholder',
+			'•••••••• (saved)'
+		);
+		await expect(page.getByRole('switch', { name: 'Enable SSO Login' })).not.toBeChecked();
+		await expect(revert).toHaveCount(0);
+
+		const settings = await appSettings(sql);
+		expect(settings).toMatchObject({
+			ssoEnabled: false,
+			oidcClientId: 'librariarr',
+			oidcScopes: 'openid profile email',
+			oidcUsernameClaim: 'preferred_username',
+			previousSsoConfig: null
+		});
+		expect(settings.oidcClientSecret).toBeTruthy();
+	});
+
+	test('Unlink SSO is refused to an admin with no password and no Plex link', async ({
+		page,
+		admin,
+		jsEnabled,
+		sql
+	}) => {
+		test.slow();
+		await signIn(page, jsEnabled, admin);
+		await openSettings(page, jsEnabled);
+		await saveConnection(page, CONFIDENTIAL);
+		await linkManually(page, UUID_SUB);
+		await enableSso(page);
+		await signOut(page);
+		await sql`update "User" set "passwordHash" = null where id = ${admin.id}`;
+
+		// SSO is now the only way in.
+		await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+		await signInAtIdp(page, UUID_SUB);
+		await expect(page).toHaveURL(pathEquals('/'));
+		await expect(page.getByTestId('signed-in-method')).toHaveText('single sign-on (OIDC)');
+
+		await openSettings(page, jsEnabled);
+		await step(page, 2).getByRole('button', { name: 'Unlink SSO' }).click();
+		await expectBanner(step(page, 2), 'alert', UNLINK_REFUSED);
+		await expect(page.getByTestId('linked-identity')).toContainText(UUID_SUB);
+		const [user] = await sql`select "ssoSubject" from "User" where id = ${admin.id}`;
+		expect(user.ssoSubject).toBe(UUID_SUB);
+		expect((await appSettings(sql)).ssoEnabled).toBe(true);
+	});
+
+	test('an admin with a password can unlink: SSO goes off and the local form is back', async ({
+		page,
+		admin,
+		jsEnabled,
+		sql
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await openSettings(page, jsEnabled);
+		await saveConnection(page, CONFIDENTIAL);
+		await linkManually(page, UUID_SUB);
+		await enableSso(page);
+
+		await step(page, 2).getByRole('button', { name: 'Unlink SSO' }).click();
+		await expectBanner(
+			step(page, 2),
+			'status',
+			'SSO identity unlinked and SSO login switched off. Your other sessions were signed out.'
+		);
+		await expect(page.getByTestId('linked-identity')).toHaveCount(0);
+		const [user] = await sql`select "ssoSubject" from "User" where id = ${admin.id}`;
+		expect(user.ssoSubject).toBeNull();
+		expect((await appSettings(sql)).ssoEnabled).toBe(false);
+
+		await signOut(page);
+		await expect(page.getByLabel('Password', { exact: true })).toBeVisible();
+		await signIn(page, jsEnabled, admin);
+	});
+
+	test('enabling SSO without a linked identity is refused', async ({
+		page,
+		admin,
+		jsEnabled,
+		sql
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await openSettings(page, jsEnabled);
+		await saveConnection(page, CONFIDENTIAL);
+
+		const enabling = step(page, 3);
+		await enabling.getByRole('switch', { name: 'Enable SSO Login' }).check();
+		await enabling.getByRole('button', { name: 'Save SSO Settings' }).click();
+		await expectBanner(enabling, 'alert', ENABLE_REFUSED);
+		expect((await appSettings(sql)).ssoEnabled).toBe(false);
+
+		await signOut(page);
+		await expect(page.getByLabel('Password', { exact: true })).toBeVisible();
+	});
+
+	test('Verify & Link keeps this session and signs out the others', async ({
+		page,
+		browser,
+		admin,
+		jsEnabled,
+		sql
+	}, testInfo) => {
+		const otherContext = await browser.newContext(contextOptions(testInfo));
+		try {
+			const other = await otherContext.newPage();
+			await signIn(other, jsEnabled, admin);
+
+			await signIn(page, jsEnabled, admin);
+			await openSettings(page, jsEnabled);
+			await saveConnection(page, CONFIDENTIAL);
+			const [{ id: sessionId }] = await sql`
+				select id from "Session" where "userId" = ${admin.id} order by "createdAt" desc limit 1
+			`;
+			await page.getByRole('button', { name: 'Verify & Link via OIDC' }).click();
+			await signInAtIdp(page, UUID_SUB);
+			await expect(page).toHaveURL((url) => url.pathname === SETTINGS);
+			await expect(page.getByTestId('linked-identity')).toContainText(UUID_SUB);
+
+			// Only the session that linked is left, and this browser still uses it.
+			const sessions = await sql`select id, method from "Session" where "userId" = ${admin.id}`;
+			expect(sessions).toEqual([{ id: sessionId, method: 'local' }]);
+			await gotoReady(page, '/', jsEnabled);
+			await expect(page.getByTestId('signed-in-method')).toHaveText('local username and password');
+
+			await other.goto('/');
+			await expect(other).toHaveURL(pathEquals('/login'));
+		} finally {
+			await otherContext.close();
+		}
+	});
+
+	test('the SSO card passes the accessibility check, error banners included', async ({
+		page,
+		admin,
+		jsEnabled
+	}) => {
+		test.slow();
+		await signIn(page, jsEnabled, admin);
+		await openSettings(page, jsEnabled);
+		await expectNoSeriousA11yViolations(page, 'the empty SSO card', jsEnabled);
+
+		await saveConnection(page, CONFIDENTIAL);
+		await page.getByLabel('Issuer URL', { exact: true }).fill(FIXTURES + '/broken');
+		await testDiscovery(page, 'OIDC discovery response missing required endpoints');
+		await expectNoSeriousA11yViolations(page, 'the SSO card with a discovery error', jsEnabled);
+
+		await openSettings(page, jsEnabled);
+		await page.getByLabel('Client ID', { exact: true }).fill('');
+		await page.getByRole('button', { name: 'Save Configuration' }).click();
+		await expect(page.getByLabel('Client ID', { exact: true })).toHaveAttribute(
+			'aria-invalid',
+			'true'
+		);
+		await expect(page.getByText('OIDC needs the client ID.')).toBeVisible();
+		await expectNoSeriousA11yViolations(page, 'the SSO card with a field error', jsEnabled);
+
+		await openSettings(page, jsEnabled);
+		const enabling = step(page, 3);
+		await enabling.getByRole('switch', { name: 'Enable SSO Login' }).check();
+		await enabling.getByRole('button', { name: 'Save SSO Settings' }).click();
+		await expectBanner(enabling, 'alert', ENABLE_REFUSED);
+		await step(page, 2).getByText('Or paste the subject manually →').click();
+		await expect(page.getByLabel('Subject (sub)', { exact: true })).toBeVisible();
+		await expectNoSeriousA11yViolations(
+			page,
+			'the SSO card with the enable refusal and the manual form open',
+			jsEnabled
+		);
+	});
+});
