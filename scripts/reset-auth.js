@@ -545,13 +545,17 @@ function listUsers(users) {
 		.join('; ');
 }
 
-async function resetPassword(sql, flags, argon2) {
+function requireTerminalForPassword() {
 	if (!hasTerminal()) {
 		throw new Refusal(
 			'reset-password asks for the new password and needs a terminal for that. ' +
 				'With docker, use docker exec -it.'
 		);
 	}
+}
+
+async function resetPassword(sql, flags, argon2) {
+	requireTerminalForPassword();
 	const { users } = await readState(sql);
 	if (users.length === 0) {
 		throw new Refusal(
@@ -656,7 +660,7 @@ async function main(argv) {
 	}
 	// Cheap refusals first, before touching the database.
 	if (action === 'wipe-sso' || action === 'delete-user') refuseWithoutTerminal(action, flags);
-	if (action === 'reset-password' && !hasTerminal()) await resetPassword(null, flags, null);
+	if (action === 'reset-password') requireTerminalForPassword();
 
 	const { postgres, argon2 } = loadPackages();
 	const sql = await connect(postgres);
