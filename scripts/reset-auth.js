@@ -378,7 +378,8 @@ function waysIn({ users, settings, override }) {
 		anyFits,
 		ssoHides: sso === 'enabled',
 		local: (settings.localAuthEnabled || override) && passwordUsers.length > 0 && sso !== 'enabled',
-		plex: (settings.plexLoginEnabled || override) && plexUsers.length > 0 && sso !== 'enabled',
+		// The Plex button stays next to "Sign in with SSO": only the local form is replaced.
+		plex: (settings.plexLoginEnabled || override) && plexUsers.length > 0,
 		passwordUsers,
 		plexUsers
 	};
@@ -410,9 +411,8 @@ function describeWaysIn(state) {
 			`- Plex, as ${w.plexUsers.map((u) => u.plexUsername ?? 'a linked account').join(', ')}.`
 		);
 	} else {
-		const why = w.ssoHides
-			? 'SSO is on, which replaces it'
-			: !settings.plexLoginEnabled && !override
+		const why =
+			!settings.plexLoginEnabled && !override
 				? 'Plex login is switched off'
 				: 'no user has a Plex account linked';
 		lines.push(`- Plex: no (${why}).`);
@@ -531,11 +531,6 @@ async function enablePlex(sql) {
 	const state = await readState(sql);
 	if (!state.users.some((u) => u.hasPlex)) {
 		warn('no user has a Plex account linked, so the Plex button cannot sign anyone in.');
-	}
-	if (waysIn(state).ssoHides) {
-		warn(
-			'SSO is on, which hides the Plex button. Run wipe-sso, or set SSO_DISABLE_OVERRIDE=true on the app and restart it.'
-		);
 	}
 }
 

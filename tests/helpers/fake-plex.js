@@ -30,14 +30,22 @@ export async function startFakePlex() {
 		return token;
 	}
 
-	const send = (/** @type {http.ServerResponse} */ res, /** @type {number} */ status, /** @type {unknown} */ body) => {
+	const send = (
+		/** @type {http.ServerResponse} */ res,
+		/** @type {number} */ status,
+		/** @type {unknown} */ body
+	) => {
 		res.writeHead(status, { 'content-type': 'application/json' });
 		res.end(JSON.stringify(body));
 	};
 
 	const server = http.createServer(async (req, res) => {
 		const u = new URL(req.url ?? '/', url);
-		requests.push({ method: req.method ?? 'GET', path: u.pathname + u.search, headers: req.headers });
+		requests.push({
+			method: req.method ?? 'GET',
+			path: u.pathname + u.search,
+			headers: req.headers
+		});
 		if (u.pathname.startsWith('/api/')) {
 			if (state.mode === 'slow') await new Promise((r) => setTimeout(r, 3000));
 			if (state.mode === 'error') return send(res, 500, { error: 'internal' });
@@ -48,7 +56,11 @@ export async function startFakePlex() {
 		}
 		if (req.method === 'POST' && u.pathname === '/api/v2/pins') {
 			const id = state.nextPin++;
-			const pin = { id, code: `code${id}${Math.random().toString(36).slice(2, 8)}`, authToken: null };
+			const pin = {
+				id,
+				code: `code${id}${Math.random().toString(36).slice(2, 8)}`,
+				authToken: null
+			};
 			pins.set(String(id), pin);
 			return send(res, 201, { ...pin, strong: u.searchParams.get('strong') === 'true' });
 		}
@@ -76,7 +88,10 @@ export async function startFakePlex() {
 			let body = '';
 			for await (const chunk of req) body += chunk;
 			const form = new URLSearchParams(body);
-			approve(form.get('code') ?? '', /** @type {keyof typeof ACCOUNTS} */ (form.get('user') ?? 'alice'));
+			approve(
+				form.get('code') ?? '',
+				/** @type {keyof typeof ACCOUNTS} */ (form.get('user') ?? 'alice')
+			);
 			res.writeHead(303, { location: form.get('forwardUrl') ?? '/' });
 			return res.end();
 		}
