@@ -109,35 +109,62 @@ export async function saveConnection(input: ConnectionInput, userId: number) {
 				current[k] !== next[k] && !(k === 'oidcClientSecret' && input.clientSecret === undefined)
 		) as string[];
 		const modeChanged = current.ssoMode !== input.ssoMode;
-		if (!changed.length && !modeChanged) return { changed: [], ssoSwitchedOff: false };
+		if (!changed.length && !modeChanged)
+			return { changed: [], ssoSwitchedOff: false, reenabled: NOTHING };
 
 		const snapshot = changed.length
 			? Object.fromEntries(CONNECTION_KEYS.map((k) => [k, current[k]]))
 			: null;
-		const [user] =
-			await tx`select "ssoIssuer", "ssoProvider", "ssoSubject" from "User" where id = ${userId}`;
+		const [user] = await tx`
+			select "ssoIssuer", "ssoProvider", "ssoSubject", "passwordHash" is not null as "hasPassword",
+				"plexId" is not null as "hasPlex"
+			from "User" where id = ${userId}
+		`;
 		const stillLinked = identityFits(user as Identity, input.ssoMode, input.oidcIssuer);
 		const ssoSwitchedOff = current.ssoEnabled && !stillLinked;
+		const reenable = ssoSwitchedOff
+			? fallbackFor(current as Toggles, user as Credentials)
+			: NOTHING;
+		if (!reenable) throw new WouldLockOut();
 		await tx`
 			update "AppSettings" set
 				"ssoMode" = ${input.ssoMode},
 				${tx(next, ...CONNECTION_KEYS)},
 				"previousSsoConfig" = ${snapshot ? tx.json(snapshot) : tx`"previousSsoConfig"`},
 				"ssoEnabled" = ${ssoSwitchedOff ? false : current.ssoEnabled},
+				"localAuthEnabled" = "localAuthEnabled" or ${reenable.local},
+				"plexLoginEnabled" = "plexLoginEnabled" or ${reenable.plex},
 				"ssoConfigVersion" = "ssoConfigVersion" + 1,
 				"updatedAt" = now()
 			where id = 1
 		`;
-		return { changed: modeChanged ? [...changed, 'ssoMode'] : changed, ssoSwitchedOff };
+		return {
+			changed: modeChanged ? [...changed, 'ssoMode'] : changed,
+			ssoSwitchedOff,
+			reenabled: reenable
+		};
 	});
 }
 
-/** Restores the snapshot, forces SSO off, moves the configuration version on, clears the snapshot. */
-export async function revertConnection(): Promise<boolean> {
+/**
+ * Restores the snapshot, forces SSO off, moves the configuration version on, clears the snapshot.
+ * Returns false when there is no snapshot; throws WouldLockOut when SSO is on and the user would
+ * have no other way in.
+ */
+export async function revertConnection(userId: number): Promise<Reenable | false> {
 	return sql.begin(async (tx) => {
-		const [row] = await tx`select "previousSsoConfig" from "AppSettings" where id = 1 for update`;
+		const [row] = await tx`
+			select "previousSsoConfig", "ssoEnabled", "localAuthEnabled", "plexLoginEnabled"
+			from "AppSettings" where id = 1 for update
+		`;
 		const previous = row.previousSsoConfig as Partial<Connection> | null;
 		if (!previous) return false;
+		const [user] = await tx`
+			select "passwordHash" is not null as "hasPassword", "plexId" is not null as "hasPlex"
+			from "User" where id = ${userId}
+		`;
+		const reenable = row.ssoEnabled ? fallbackFor(row as Toggles, user as Credentials) : NOTHING;
+		if (!reenable) throw new WouldLockOut();
 		const keys = CONNECTION_KEYS.filter((k) => k in previous);
 		if (keys.length) {
 			await tx`update "AppSettings" set ${tx(previous as Record<string, unknown>, ...keys)} where id = 1`;
@@ -145,13 +172,47 @@ export async function revertConnection(): Promise<boolean> {
 		await tx`
 			update "AppSettings" set
 				"ssoEnabled" = false,
+				"localAuthEnabled" = "localAuthEnabled" or ${reenable.local},
+				"plexLoginEnabled" = "plexLoginEnabled" or ${reenable.plex},
 				"previousSsoConfig" = null,
 				"ssoConfigVersion" = "ssoConfigVersion" + 1,
 				"updatedAt" = now()
 			where id = 1
 		`;
-		return true;
+		return reenable;
 	});
+}
+
+type Toggles = { localAuthEnabled: boolean; plexLoginEnabled: boolean };
+type Credentials = { hasPassword: boolean; hasPlex: boolean };
+export type Reenable = { local: boolean; plex: boolean };
+const NOTHING: Reenable = { local: false, plex: false };
+
+/** Switching SSO off would leave the user with no way in (no password, no Plex link). */
+export class WouldLockOut extends Error {}
+
+/**
+ * When SSO is switched off, something else must let the user in: the local form or the Plex
+ * button. Says which of them to turn back on (nothing, when one already works), or null when the
+ * user has neither a password nor a Plex link.
+ */
+export function fallbackFor(settings: Toggles, user: Credentials): Reenable | null {
+	if (
+		(settings.localAuthEnabled && user.hasPassword) ||
+		(settings.plexLoginEnabled && user.hasPlex)
+	)
+		return NOTHING;
+	if (user.hasPassword) return { local: true, plex: false };
+	if (user.hasPlex) return { local: false, plex: true };
+	return null;
+}
+
+export function reenabledText(reenable: Reenable) {
+	return reenable.local
+		? ' Local sign-in was turned back on so that you keep a way in.'
+		: reenable.plex
+			? ' Plex sign-in was turned back on so that you keep a way in.'
+			: '';
 }
 
 export const FORWARD_AUTH_ISSUER = 'forward-auth';

@@ -15,11 +15,15 @@ import {
 import { beginTransaction } from '$lib/server/auth/transactions';
 import { config } from '$lib/server/config';
 import { sql } from '$lib/server/db';
+import { getSettings } from '$lib/server/settings';
 import {
 	FORWARD_AUTH_ISSUER,
 	getSsoConfig,
 	identityFits,
+	reenabledText,
 	revertConnection,
+	fallbackFor,
+	WouldLockOut,
 	saveConnection
 } from '$lib/server/sso';
 import { linkIdentity, LinkConflictError, unlinkIdentity } from '$lib/server/users';
@@ -27,6 +31,9 @@ import { fieldErrors, formFields } from '$lib/schemas/fields';
 import { connectionSchema, subjectSchema } from '$lib/schemas/sso';
 
 type Event = RequestEvent;
+
+const LOCKOUT =
+	'That change would switch SSO login off, and you have no local password and no Plex link to get back in. Set a password or link Plex first.';
 
 const CONNECTION_FIELDS = [
 	'ssoMode',
@@ -63,17 +70,23 @@ export const ssoActions = {
 			});
 		}
 		const input = parsed.output;
-		const result = await saveConnection(
-			{
-				...input,
-				clientSecret: input.clearClientSecret
-					? null
-					: input.oidcClientSecret
-						? input.oidcClientSecret
-						: undefined
-			},
-			user.id
-		);
+		let result;
+		try {
+			result = await saveConnection(
+				{
+					...input,
+					clientSecret: input.clearClientSecret
+						? null
+						: input.oidcClientSecret
+							? input.oidcClientSecret
+							: undefined
+				},
+				user.id
+			);
+		} catch (error) {
+			if (!(error instanceof WouldLockOut)) throw error;
+			return fail(409, { sso: { step: 1, values: echo(form), ok: false, message: LOCKOUT } });
+		}
 		await audit({
 			event: 'settings.sso_connection',
 			userId: user.id,
@@ -86,7 +99,8 @@ export const ssoActions = {
 		const message = !result.changed.length
 			? 'Nothing changed.'
 			: result.ssoSwitchedOff
-				? 'Configuration saved. SSO login was switched off because your linked identity does not belong to the new settings; link again in step 2.'
+				? 'Configuration saved. SSO login was switched off because your linked identity does not belong to the new settings; link again in step 2.' +
+					reenabledText(result.reenabled)
 				: 'Configuration saved. The previous settings can be restored with Revert to Previous.';
 		return { sso: { step: 1, ok: true, message } };
 	},
@@ -122,7 +136,14 @@ export const ssoActions = {
 
 	revert: async (event: Event) => {
 		const { user } = requireUser(event);
-		if (!(await revertConnection())) {
+		let reenabled;
+		try {
+			reenabled = await revertConnection(user.id);
+		} catch (error) {
+			if (!(error instanceof WouldLockOut)) throw error;
+			return fail(409, { sso: { step: 1, ok: false, message: LOCKOUT } });
+		}
+		if (!reenabled) {
 			return fail(409, {
 				sso: { step: 1, ok: false, message: 'There is no previous configuration to restore.' }
 			});
@@ -133,7 +154,8 @@ export const ssoActions = {
 				step: 1,
 				ok: true,
 				message:
-					'Previous configuration restored. SSO login is off until you enable it again in step 3.'
+					'Previous configuration restored. SSO login is off until you enable it again in step 3.' +
+					reenabledText(reenabled)
 			}
 		};
 	},
@@ -292,7 +314,13 @@ export const ssoActions = {
 		const { user, session } = requireUser(event);
 		if (!user.ssoSubject)
 			return fail(409, { sso: { step: 2, ok: false, message: 'No SSO identity is linked.' } });
-		if (!user.hasPassword && !user.plexId) {
+		// The local form (or the Plex button) must be there once SSO is off.
+		const settings = await getSettings();
+		const reenable = fallbackFor(settings, {
+			hasPassword: user.hasPassword,
+			hasPlex: !!user.plexId
+		});
+		if (!reenable) {
 			return fail(409, {
 				sso: {
 					step: 2,
@@ -302,16 +330,6 @@ export const ssoActions = {
 				}
 			});
 		}
-		// The local form (or the Plex button) must be there once SSO is off.
-		const [settings] =
-			await sql`select "localAuthEnabled", "plexLoginEnabled" from "AppSettings" where id = 1`;
-		const needsFallback =
-			!(settings.localAuthEnabled && user.hasPassword) &&
-			!(settings.plexLoginEnabled && user.plexId);
-		const reenable = {
-			local: needsFallback && user.hasPassword,
-			plex: needsFallback && !user.hasPassword && !!user.plexId
-		};
 		await unlinkIdentity(user.id, session.id, reenable);
 		await audit({
 			event: 'sso.unlinked',
@@ -319,11 +337,7 @@ export const ssoActions = {
 			ip: event.locals.client.ip,
 			detail: { reenabledLocal: reenable.local, reenabledPlex: reenable.plex }
 		});
-		const extra = reenable.local
-			? ' Local sign-in was turned back on so that you keep a way in.'
-			: reenable.plex
-				? ' Plex sign-in was turned back on so that you keep a way in.'
-				: '';
+		const extra = reenabledText(reenable);
 		return {
 			sso: {
 				step: 2,
@@ -352,15 +366,6 @@ export const ssoActions = {
 					sso: { step: 3, ok: false, message: 'Save an OIDC configuration in step 1 first.' }
 				});
 			}
-			if (sso.ssoMode === 'FORWARD_AUTH') {
-				return fail(409, {
-					sso: {
-						step: 3,
-						ok: false,
-						message: 'Forward-auth sign-in is not available in this version yet.'
-					}
-				});
-			}
 			if (!identityFits(user, sso.ssoMode, sso.oidcIssuer)) {
 				return fail(409, {
 					sso: {
@@ -372,7 +377,23 @@ export const ssoActions = {
 				});
 			}
 		}
-		await sql`update "AppSettings" set "ssoEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
+		// Switching SSO off must leave the local form or the Plex button working.
+		let reenable = { local: false, plex: false };
+		if (!enable && sso.ssoEnabled) {
+			const fallback = fallbackFor(await getSettings(), {
+				hasPassword: user.hasPassword,
+				hasPlex: !!user.plexId
+			});
+			if (!fallback) return fail(409, { sso: { step: 3, ok: false, message: LOCKOUT } });
+			reenable = fallback;
+		}
+		await sql`
+			update "AppSettings" set "ssoEnabled" = ${enable},
+				"localAuthEnabled" = "localAuthEnabled" or ${reenable.local},
+				"plexLoginEnabled" = "plexLoginEnabled" or ${reenable.plex},
+				"updatedAt" = now()
+			where id = 1
+		`;
 		await audit({
 			event: 'settings.sso_enabled',
 			userId: user.id,
@@ -386,7 +407,7 @@ export const ssoActions = {
 				ok: true,
 				message: enable
 					? 'SSO login is on. Sign out and try it before relying on it.'
-					: 'SSO login is off.',
+					: 'SSO login is off.' + reenabledText(reenable),
 				warning: noFallback
 					? 'You have no local password and no Plex link: if your identity provider fails, only the recovery steps in the README will get you back in.'
 					: null

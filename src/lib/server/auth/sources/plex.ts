@@ -13,7 +13,8 @@ export const PRODUCT = 'Librariarr';
 export const VERSION = '0.1.0';
 export const CALLBACK_PATH = '/api/auth/plex/callback';
 // Every call to plex.tv gives up after this long (PLEX_TIMEOUT_MS exists for the tests' fake).
-const TIMEOUT_MS = Number(process.env.PLEX_TIMEOUT_MS) > 0 ? Number(process.env.PLEX_TIMEOUT_MS) : 8_000;
+const TIMEOUT_MS =
+	Number(process.env.PLEX_TIMEOUT_MS) > 0 ? Number(process.env.PLEX_TIMEOUT_MS) : 8_000;
 
 const apiBase = () => (process.env.PLEX_API_URL?.trim() || 'https://plex.tv').replace(/\/+$/, '');
 const authBase = () => process.env.PLEX_AUTH_URL?.trim() || 'https://app.plex.tv/auth';
