@@ -352,15 +352,6 @@ export const ssoActions = {
 					sso: { step: 3, ok: false, message: 'Save an OIDC configuration in step 1 first.' }
 				});
 			}
-			if (sso.ssoMode === 'FORWARD_AUTH') {
-				return fail(409, {
-					sso: {
-						step: 3,
-						ok: false,
-						message: 'Forward-auth sign-in is not available in this version yet.'
-					}
-				});
-			}
 			if (!identityFits(user, sso.ssoMode, sso.oidcIssuer)) {
 				return fail(409, {
 					sso: {
