@@ -57,8 +57,17 @@ function forwardPanel(
 }
 
 export const load: PageServerLoad = async (event) => {
-	const { user } = requireUser(event);
-	const [settings, sso] = await Promise.all([getSettings(), getSsoConfig()]);
+	const { user: sessionUser } = requireUser(event);
+	const [settings, sso, [link]] = await Promise.all([
+		getSettings(),
+		getSsoConfig(),
+		// Read again: without JavaScript this load runs in the same request as a link or unlink
+		// action, after it, while locals.user still holds the row from before it.
+		sql<Pick<SessionUser, 'ssoSubject' | 'ssoIssuer' | 'ssoProvider'>[]>`
+			select "ssoSubject", "ssoIssuer", "ssoProvider" from "User" where id = ${sessionUser.id}
+		`
+	]);
+	const user = { ...sessionUser, ...link };
 	const params = event.url.searchParams;
 	const linkError = params.get('sso_link_error');
 	return {
