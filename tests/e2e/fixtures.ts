@@ -140,7 +140,8 @@ export function pathEquals(path: string) {
  *
  * axe runs inside the page, which a page with JavaScript turned off cannot do. For those, the
  * page's current DOM is served, scripts removed, at the same URL to a scratch page that may run
- * scripts (the app's stylesheets still come from the server, so contrast is judged as shown).
+ * scripts, with the page's cookies (the app's stylesheets still come from the server, so
+ * contrast is judged as shown).
  */
 export async function expectNoSeriousA11yViolations(page: Page, what: string, jsEnabled: boolean) {
 	const results = jsEnabled
@@ -173,6 +174,9 @@ async function analyzeWithoutPageScripts(page: Page) {
 	if (!browser) throw new Error('No browser to run axe in');
 	const scratch = await browser.newContext({ javaScriptEnabled: true });
 	try {
+		// The stylesheets load as they did for the page itself (behind an authenticating proxy, a
+		// browser without its cookies would get the proxy's 401 instead of the CSS).
+		await scratch.addCookies(await page.context().cookies());
 		await scratch.route(url, (route) =>
 			route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html })
 		);
