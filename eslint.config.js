@@ -22,7 +22,10 @@ export default ts.config(
 	},
 	{
 		rules: {
-			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
+			'@typescript-eslint/no-unused-vars': [
+				'error',
+				{ argsIgnorePattern: '^_', ignoreRestSiblings: true }
+			],
 			// Control characters are exactly what the validation regexes look for.
 			'no-control-regex': 'off',
 			// Plain links are the point: every page must work without JavaScript, and there is no base path.
