@@ -8,7 +8,7 @@ import {
 	verifyPassword
 } from '$lib/server/auth/password';
 import { safeReturnTo } from '$lib/server/auth/redirect';
-import { createSession, setSessionCookie } from '$lib/server/auth/session';
+import { signIn } from '$lib/server/auth/sign-in';
 import {
 	clearFailures,
 	recordFailure,
@@ -71,7 +71,8 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 };
 
 export const actions: Actions = {
-	default: async ({ request, locals, cookies, setHeaders }) => {
+	default: async (event) => {
+		const { request, locals, setHeaders } = event;
 		const form = formFields(await request.formData(), [
 			'username',
 			'password',
@@ -119,12 +120,7 @@ export const actions: Actions = {
 			await updatePasswordHash(user.id, await hashPassword(parsed.output.password));
 		}
 		await clearFailures(keys);
-		const { token, session } = await createSession(user.id, 'local', {
-			ip,
-			userAgent: request.headers.get('user-agent')
-		});
-		setSessionCookie(cookies, token, session.expiresAt, locals.secureCookies);
-		await audit({ event: 'login.succeeded', userId: user.id, method: 'local', ip });
+		await signIn(event, user.id, 'local');
 		redirect(303, safeReturnTo(form.returnTo));
 	}
 };

@@ -2,7 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { audit } from '$lib/server/audit';
 import { hashPassword } from '$lib/server/auth/password';
-import { createSession, setSessionCookie } from '$lib/server/auth/session';
+import { signIn } from '$lib/server/auth/sign-in';
 import { createFirstUser } from '$lib/server/users';
 import { fieldErrors, formFields } from '$lib/schemas/fields';
 import { setupSchema } from '$lib/schemas/setup';
@@ -17,7 +17,8 @@ export const load: PageServerLoad = ({ locals, url }) => {
 };
 
 export const actions: Actions = {
-	default: async ({ request, locals, cookies }) => {
+	default: async (event) => {
+		const { request, locals } = event;
 		if (locals.hasUsers) redirect(303, '/login');
 		const form = formFields(await request.formData(), [
 			'displayName',
@@ -44,11 +45,7 @@ export const actions: Actions = {
 			});
 		}
 		const { client } = locals;
-		const { token, session } = await createSession(user.id, 'local', {
-			ip: client.ip,
-			userAgent: request.headers.get('user-agent')
-		});
-		setSessionCookie(cookies, token, session.expiresAt, locals.secureCookies);
+		await signIn(event, user.id, 'local');
 		await audit({
 			event: 'setup.completed',
 			userId: user.id,

@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { audit } from '$lib/server/audit';
 import { safeReturnTo } from '$lib/server/auth/redirect';
-import { createSession, setSessionCookie } from '$lib/server/auth/session';
+import { signIn } from '$lib/server/auth/sign-in';
 import {
 	clientIdentifier,
 	pinToken,
@@ -23,7 +23,8 @@ import type { RequestHandler } from './$types';
 const BACK = { login: '/login', link: '/settings/authentication', setup: '/setup' } as const;
 
 // Plex's auth page sends the browser back here after the user approved (or not) our PIN.
-export const GET: RequestHandler = async ({ url, locals, cookies, request }) => {
+export const GET: RequestHandler = async (event) => {
+	const { url, locals, cookies } = event;
 	const ip = locals.client.ip;
 	const id = url.searchParams.get('tx');
 	const tx = id ? await takeTransaction(cookies, locals.secureCookies, 'plex', { id }) : null;
@@ -103,11 +104,6 @@ export const GET: RequestHandler = async ({ url, locals, cookies, request }) => 
 		await refreshPlexAccount(user.id, account, token);
 		userId = user.id;
 	}
-	const { token: sessionToken, session } = await createSession(userId, 'plex', {
-		ip,
-		userAgent: request.headers.get('user-agent')
-	});
-	setSessionCookie(cookies, sessionToken, session.expiresAt, locals.secureCookies);
-	await audit({ event: 'login.succeeded', userId, method: 'plex', ip });
+	await signIn(event, userId, 'plex');
 	redirect(303, safeReturnTo(tx.returnTo));
 };

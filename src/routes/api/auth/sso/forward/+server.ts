@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { audit } from '$lib/server/audit';
 import { safeReturnTo } from '$lib/server/auth/redirect';
-import { createSession, invalidateSession, setSessionCookie } from '$lib/server/auth/session';
+import { signIn } from '$lib/server/auth/sign-in';
 import { ssoAvailability } from '$lib/server/auth/sso-login';
 import { forwardIdentity, logRejectedForward } from '$lib/server/auth/sources/forward';
 import { log } from '$lib/server/log';
@@ -11,7 +11,8 @@ import type { RequestHandler } from './$types';
 
 // "Sign in with SSO" in forward-auth mode: signs in as the linked user the trusted proxy names,
 // replacing whatever session this browser had (a Plex link stays on the user, untouched).
-export const GET: RequestHandler = async ({ url, locals, cookies, request }) => {
+export const GET: RequestHandler = async (event) => {
+	const { url, locals, request } = event;
 	const ip = locals.client.ip;
 	const sso = await getSsoConfig();
 	const availability = await ssoAvailability(sso);
@@ -59,15 +60,10 @@ export const GET: RequestHandler = async ({ url, locals, cookies, request }) => 
 		});
 		redirect(303, '/login?sso_error=sso_not_configured');
 	}
-	if (locals.session) await invalidateSession(locals.session.id);
-	const { token, session } = await createSession(user.id, 'forward-auth', {
-		ip,
-		userAgent: request.headers.get('user-agent'),
+	await signIn(event, user.id, 'forward-auth', {
 		ssoSubject: identity.subject,
 		displayName: identity.displayName,
 		email: identity.email
 	});
-	setSessionCookie(cookies, token, session.expiresAt, locals.secureCookies);
-	await audit({ event: 'login.succeeded', userId: user.id, method: 'forward-auth', ip });
 	redirect(303, safeReturnTo(url.searchParams.get('returnTo')));
 };

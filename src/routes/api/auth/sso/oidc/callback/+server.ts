@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { audit } from '$lib/server/audit';
 import { safeReturnTo } from '$lib/server/auth/redirect';
-import { createSession, setSessionCookie } from '$lib/server/auth/session';
+import { signIn } from '$lib/server/auth/sign-in';
 import {
 	DiscoveryError,
 	finishAuthorization,
@@ -20,7 +20,8 @@ const SETTINGS = '/settings/authentication';
 
 // The provider sends the browser back here. Every check passes or the browser lands on the login
 // page (or, for Verify & Link, the settings page) with a banner code and no session.
-export const GET: RequestHandler = async ({ url, locals, cookies, request }) => {
+export const GET: RequestHandler = async (event) => {
+	const { url, locals, cookies } = event;
 	const ip = locals.client.ip;
 	const state = url.searchParams.get('state');
 	const tx = state ? await takeTransaction(cookies, locals.secureCookies, 'oidc', { state }) : null;
@@ -118,14 +119,10 @@ export const GET: RequestHandler = async ({ url, locals, cookies, request }) => 
 		});
 		redirect(303, '/login?sso_error=sso_not_configured');
 	}
-	const { token, session } = await createSession(user.id, 'oidc', {
-		ip,
-		userAgent: request.headers.get('user-agent'),
+	await signIn(event, user.id, 'oidc', {
 		ssoSubject: identity.subject,
 		displayName: identity.displayName,
 		email: identity.email
 	});
-	setSessionCookie(cookies, token, session.expiresAt, locals.secureCookies);
-	await audit({ event: 'login.succeeded', userId: user.id, method: 'oidc', ip });
 	redirect(303, safeReturnTo(tx.returnTo));
 };
