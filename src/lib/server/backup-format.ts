@@ -38,7 +38,7 @@ export type BackupTable = (typeof BACKUP_TABLES)[number];
 /** Uploads above this are refused before they are read. */
 export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 /** A gzip bomb stops here instead of filling the memory. */
-const MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024;
+const MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024;
 const MAX_HEADER_BYTES = 16 * 1024;
 
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;

@@ -301,7 +301,7 @@ async function insertRows(tx: typeof sql, table: string, rows: Record<string, un
 	const list = [...used].map(quoteIdent).join(', ');
 	const target = quoteIdent(table);
 	await tx.unsafe(
-		`insert into ${target} (${list}) select ${list} from json_populate_recordset(null::${target}, $1::json)`,
+		`insert into ${target} (${list}) select ${list} from json_populate_recordset(null::${target}, $1::text::json)`,
 		[JSON.stringify(rows)]
 	);
 }
