@@ -11,7 +11,7 @@ import {
 } from '$lib/server/backup';
 import { isBackupName } from '$lib/server/backup-format';
 import { restoreFromForm } from '$lib/server/backup-restore';
-import { isValidCron, SCHEDULES, type Schedule } from '$lib/server/backup-scheduler';
+import { isValidCron, SCHEDULES, type Schedule } from '$lib/server/backup-cron';
 import { seal } from '$lib/server/crypto.js';
 import { sql } from '$lib/server/db';
 import type { Actions, PageServerLoad } from './$types';
