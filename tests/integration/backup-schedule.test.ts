@@ -28,7 +28,9 @@ afterAll(async () => {
 });
 
 function files() {
-	return fs.existsSync(backupsDir) ? fs.readdirSync(backupsDir).filter((n) => !n.startsWith('.')) : [];
+	return fs.existsSync(backupsDir)
+		? fs.readdirSync(backupsDir).filter((n) => !n.startsWith('.'))
+		: [];
 }
 
 function stamp(name: string) {

@@ -395,6 +395,13 @@ describe('refused restores leave every table exactly as it was', () => {
 			422,
 			/Nothing was changed/
 		);
+		const noUsers = { ...payload, tables: { ...payload.tables, User: [] } };
+		await expectRefused(
+			b,
+			{ file: upload(gzipSync(JSON.stringify(noUsers))) },
+			400,
+			/no users: restoring it would leave nobody to sign in/
+		);
 		const unknownColumn = {
 			...payload,
 			tables: { ...payload.tables, User: [{ ...users[0], evil: 'x' }] }

@@ -226,6 +226,12 @@ export async function restorePayload(
 				);
 			}
 		}
+		if (payload.tables.User.length === 0) {
+			throw backupError(
+				'damaged',
+				'This backup has no users: restoring it would leave nobody to sign in.'
+			);
+		}
 		const known = new Set(await appliedMigrations(tx));
 		const unknown = payload.migrations.filter((m) => !known.has(m));
 		if (unknown.length) {
@@ -269,12 +275,6 @@ export async function restorePayload(
 			`;
 		}
 		const [{ count }] = await tx<{ count: number }[]>`select count(*)::int as count from "User"`;
-		if (mode === 'setup' && count === 0) {
-			throw backupError(
-				'damaged',
-				'This backup has no users: restoring it would leave nobody to sign in.'
-			);
-		}
 		return { users: count };
 	});
 }
