@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { encodeBackup, type Payload } from '../../src/lib/server/backup-format';
+import { decodeBackup, encodeBackup, type Payload } from '../../src/lib/server/backup-format';
 import { loadKey, open, seal } from '../../src/lib/server/crypto.js';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 
@@ -520,6 +520,11 @@ describe('files', () => {
 		// a backup made with the saved passphrase is encrypted, and the passphrase is not in it
 		const name = await createBackup(b);
 		expect(name.endsWith('.enc')).toBe(true);
+		const bytes = fs.readFileSync(path.join(backupsDir, name));
+		const payload = await decodeBackup(bytes, PASSPHRASE);
+		expect(payload.tables.AppSettings[0].backupPassphrase).toBeNull();
+		expect(JSON.stringify(payload)).not.toContain(PASSPHRASE);
+		expect(JSON.stringify(payload)).not.toContain(row.backupPassphrase);
 	});
 });
 
