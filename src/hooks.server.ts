@@ -10,6 +10,7 @@ import {
 	type Resolved
 } from '$lib/server/auth/session';
 import { readIdentityHeader } from '$lib/server/auth/sources/forward';
+import { startBackupScheduler, stopBackupScheduler } from '$lib/server/backup-scheduler';
 import { config } from '$lib/server/config';
 import { startDatabase, stopDatabase } from '$lib/server/db';
 import { log } from '$lib/server/log';
@@ -17,7 +18,9 @@ import { unavailablePage } from '$lib/server/pages';
 
 export const init: ServerInit = async () => {
 	await startDatabase();
+	startBackupScheduler();
 	process.once('sveltekit:shutdown' as never, () => {
+		stopBackupScheduler();
 		stopDatabase().catch((error) =>
 			log.error('Error while stopping the database', { error: String(error) })
 		);

@@ -1,0 +1,56 @@
+// The restore form, shared by Settings → Backups and the first-run "Restore from Backup" page:
+// the file comes from the backup folder (a strictly validated name) or from an upload.
+import { audit } from './audit';
+import { BackupError, decodeBackup, MAX_UPLOAD_BYTES } from './backup-format';
+import { readBackupFile, restorePayload, type RestoreMode } from './backup';
+import { log } from './log';
+
+export type RestoreResult =
+	{ ok: true; users: number } | { ok: false; status: number; message: string };
+
+export async function restoreFromForm(
+	form: FormData,
+	mode: RestoreMode,
+	ip: string | null
+): Promise<RestoreResult> {
+	const upload = form.get('file');
+	const name = form.get('name');
+	const passphrase = String(form.get('passphrase') ?? '');
+	let source: string;
+	try {
+		let bytes: Buffer;
+		if (upload instanceof File && upload.size > 0) {
+			if (upload.size > MAX_UPLOAD_BYTES) {
+				return refuse(413, `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`);
+			}
+			source = 'upload';
+			bytes = Buffer.from(await upload.arrayBuffer());
+		} else if (typeof name === 'string' && name !== '') {
+			source = name;
+			bytes = await readBackupFile(name);
+		} else {
+			return refuse(400, 'Choose a backup from the list or upload a backup file.');
+		}
+		const payload = await decodeBackup(bytes, passphrase || null);
+		const { users } = await restorePayload(payload, mode);
+		log.info('Backup restored', { source, mode, users });
+		await audit({ event: 'backup.restored', ip, detail: { source, mode, users } });
+		return { ok: true, users };
+	} catch (error) {
+		if (!(error instanceof BackupError)) {
+			// A row the database refuses (a constraint) also rolls the whole restore back.
+			log.error('Restore failed', { error: String(error) });
+			return refuse(
+				422,
+				'The backup could not be restored (the database refused its content). Nothing was changed.'
+			);
+		}
+		const status = error.code === 'too_large' ? 413 : error.code === 'refused' ? 403 : 400;
+		return refuse(status, error.message);
+	}
+
+	function refuse(status: number, message: string): RestoreResult {
+		log.warn('Restore refused', { mode, reason: message });
+		return { ok: false, status, message };
+	}
+}

@@ -1,0 +1,45 @@
+// Scheduled backups, in process. A croner job ticks every few seconds and reads the schedule
+// from "AppSettings" each time, so a change made in the settings (on any instance) takes effect
+// at the next tick, without a restart. A backup is due when the schedule has an occurrence after
+// the last backup ("lastBackupAt", or the start of this process when there never was one) and
+// not after now. The run itself happens under pg_try_advisory_lock and re-reads "lastBackupAt"
+// under the lock, so with several instances exactly one of them makes a given backup.
+import { Cron } from 'croner';
+import { audit } from './audit';
+import { runLockedBackup } from './backup';
+import { isDue, schedulePattern } from './backup-cron';
+import { sql } from './db';
+import { log } from './log';
+
+let ticker: Cron | null = null;
+const startedAt = new Date();
+
+async function tick() {
+	const [row] = await sql<
+		{ backupSchedule: string; backupCron: string | null; lastBackupAt: Date | null }[]
+	>`select "backupSchedule", "backupCron", "lastBackupAt" from "AppSettings" where id = 1`;
+	const pattern = row ? schedulePattern(row.backupSchedule, row.backupCron) : null;
+	if (!pattern) return;
+	const due = (last: Date | null) => isDue(pattern, last ?? startedAt, new Date());
+	if (!due(row.lastBackupAt)) return;
+	const result = await runLockedBackup(due);
+	if (result.ran) {
+		await audit({
+			event: 'backup.created',
+			detail: { name: result.name ?? null, scheduled: true }
+		});
+	}
+}
+
+export function startBackupScheduler(everySeconds = 10) {
+	if (ticker) return;
+	ticker = new Cron(`*/${everySeconds} * * * * *`, { protect: true }, () =>
+		tick().catch((error) => log.error('Scheduled backup failed', { error: String(error) }))
+	);
+	log.info('Backup scheduler started');
+}
+
+export function stopBackupScheduler() {
+	ticker?.stop();
+	ticker = null;
+}

@@ -1,0 +1,77 @@
+// Settings → Backups and the first-run "Restore from Backup" page in a real browser, with
+// JavaScript on (enhanced forms, the busy state) and off (plain form posts).
+import {
+	expect,
+	expectNoSeriousA11yViolations,
+	gotoReady,
+	pathEquals,
+	signIn,
+	test
+} from './fixtures';
+
+test.describe('backups', () => {
+	test('create a backup, see it listed, restore it with progress shown, and land on /login', async ({
+		page,
+		admin,
+		jsEnabled
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await gotoReady(page, '/settings/backups', jsEnabled);
+		await expect(page.getByRole('heading', { level: 1 })).toHaveText('Settings → Backups');
+		await expectNoSeriousA11yViolations(page, '/settings/backups', jsEnabled);
+
+		await page.getByRole('button', { name: 'Create backup' }).click();
+		const created = page.getByRole('status').filter({ hasText: /Backup librariarr-.* created/ });
+		await expect(created).toBeVisible();
+		const name = /Backup (librariarr-\S+) created/.exec((await created.textContent()) ?? '')![1];
+		await expect(page.locator(`tr[data-backup="${name}"]`)).toContainText('No');
+
+		// restore the backup just made, from the folder list
+		await page.getByLabel('Backup from the folder').selectOption(name);
+		await page.getByLabel('Passphrase (encrypted backups only)').fill('');
+		await page.getByLabel(/I understand/).check();
+		if (jsEnabled) {
+			// hold the request a moment so the submitting state can be seen
+			await page.route('**/settings/backups?/restore', async (route) => {
+				await new Promise((r) => setTimeout(r, 700));
+				await route.continue();
+			});
+		}
+		await page.getByRole('button', { name: 'Restore backup' }).click();
+		if (jsEnabled) {
+			await expect(page.locator('form[action="?/restore"]')).toHaveAttribute('aria-busy', 'true');
+			await expect(page.getByText('Restoring the backup, please wait…')).toBeVisible();
+		}
+		await expect(page).toHaveURL(pathEquals('/login'));
+		// the old session is gone
+		await page.goto('/settings/backups');
+		await expect(page).toHaveURL(/\/login/);
+	});
+
+	test('the first-run page offers Restore from Backup and lists names only', async ({
+		page,
+		admin,
+		sql,
+		jsEnabled
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await gotoReady(page, '/settings/backups', jsEnabled);
+		await page.getByRole('button', { name: 'Create backup' }).click();
+		const created = page.getByRole('status').filter({ hasText: /Backup librariarr-.* created/ });
+		const name = /Backup (librariarr-\S+) created/.exec((await created.textContent()) ?? '')![1];
+
+		await sql`delete from "User"`;
+		await gotoReady(page, '/login', jsEnabled);
+		await expect(page).toHaveURL(pathEquals('/setup'));
+		await page.getByRole('link', { name: 'Restore from Backup' }).click();
+		await expect(page).toHaveURL(pathEquals('/setup/restore'));
+		await expectNoSeriousA11yViolations(page, '/setup/restore', jsEnabled);
+		await expect(page.getByRole('option', { name })).toBeAttached();
+		await page.getByLabel('Backup from the backups folder').selectOption(name);
+		await page.getByRole('button', { name: 'Restore from Backup' }).click();
+		await expect(page).toHaveURL(pathEquals('/login'));
+		await signIn(page, jsEnabled, admin);
+		await gotoReady(page, '/setup/restore', jsEnabled);
+		await expect(page).toHaveURL(pathEquals('/settings/backups'));
+	});
+});
