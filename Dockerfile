@@ -27,10 +27,13 @@ WORKDIR /app
 # the embedded PostgreSQL (CONFIG_DIR/pg). HOST=0.0.0.0 so that the published port reaches the app.
 # adapter-node's ADDRESS_HEADER / PROTOCOL_HEADER / HOST_HEADER are deliberately left unset: the
 # app decides itself which X-Forwarded-* headers to believe (see TRUSTED_PROXIES in README.md).
+# BODY_SIZE_LIMIT: adapter-node refuses bodies over 512 KB by default; a backup upload for
+# restore may be up to 50 MB (the app enforces that cap itself).
 ENV NODE_ENV=production \
 	CONFIG_DIR=/config \
 	PORT=3000 \
-	HOST=0.0.0.0
+	HOST=0.0.0.0 \
+	BODY_SIZE_LIMIT=52M
 
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules

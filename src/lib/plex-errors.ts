@@ -5,6 +5,5 @@ export const PLEX_ERRORS: Record<string, string> = {
 	plex_expired: 'Plex sign-in expired or was started in another browser. Start again.',
 	plex_not_linked: 'This Plex account is not linked to a Librariarr user.',
 	plex_disabled: 'Plex sign-in is turned off on this server.',
-	plex_already_linked: 'That Plex account is already linked to another user.',
-	plex_setup_done: 'Setup has already been completed. Sign in instead.'
+	plex_already_linked: 'That Plex account is already linked to another user.'
 };

@@ -61,6 +61,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 	const plexCode = url.searchParams.get('plex_error');
 	return {
 		showPlex: await plexLoginOffered(),
+		setupDone: url.searchParams.get('setup') === 'done',
 		plexError: plexCode && Object.hasOwn(PLEX_ERRORS, plexCode) ? PLEX_ERRORS[plexCode] : null,
 		showLocal: shown.local,
 		showSso: shown.sso,

@@ -9,6 +9,8 @@ import { setupSchema } from '$lib/schemas/setup';
 import { PLEX_ERRORS } from '$lib/plex-errors';
 import type { Actions, PageServerLoad } from './$types';
 
+const SETUP_DONE = '/login?setup=done';
+
 export const load: PageServerLoad = ({ locals, url }) => {
 	// Setup exists only until the first user does.
 	if (locals.hasUsers) redirect(303, locals.user ? '/' : '/login');
@@ -19,7 +21,7 @@ export const load: PageServerLoad = ({ locals, url }) => {
 export const actions: Actions = {
 	default: async (event) => {
 		const { request, locals } = event;
-		if (locals.hasUsers) redirect(303, '/login');
+		if (locals.hasUsers) redirect(303, SETUP_DONE);
 		const form = formFields(await request.formData(), [
 			'displayName',
 			'localUsername',
@@ -36,14 +38,8 @@ export const actions: Actions = {
 			localUsername,
 			passwordHash: await hashPassword(password)
 		});
-		if (!user) {
-			return fail(409, {
-				values,
-				errors: {
-					form: 'Setup has already been completed by someone else. Sign in with that account instead.'
-				} as Record<string, string>
-			});
-		}
+		// Lost the race to another setup: the login page says so.
+		if (!user) redirect(303, SETUP_DONE);
 		const { client } = locals;
 		await signIn(event, user.id, 'local');
 		await audit({

@@ -84,7 +84,10 @@ export const GET: RequestHandler = async (event) => {
 	let userId: number;
 	if (purpose === 'setup') {
 		const user = await createFirstUserFromPlex(account, token);
-		if (!user) return await fail('plex_setup_done', 'a user already exists');
+		if (!user) {
+			log.warn('Plex setup refused: a user already exists', { ip });
+			redirect(303, '/login?setup=done');
+		}
 		userId = user.id;
 		await audit({
 			event: 'setup.completed',

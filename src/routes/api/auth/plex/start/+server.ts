@@ -27,7 +27,7 @@ export const POST: RequestHandler = async ({ request, locals, cookies }) => {
 		error(400, 'Unknown Plex sign-in purpose');
 	const back = BACK[purpose];
 	if (purpose === 'link' && !locals.user) redirect(303, '/login');
-	if (purpose === 'setup' && locals.hasUsers) redirect(303, '/login?plex_error=plex_setup_done');
+	if (purpose === 'setup' && locals.hasUsers) redirect(303, '/login?setup=done');
 	if (purpose === 'login' && !(await plexLoginOffered()))
 		redirect(303, '/login?plex_error=plex_disabled');
 
