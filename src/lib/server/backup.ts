@@ -22,6 +22,7 @@ import path from 'node:path';
 import { config } from './config';
 import { open, seal } from './crypto.js';
 import { sql } from './db';
+import { FIRST_USER_LOCK } from './users';
 import {
 	BACKUP_TABLES,
 	backupError,
@@ -34,7 +35,6 @@ import {
 } from './backup-format';
 
 export const BACKUP_RUN_LOCK = 727_274_003; // arbitrary, fixed: "librariarr backup run"
-const SETUP_LOCK = 727_274_002; // the same key users.ts's createFirstUser takes
 
 export function backupDir() {
 	return path.join(config.configDir, 'backups');
@@ -217,7 +217,7 @@ export async function restorePayload(
 	return sql.begin(async (txRaw) => {
 		const tx = txRaw as unknown as typeof sql;
 		if (mode === 'setup') {
-			await tx`select pg_advisory_xact_lock(${SETUP_LOCK})`;
+			await tx`select pg_advisory_xact_lock(${FIRST_USER_LOCK})`;
 			const [existing] = await tx`select 1 from "User" limit 1`;
 			if (existing) {
 				throw backupError(

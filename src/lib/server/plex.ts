@@ -2,6 +2,7 @@
 import { seal } from './crypto.js';
 import { config } from './config';
 import { sql } from './db';
+import { FIRST_USER_LOCK } from './users';
 import type { PlexAccount } from './auth/sources/plex';
 
 /** The Plex button shows when Plex login is allowed (or the override is on) and someone is linked. */
@@ -56,15 +57,13 @@ export async function unlinkPlex(userId: number) {
 	});
 }
 
-const SETUP_LOCK = 727_274_002; // the same lock as the password setup: one first user, however made
-
 /** First-run setup through Plex: the admin is the Plex account; local login starts disabled. */
 export async function createFirstUserFromPlex(
 	account: PlexAccount,
 	token: string
 ): Promise<{ id: number } | null> {
 	return sql.begin(async (tx) => {
-		await tx`select pg_advisory_xact_lock(${SETUP_LOCK})`;
+		await tx`select pg_advisory_xact_lock(${FIRST_USER_LOCK})`;
 		const [existing] = await tx`select 1 from "User" limit 1`;
 		if (existing) return null;
 		const [user] = await tx<{ id: number }[]>`

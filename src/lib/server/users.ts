@@ -1,7 +1,8 @@
 // Reading and changing the "User" rows behind local sign-in and first-run setup.
 import { sql } from './db';
 
-const SETUP_LOCK = 727_274_002; // arbitrary, fixed: "librariarr first-run setup"
+/** Taken by every way of creating the first user (setup, Plex setup, restore on the setup page). */
+export const FIRST_USER_LOCK = 727_274_002; // arbitrary, fixed: "librariarr first-run setup"
 
 /**
  * Creates the first user, or returns null when one already exists. Two setups racing each
@@ -13,7 +14,7 @@ export async function createFirstUser(input: {
 	passwordHash: string;
 }): Promise<{ id: number } | null> {
 	return sql.begin(async (tx) => {
-		await tx`select pg_advisory_xact_lock(${SETUP_LOCK})`;
+		await tx`select pg_advisory_xact_lock(${FIRST_USER_LOCK})`;
 		const [existing] = await tx`select 1 from "User" limit 1`;
 		if (existing) return null;
 		const [user] = await tx<{ id: number }[]>`

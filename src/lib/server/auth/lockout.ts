@@ -12,6 +12,22 @@ export type LoginState = {
 
 export type Method = 'local' | 'plex' | 'sso';
 
+/** The state of one user under the current settings; SSO counts only when not overridden. */
+export function loginStateOf(
+	user: { hasPassword: boolean; plexId: string | null; ssoSubject: string | null },
+	settings: { localAuthEnabled: boolean; plexLoginEnabled: boolean; ssoEnabled: boolean },
+	ssoOverridden: boolean
+): LoginState {
+	return {
+		localAuthEnabled: settings.localAuthEnabled,
+		hasPassword: user.hasPassword,
+		plexLoginEnabled: settings.plexLoginEnabled,
+		hasPlex: user.plexId !== null,
+		ssoEnabled: settings.ssoEnabled && !ssoOverridden,
+		ssoLinked: user.ssoSubject !== null
+	};
+}
+
 export function workingMethods(state: LoginState): Method[] {
 	const methods: Method[] = [];
 	if (state.localAuthEnabled && state.hasPassword) methods.push('local');

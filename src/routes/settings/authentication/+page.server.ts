@@ -2,12 +2,12 @@ import { fail } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
-import { locksOut, type LoginState } from '$lib/server/auth/lockout';
+import { locksOut, loginStateOf } from '$lib/server/auth/lockout';
 import { hashPassword, verifyPassword } from '$lib/server/auth/password';
 import type { SessionUser } from '$lib/server/auth/session';
 import { config } from '$lib/server/config';
 import { sql } from '$lib/server/db';
-import { getSettings, type AppSettings } from '$lib/server/settings';
+import { getSettings } from '$lib/server/settings';
 import { getPasswordHash, updateCredentials, UsernameTakenError } from '$lib/server/users';
 import { credentialsSchema } from '$lib/schemas/credentials';
 import { fieldErrors, formFields } from '$lib/schemas/fields';
@@ -18,17 +18,6 @@ import { ssoActions } from './sso-actions';
 import { plexActions } from './plex-actions';
 import { PLEX_ERRORS } from '$lib/plex-errors';
 import type { Actions, PageServerLoad } from './$types';
-
-function loginState(user: SessionUser, settings: AppSettings): LoginState {
-	return {
-		localAuthEnabled: settings.localAuthEnabled,
-		hasPassword: user.hasPassword,
-		plexLoginEnabled: settings.plexLoginEnabled,
-		hasPlex: user.plexId !== null,
-		ssoEnabled: settings.ssoEnabled && !config.ssoDisableOverride,
-		ssoLinked: user.ssoSubject !== null
-	};
-}
 
 const LINK_ERRORS: Record<string, string> = {
 	state_mismatch: 'The verification expired or was tampered with. Try Verify & Link again.',
@@ -144,7 +133,13 @@ export const actions: Actions = {
 				}
 			});
 		}
-		if (!enable && locksOut({ ...loginState(user, settings), localAuthEnabled: false })) {
+		if (
+			!enable &&
+			locksOut({
+				...loginStateOf(user, settings, config.ssoDisableOverride),
+				localAuthEnabled: false
+			})
+		) {
 			return fail(409, {
 				local: {
 					message:

@@ -3,26 +3,15 @@
 import { fail, type RequestEvent } from '@sveltejs/kit';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
-import { locksOut, type LoginState } from '$lib/server/auth/lockout';
+import { locksOut, loginStateOf } from '$lib/server/auth/lockout';
 import { config } from '$lib/server/config';
 import { sql } from '$lib/server/db';
 import { getSettings } from '$lib/server/settings';
 import { unlinkPlex } from '$lib/server/plex';
 import type { SessionUser } from '$lib/server/auth/session';
 
-async function state(user: SessionUser): Promise<LoginState> {
-	const settings = await getSettings();
-	const [link] = await sql`
-		select "ssoSubject" is not null as linked from "User" where id = ${user.id}
-	`;
-	return {
-		localAuthEnabled: settings.localAuthEnabled,
-		hasPassword: user.hasPassword,
-		plexLoginEnabled: settings.plexLoginEnabled,
-		hasPlex: user.plexId !== null,
-		ssoEnabled: settings.ssoEnabled && !config.ssoDisableOverride,
-		ssoLinked: link?.linked ?? false
-	};
+async function state(user: SessionUser) {
+	return loginStateOf(user, await getSettings(), config.ssoDisableOverride);
 }
 
 const LAST_WAY =
