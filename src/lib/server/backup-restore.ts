@@ -1,9 +1,14 @@
 // The restore form, shared by Settings → Backups and the first-run "Restore from Backup" page:
 // the file comes from the backup folder (a strictly validated name) or from an upload.
+import * as v from 'valibot';
+import { restorePassphrase } from '../schemas/backup';
 import { audit } from './audit';
 import { BackupError, decodeBackup, MAX_UPLOAD_BYTES } from './backup-format';
 import { readBackupFile, restorePayload, type RestoreMode } from './backup';
 import { log } from './log';
+
+/** The restore form: the largest upload plus room for the other fields and multipart framing. */
+export const RESTORE_FORM_MAX_BYTES = MAX_UPLOAD_BYTES + 64 * 1024;
 
 export type RestoreResult =
 	{ ok: true; users: number } | { ok: false; status: number; message: string };
@@ -15,7 +20,9 @@ export async function restoreFromForm(
 ): Promise<RestoreResult> {
 	const upload = form.get('file');
 	const name = form.get('name');
-	const passphrase = String(form.get('passphrase') ?? '');
+	const typed = v.safeParse(restorePassphrase, form.get('passphrase') ?? '');
+	if (!typed.success) return refuse(400, typed.issues[0].message);
+	const passphrase = typed.output;
 	let source: string;
 	try {
 		let bytes: Buffer;
@@ -45,7 +52,12 @@ export async function restoreFromForm(
 				'The backup could not be restored (the database refused its content). Nothing was changed.'
 			);
 		}
-		const status = error.code === 'too_large' ? 413 : error.code === 'refused' ? 403 : 400;
+		const status =
+			error.code === 'too_large' || error.code === 'over_limit'
+				? 413
+				: error.code === 'refused'
+					? 403
+					: 400;
 		return refuse(status, error.message);
 	}
 
