@@ -1,10 +1,4 @@
-import {
-	error,
-	redirect,
-	type Handle,
-	type HandleServerError,
-	type ServerInit
-} from '@sveltejs/kit';
+import { redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { isCrossOriginWrite, resolveClient } from '$lib/server/auth/client';
 import {
@@ -82,7 +76,10 @@ const actionName: Handle = async ({ event, resolve }) => {
 					action: name.slice(0, 64),
 					ip: event.locals.client.ip
 				});
-				error(404, 'No such form action.');
+				return new Response('No such form action.', {
+					status: 404,
+					headers: { 'content-type': 'text/plain; charset=utf-8' }
+				});
 			}
 			break;
 		}

@@ -9,6 +9,7 @@ import { log } from './log';
 
 /** The restore form: the largest upload plus room for the other fields and multipart framing. */
 export const RESTORE_FORM_MAX_BYTES = MAX_UPLOAD_BYTES + 64 * 1024;
+export const UPLOAD_TOO_LARGE = `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`;
 
 export type RestoreResult =
 	{ ok: true; users: number } | { ok: false; status: number; message: string };
@@ -28,7 +29,7 @@ export async function restoreFromForm(
 		let bytes: Buffer;
 		if (upload instanceof File && upload.size > 0) {
 			if (upload.size > MAX_UPLOAD_BYTES) {
-				return refuse(413, `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`);
+				return refuse(413, UPLOAD_TOO_LARGE);
 			}
 			source = 'upload';
 			bytes = Buffer.from(await upload.arrayBuffer());

@@ -25,7 +25,11 @@ function refuse(status: 400 | 413 | 415, message: string, request: Request): nev
  * form data, 413 above `maxBytes` (checked while reading, whatever Content-Length says), 400 when
  * the body cannot be parsed as the form it claims to be.
  */
-export async function readForm(request: Request, maxBytes = FORM_MAX_BYTES): Promise<FormData> {
+export async function readForm(
+	request: Request,
+	maxBytes = FORM_MAX_BYTES,
+	tooLarge = `The form is larger than ${formatBytes(maxBytes)}.`
+): Promise<FormData> {
 	const type = request.headers.get('content-type') ?? '';
 	const essence = type.split(';', 1)[0].trim().toLowerCase();
 	if (!FORM_TYPES.includes(essence)) {
@@ -38,7 +42,6 @@ export async function readForm(request: Request, maxBytes = FORM_MAX_BYTES): Pro
 	if (essence === 'multipart/form-data' && !/;\s*boundary=/i.test(type)) {
 		refuse(400, 'The multipart form data has no boundary.', request);
 	}
-	const tooLarge = `The form is larger than ${formatBytes(maxBytes)}.`;
 	const declared = Number(request.headers.get('content-length') ?? '0');
 	if (declared > maxBytes) refuse(413, tooLarge, request);
 

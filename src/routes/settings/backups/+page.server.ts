@@ -11,12 +11,15 @@ import {
 	savedPassphrase
 } from '$lib/server/backup';
 import { isBackupName } from '$lib/server/backup-format';
-import { restoreFromForm } from '$lib/server/backup-restore';
+import {
+	restoreFromForm,
+	RESTORE_FORM_MAX_BYTES,
+	UPLOAD_TOO_LARGE
+} from '$lib/server/backup-restore';
 import { isValidCron, SCHEDULES, type Schedule } from '$lib/server/backup-cron';
 import { seal } from '$lib/server/crypto.js';
 import { sql } from '$lib/server/db';
 import { readForm } from '$lib/server/form';
-import { RESTORE_FORM_MAX_BYTES } from '$lib/server/backup-restore';
 import { cronField, newPassphrase } from '$lib/schemas/backup';
 import { formFields } from '$lib/schemas/fields';
 import type { Actions, PageServerLoad } from './$types';
@@ -156,7 +159,7 @@ export const actions: Actions = {
 
 	restore: async (event) => {
 		requireUser(event);
-		const form = await readForm(event.request, RESTORE_FORM_MAX_BYTES);
+		const form = await readForm(event.request, RESTORE_FORM_MAX_BYTES, UPLOAD_TOO_LARGE);
 		if (form.get('confirm') !== 'on') {
 			return fail(400, {
 				restore: {

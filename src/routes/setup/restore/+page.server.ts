@@ -2,7 +2,11 @@
 // backup folder and nothing else (no sizes, no contents), since nobody is signed in here.
 import { fail, redirect } from '@sveltejs/kit';
 import { listBackups } from '$lib/server/backup';
-import { restoreFromForm, RESTORE_FORM_MAX_BYTES } from '$lib/server/backup-restore';
+import {
+	restoreFromForm,
+	RESTORE_FORM_MAX_BYTES,
+	UPLOAD_TOO_LARGE
+} from '$lib/server/backup-restore';
 import { recordFailure, retryAfterSeconds } from '$lib/server/auth/throttle';
 import { readForm } from '$lib/server/form';
 import type { Actions, PageServerLoad } from './$types';
@@ -29,7 +33,7 @@ export const actions: Actions = {
 			});
 		}
 		await recordFailure(keys);
-		const form = await readForm(request, RESTORE_FORM_MAX_BYTES);
+		const form = await readForm(request, RESTORE_FORM_MAX_BYTES, UPLOAD_TOO_LARGE);
 		const result = await restoreFromForm(form, 'setup', locals.client.ip);
 		if (!result.ok) return fail(result.status, { message: result.message });
 		redirect(303, '/login');
