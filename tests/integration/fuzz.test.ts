@@ -207,6 +207,13 @@ const POST_TARGETS: Target[] = [
 	{ app: () => fresh, path: '/setup' },
 	{ app: () => fresh, path: '/setup/restore' },
 	{ app: () => fresh, path: '/api/auth/plex/start' },
+	// GET-only endpoints answer a POST with 405, whatever its body.
+	{ app: () => admin, path: '/api/auth/sso/oidc/login' },
+	{ app: () => admin, path: '/api/auth/sso/oidc/callback' },
+	{ app: () => admin, path: '/api/auth/sso/forward' },
+	{ app: () => admin, path: '/api/auth/plex/callback' },
+	{ app: () => admin, path: '/healthz' },
+	{ ...signedIn, path: '/settings/backups/download/x' },
 	{ app: () => admin, path: '/login' }
 ];
 

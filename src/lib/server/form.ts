@@ -56,8 +56,11 @@ export async function readForm(
 			}
 		}
 	} catch (err) {
-		// adapter-node's BODY_SIZE_LIMIT ends the stream with a 413 of its own.
-		if ((err as { status?: number })?.status === 413) refuse(413, tooLarge, request);
+		// adapter-node's BODY_SIZE_LIMIT (which may be lower than maxBytes) ends the stream with a
+		// 413 of its own, whose message names that limit.
+		if ((err as { status?: number })?.status === 413) {
+			refuse(413, (err as Error).message || tooLarge, request);
+		}
 		refuse(400, 'The form data could not be read.', request);
 	}
 	if (size > maxBytes) refuse(413, tooLarge, request);
