@@ -13,7 +13,7 @@ function browserTarget(location: string) {
 function staysOnSite(result: string) {
 	expect(result.startsWith('/')).toBe(true);
 	expect(result.startsWith('//')).toBe(false);
-	expect(result).not.toMatch(/[\\\u0000-\u001f\u007f-\u009f]/); // eslint-disable-line no-control-regex
+	expect(result).not.toMatch(/[\\\u0000-\u001f\u007f-\u009f]/);
 	expect(browserTarget(result).origin).toBe(SITE);
 }
 

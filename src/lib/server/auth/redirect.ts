@@ -17,7 +17,6 @@ export const MAX_RETURN_TO_LENGTH = 2048;
 
 // C0 controls, DEL and C1 controls, and the backslash that some browsers treat as a slash.
 // (The URL parser silently drops tabs and newlines, so they must be refused before parsing.)
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\\]/;
 
 function isPlainPath(path: string): boolean {
