@@ -8,7 +8,7 @@ beforeAll(async () => {
 afterAll(() => app?.stop());
 beforeEach(async () => {
 	await app.sql`delete from "User"`;
-	await app.sql`delete from "LoginFailure"`;
+	await app.sql`delete from "Throttle"`;
 	await insertAdmin(app.sql);
 });
 
