@@ -344,7 +344,6 @@ describe('stored strings are printed escaped', () => {
 		`;
 		const r = await run(['status'], { url });
 		expect(r.code, r.stderr).toBe(0);
-		// eslint-disable-next-line no-control-regex
 		expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
 		expect(r.stdout).toContain(
 			'Ada\\x1b[2J\\x1b[H\\x0aWays in right now:\\x0a  - Username and password, as root.\\x9b31m\\u202e (id '
