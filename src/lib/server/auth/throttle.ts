@@ -147,10 +147,14 @@ export async function refund(keys: string[]) {
  * stay counted).
  */
 export async function secretCheckSucceeded(rules: ThrottleRule[]) {
-	const narrow = rules.filter((r) => r.scope === 'pair' || r.scope === 'device');
-	const wide = rules.filter((r) => !narrow.includes(r));
-	await clear(narrow.map((r) => r.key));
-	await refund(wide.map((r) => r.key));
+	const narrow = rules.filter((r) => r.scope === 'pair' || r.scope === 'device').map((r) => r.key);
+	const wide = rules.map((r) => r.key).filter((key) => !narrow.includes(key));
+	// One round trip: this runs on every successful sign-in.
+	await sql`
+		with cleared as (delete from "Throttle" where key = any(${narrow}::text[]))
+		update "Throttle" set attempts = attempts - 1
+		where key = any(${wide}::text[]) and attempts > 0 and "windowEndsAt" > now()
+	`;
 }
 
 export type ActiveThrottle = {
