@@ -132,15 +132,6 @@ export async function clear(keys: string[]) {
 	if (keys.length) await sql`delete from "Throttle" where key in ${sql(keys)}`;
 }
 
-/** Gives back one counted attempt on each key (the attempt turned out to be the owner's). */
-export async function refund(keys: string[]) {
-	if (!keys.length) return;
-	await sql`
-		update "Throttle" set attempts = attempts - 1
-		where key in ${sql(keys)} and attempts > 0 and "windowEndsAt" > now()
-	`;
-}
-
 /**
  * After the secret was right: the keys naming this client and account together are cleared, and
  * the attempt counted on the address and account keys is given back (a stranger's failures there
