@@ -9,6 +9,9 @@ export default {
 		// Kit's own origin check compares against a URL built from the Host header, which is wrong
 		// behind a TLS-terminating proxy. The `client` handle in hooks.server.ts does the same check
 		// against the public origin it derives (ORIGIN, or a trusted proxy's X-Forwarded-*).
-		csrf: { trustedOrigins: ['*'] }
+		csrf: { trustedOrigins: ['*'] },
+		// src/instrumentation.server.ts runs before any other server code of `node build`: it checks
+		// the environment and the port before adapter-node or the app read them.
+		experimental: { instrumentation: { server: true } }
 	}
 };
