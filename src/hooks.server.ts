@@ -1,5 +1,6 @@
 import { redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
+import { dev } from '$app/environment';
 import { isCrossOriginWrite, resolveClient } from '$lib/server/auth/client';
 import {
 	deleteSessionCookie,
@@ -27,13 +28,15 @@ export const init: ServerInit = async () => {
 	}
 	await startDatabase();
 	startBackupScheduler();
-	const firstRun = !(await hasAnyUser());
-	// After adapter-node's "Listening on …" line (it listens once init has returned), so that the
-	// address to open is the last thing the start log says.
-	setTimeout(() => {
-		const url = publicUrl();
-		log.info(firstRun ? `Open ${url} to create the administrator account` : `Open ${url}`);
-	}, 0);
+	if (!dev) {
+		// After adapter-node's "Listening on …" line (it listens once init has returned), so that
+		// the address to open is the last thing the start log says. (`vite dev` prints its own.)
+		const firstRun = !(await hasAnyUser());
+		setTimeout(() => {
+			const url = publicUrl();
+			log.info(firstRun ? `Open ${url} to create the administrator account` : `Open ${url}`);
+		}, 0);
+	}
 	process.once('sveltekit:shutdown' as never, () => {
 		stopBackupScheduler();
 		stopDatabase().catch((error) =>

@@ -38,19 +38,24 @@ function portProblem(port, host) {
 /**
  * Every reason not to start, one line each (empty when all is well).
  * @param {NodeJS.ProcessEnv} [env]
+ * @param {{ checkPort?: boolean }} [options] checkPort: false under `vite dev`, which has its own port
  */
-export async function preflightProblems(env = process.env) {
+export async function preflightProblems(env = process.env, { checkPort = true } = {}) {
 	const { settings, problems } = readEnvironment(env);
 	if (!settings) return problems;
 	// A systemd socket or a Unix socket path: adapter-node does not use PORT then.
-	if (env.SOCKET_PATH || env.LISTEN_PID) return [];
+	if (!checkPort || env.SOCKET_PATH || env.LISTEN_PID) return [];
 	const portInUse = await portProblem(settings.port, settings.host);
 	return portInUse ? [portInUse] : [];
 }
 
-/** Prints the problems and ends the process with status 1; returns when there are none. */
-export async function preflightOrExit(env = process.env) {
-	const problems = await preflightProblems(env);
+/**
+ * Prints the problems and ends the process with status 1; returns when there are none.
+ * @param {NodeJS.ProcessEnv} [env]
+ * @param {{ checkPort?: boolean }} [options]
+ */
+export async function preflightOrExit(env = process.env, options = {}) {
+	const problems = await preflightProblems(env, options);
 	if (problems.length === 0) return;
 	for (const problem of problems) console.error(`Cannot start: ${problem}`);
 	process.exit(1);
