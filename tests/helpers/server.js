@@ -57,6 +57,7 @@ export async function startServer({ databaseUrl, env = {}, port, logFile }) {
 	return {
 		url,
 		port,
+		pid: /** @type {number} */ (child.pid),
 		/** Everything the server printed so far. */
 		logs: () => lines.join('\n'),
 		stop: async () => {
