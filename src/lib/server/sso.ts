@@ -6,11 +6,21 @@ import { log } from './log';
 
 export type SsoMode = 'OIDC' | 'FORWARD_AUTH';
 
+/** 'auto' lets the provider's discovery document decide; the others force one method. */
+export const CLIENT_AUTH_SETTINGS = [
+	'auto',
+	'client_secret_basic',
+	'client_secret_post',
+	'none'
+] as const;
+export type ClientAuthSetting = (typeof CLIENT_AUTH_SETTINGS)[number];
+
 /** The connection settings of step 1, as stored (secret sealed). */
 type Connection = {
 	oidcIssuer: string | null;
 	oidcClientId: string | null;
 	oidcClientSecret: string | null;
+	oidcClientAuthMethod: ClientAuthSetting;
 	oidcScopes: string;
 	oidcUsernameClaim: string;
 	forwardAuthUserHeader: string;
@@ -22,6 +32,7 @@ const CONNECTION_KEYS = [
 	'oidcIssuer',
 	'oidcClientId',
 	'oidcClientSecret',
+	'oidcClientAuthMethod',
 	'oidcScopes',
 	'oidcUsernameClaim',
 	'forwardAuthUserHeader',
@@ -42,8 +53,8 @@ export type SsoConfig = Omit<Connection, 'oidcClientSecret'> & {
 
 export async function getSsoConfig(): Promise<SsoConfig> {
 	const [row] = await sql`
-		select "ssoEnabled", "ssoMode", "oidcIssuer", "oidcClientId", "oidcClientSecret", "oidcScopes",
-			"oidcUsernameClaim", "forwardAuthUserHeader", "forwardAuthEmailHeader", "forwardAuthNameHeader",
+		select "ssoEnabled", "ssoMode", "oidcIssuer", "oidcClientId", "oidcClientSecret",
+			"oidcClientAuthMethod", "oidcScopes", "oidcUsernameClaim", "forwardAuthUserHeader", "forwardAuthEmailHeader", "forwardAuthNameHeader",
 			"previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion"
 		from "AppSettings" where id = 1
 	`;
@@ -67,12 +78,53 @@ export function sameIssuer(a: string | null | undefined, b: string | null | unde
 	return !!a && !!b && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }
 
+/** Microsoft Entra's authorities that stand for "any tenant" (their issuer is a template). */
+const MULTI_TENANT_SEGMENTS = ['common', 'organizations', 'consumers'];
+
+function pathSegments(url: string) {
+	try {
+		const u = new URL(url.replace(/\/+$/, ''));
+		return { origin: u.origin, segments: u.pathname.split('/') };
+	} catch {
+		return null;
+	}
+}
+
+/** A configured issuer whose tokens name their own tenant (Entra `…/common/v2.0`). */
+export function isMultiTenantIssuer(issuer: string | null | undefined) {
+	return (
+		!!issuer && !!pathSegments(issuer)?.segments.some((s) => MULTI_TENANT_SEGMENTS.includes(s))
+	);
+}
+
+/**
+ * Whether an identity linked under `linked` belongs to the configured issuer: the same issuer, or,
+ * for a multi-tenant configuration, the same URL with one real tenant in place of `common`,
+ * `organizations` or `consumers` (the link pins the tenant the admin signed in with).
+ */
+export function issuerCovers(
+	configured: string | null | undefined,
+	linked: string | null | undefined
+) {
+	if (sameIssuer(configured, linked)) return true;
+	if (!configured || !linked || !isMultiTenantIssuer(configured)) return false;
+	const a = pathSegments(configured);
+	const b = pathSegments(linked);
+	if (!a || !b || a.origin !== b.origin || a.segments.length !== b.segments.length) return false;
+	return a.segments.every((seg, i) =>
+		MULTI_TENANT_SEGMENTS.includes(seg)
+			? b.segments[i] !== '' && !MULTI_TENANT_SEGMENTS.includes(b.segments[i])
+			: b.segments[i] === seg
+	);
+}
+
 export type ConnectionInput = {
 	ssoMode: SsoMode;
 	oidcIssuer: string | null;
 	oidcClientId: string | null;
 	/** undefined keeps the stored secret; null clears it; a string replaces it. */
 	clientSecret: string | null | undefined;
+	oidcClientAuthMethod: ClientAuthSetting;
 	oidcScopes: string;
 	oidcUsernameClaim: string;
 	forwardAuthUserHeader: string;
@@ -98,6 +150,7 @@ export async function saveConnection(input: ConnectionInput, userId: number) {
 					: input.clientSecret === null
 						? null
 						: seal(input.clientSecret),
+			oidcClientAuthMethod: input.oidcClientAuthMethod,
 			oidcScopes: input.oidcScopes,
 			oidcUsernameClaim: input.oidcUsernameClaim,
 			forwardAuthUserHeader: input.forwardAuthUserHeader,
@@ -225,7 +278,7 @@ export function identityFits(user: Identity, mode: SsoMode, issuer: string | nul
 	if (!user?.ssoSubject) return false;
 	if (mode === 'FORWARD_AUTH')
 		return user.ssoProvider === 'forward-auth' && user.ssoIssuer === FORWARD_AUTH_ISSUER;
-	return user.ssoProvider === 'oidc' && sameIssuer(user.ssoIssuer, issuer);
+	return user.ssoProvider === 'oidc' && issuerCovers(issuer, user.ssoIssuer);
 }
 
 /** Whether anyone has an identity linked for the current mode and issuer. */
