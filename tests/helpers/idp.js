@@ -26,9 +26,12 @@ export const USERS = {
 };
 
 /**
- * @param {{ redirectUris: string[], port?: number }} options
+ * `clients` are added to the two above; `config` is merged over the provider configuration (a
+ * provider shaped like a particular product: its client authentication methods, keys, features).
+ * @param {{ redirectUris: string[], port?: number, clients?: Record<string, unknown>[],
+ *   config?: Record<string, unknown> }} options
  */
-export async function startIdp({ redirectUris, port }) {
+export async function startIdp({ redirectUris, port, clients = [], config = {} }) {
 	port ??= await freePort();
 	const issuer = `http://127.0.0.1:${port}`;
 	/** @type {Record<string, Record<string, unknown>>} */
@@ -49,10 +52,16 @@ export async function startIdp({ redirectUris, port }) {
 				grant_types: ['authorization_code'],
 				response_types: ['code'],
 				token_endpoint_auth_method: 'none'
-			}
+			},
+			...clients.map((c) => ({
+				redirect_uris: redirectUris,
+				grant_types: ['authorization_code'],
+				response_types: ['code'],
+				...c
+			}))
 		],
 		pkce: { required: () => true },
-		features: { devInteractions: { enabled: true } },
+		features: { devInteractions: { enabled: true }, .../** @type {object} */ (config.features) },
 		cookies: { keys: ['test-only-cookie-key'] },
 		claims: {
 			openid: ['sub'],
@@ -65,7 +74,8 @@ export async function startIdp({ redirectUris, port }) {
 				sub,
 				...(known[sub] ?? { preferred_username: sub, email: `${sub}@example.test` })
 			})
-		})
+		}),
+		...Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'features'))
 	});
 	provider.on('server_error', (_ctx, error) => console.error('[idp] server_error', error));
 	const server = provider.listen(port, '127.0.0.1');
