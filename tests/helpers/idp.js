@@ -28,10 +28,12 @@ export const USERS = {
 /**
  * `clients` are added to the two above; `config` is merged over the provider configuration (a
  * provider shaped like a particular product: its client authentication methods, keys, features).
+ * `refuseBasic`: the token endpoint refuses HTTP Basic client authentication, as providers that
+ * support only client_secret_post do (oidc-provider by itself takes either for both).
  * @param {{ redirectUris: string[], port?: number, clients?: Record<string, unknown>[],
- *   config?: Record<string, unknown> }} options
+ *   config?: Record<string, unknown>, refuseBasic?: boolean }} options
  */
-export async function startIdp({ redirectUris, port, clients = [], config = {} }) {
+export async function startIdp({ redirectUris, port, clients = [], config = {}, refuseBasic }) {
 	port ??= await freePort();
 	const issuer = `http://127.0.0.1:${port}`;
 	/** @type {Record<string, Record<string, unknown>>} */
@@ -77,6 +79,16 @@ export async function startIdp({ redirectUris, port, clients = [], config = {} }
 		}),
 		...Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'features'))
 	});
+	if (refuseBasic) {
+		provider.use(async (ctx, next) => {
+			if (ctx.path === '/token' && ctx.headers.authorization) {
+				ctx.status = 401;
+				ctx.body = { error: 'invalid_client', error_description: 'use client_secret_post' };
+				return;
+			}
+			await next();
+		});
+	}
 	provider.on('server_error', (_ctx, error) => console.error('[idp] server_error', error));
 	const server = provider.listen(port, '127.0.0.1');
 	await new Promise((resolve) => server.once('listening', resolve));

@@ -37,6 +37,7 @@ beforeAll(async () => {
 			{ client_id: 'es256', ...signing, id_token_signed_response_alg: 'ES256' },
 			{ client_id: 'signed-userinfo', ...signing, userinfo_signed_response_alg: 'RS256' }
 		],
+		refuseBasic: true,
 		config: {
 			// Like providers that offer no HTTP Basic at the token endpoint.
 			clientAuthMethods: ['client_secret_post', 'none'],
