@@ -30,7 +30,7 @@ export const USERS = {
  * provider shaped like a particular product: its client authentication methods, keys, features).
  * `refuseBasic`: the token endpoint refuses HTTP Basic client authentication, as providers that
  * support only client_secret_post do (oidc-provider by itself takes either for both).
- * @param {{ redirectUris: string[], port?: number, clients?: Record<string, unknown>[],
+ * @param {{ redirectUris: string[], port?: number, clients?: import('oidc-provider').ClientMetadata[],
  *   config?: Record<string, unknown>, refuseBasic?: boolean }} options
  */
 export async function startIdp({ redirectUris, port, clients = [], config = {}, refuseBasic }) {
@@ -55,12 +55,15 @@ export async function startIdp({ redirectUris, port, clients = [], config = {}, 
 				response_types: ['code'],
 				token_endpoint_auth_method: 'none'
 			},
-			...clients.map((c) => ({
-				redirect_uris: redirectUris,
-				grant_types: ['authorization_code'],
-				response_types: ['code'],
-				...c
-			}))
+			...clients.map(
+				(c) =>
+					/** @type {import('oidc-provider').ClientMetadata} */ ({
+						redirect_uris: redirectUris,
+						grant_types: ['authorization_code'],
+						response_types: ['code'],
+						...c
+					})
+			)
 		],
 		pkce: { required: () => true },
 		features: { devInteractions: { enabled: true }, .../** @type {object} */ (config.features) },

@@ -28,7 +28,7 @@ beforeAll(async () => {
 	const ec = await generateKeyPair('ES256', { extractable: true });
 	const signing = {
 		client_secret: SECRET,
-		token_endpoint_auth_method: 'client_secret_post'
+		token_endpoint_auth_method: 'client_secret_post' as const
 	};
 	idp = await startIdp({
 		redirectUris: [`${ORIGIN}/api/auth/sso/oidc/callback`],
@@ -92,7 +92,7 @@ async function throughProvider(authorizationUrl: string, login: string) {
 		if (interaction) {
 			const page = await fetch(url, { headers, redirect: 'manual' });
 			const html = await page.text();
-			const form = html.includes('name="login"')
+			const form: Record<string, string> = html.includes('name="login"')
 				? { prompt: 'login', login, password: 'any' }
 				: { prompt: 'consent' };
 			res = await fetch(url, {
