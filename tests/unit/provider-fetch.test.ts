@@ -1,11 +1,9 @@
 // Fetching from identity providers: redirects (at most three, never from https to http) and the
 // per-issuer cache (bounded, one fetch in flight), against real local HTTP and HTTPS servers.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import {
@@ -21,7 +19,7 @@ let plain: http.Server;
 let secure: https.Server;
 let plainBase = '';
 let secureBase = '';
-let certDir = '';
+const TLS_DIR = path.resolve('tests/helpers/tls');
 const hits = new Map<string, number>();
 let handler: Handler = () => {};
 
@@ -31,31 +29,8 @@ const listen = (server: http.Server | https.Server) =>
 	);
 
 beforeAll(async () => {
-	// A self-signed certificate for 127.0.0.1, trusted by this test process only.
-	certDir = mkdtempSync(path.join(tmpdir(), 'provider-fetch-'));
-	execFileSync(
-		'openssl',
-		[
-			'req',
-			'-x509',
-			'-newkey',
-			'ec',
-			'-pkeyopt',
-			'ec_paramgen_curve:P-256',
-			'-nodes',
-			'-days',
-			'1',
-			'-subj',
-			'/CN=127.0.0.1',
-			'-addext',
-			'subjectAltName=IP:127.0.0.1',
-			'-keyout',
-			path.join(certDir, 'key.pem'),
-			'-out',
-			path.join(certDir, 'cert.pem')
-		],
-		{ stdio: 'ignore' }
-	);
+	// A self-signed test certificate for 127.0.0.1 (tests/helpers/tls, made once with openssl and
+	// valid for a century), trusted by this test process only.
 	process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
 	const route: Handler = (req, res) => {
 		hits.set(req.url ?? '', (hits.get(req.url ?? '') ?? 0) + 1);
@@ -64,8 +39,8 @@ beforeAll(async () => {
 	plain = http.createServer(route);
 	secure = https.createServer(
 		{
-			key: readFileSync(path.join(certDir, 'key.pem')),
-			cert: readFileSync(path.join(certDir, 'cert.pem'))
+			key: readFileSync(path.join(TLS_DIR, '127.0.0.1-key.pem')),
+			cert: readFileSync(path.join(TLS_DIR, '127.0.0.1-cert.pem'))
 		},
 		route
 	);
@@ -79,7 +54,6 @@ afterAll(async () => {
 	secure.closeAllConnections();
 	await new Promise((r) => plain.close(r));
 	await new Promise((r) => secure.close(r));
-	rmSync(certDir, { recursive: true, force: true });
 });
 
 beforeEach(() => {
