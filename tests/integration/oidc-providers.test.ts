@@ -245,6 +245,23 @@ describe('Microsoft Entra multi-tenant issuer', () => {
 		await expectRefused(await signInWith(literal), 'token_exchange_failed');
 	});
 
+	test("an iss response parameter must be the token's tenant issuer", async () => {
+		for (const [iss, location] of [
+			[tenantIssuer('tenant-a'), '/'],
+			[tenantIssuer('tenant-b'), '/login?sso_error=state_mismatch'],
+			[idp.issuer + TEMPLATE, '/login?sso_error=state_mismatch']
+		]) {
+			await app.sql`delete from "Session"`;
+			const b = browser(app.url);
+			idp.state.idToken = ({ nonce }) => entraToken('tenant-a')(nonce!);
+			const request = await begin(b);
+			const res = await b.get(
+				`/api/auth/sso/oidc/callback?${new URLSearchParams({ code: request.code, state: request.state, iss })}`
+			);
+			expect(res.headers.get('location')).toBe(location);
+		}
+	});
+
 	test('Verify & Link stores the real issuer of the token, and SSO can then be enabled', async () => {
 		await app.sql`
 			update "User" set "ssoProvider" = null, "ssoIssuer" = null, "ssoSubject" = null
