@@ -145,6 +145,11 @@ describe('multi-tenant issuers (Microsoft Entra)', () => {
 		expect(issuerCovers(common, `${ENTRA}/${TID}/v1.0`)).toBe(false);
 		// A single-tenant configuration does not accept another tenant.
 		expect(issuerCovers(`${ENTRA}/${TID}/v2.0`, `${ENTRA}/other/v2.0`)).toBe(false);
+		// Only the Entra shape (`…/<authority>/v2.0`) counts as multi-tenant.
+		expect(issuerCovers('https://auth.example.com/common', 'https://auth.example.com/x')).toBe(
+			false
+		);
+		expect(issuerCovers(`${ENTRA}/common/v1.0`, `${ENTRA}/${TID}/v1.0`)).toBe(false);
 		const linked = { ssoProvider: 'oidc', ssoIssuer: `${ENTRA}/${TID}/v2.0`, ssoSubject: 's' };
 		expect(identityFits(linked, 'OIDC', common)).toBe(true);
 	});

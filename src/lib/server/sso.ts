@@ -81,10 +81,13 @@ export function sameIssuer(a: string | null | undefined, b: string | null | unde
 /** Microsoft Entra's authorities that stand for "any tenant" (their issuer is a template). */
 const MULTI_TENANT_SEGMENTS = ['common', 'organizations', 'consumers'];
 
-function pathSegments(url: string) {
+/** The path segments of an Entra-shaped issuer (`…/<authority>/v2.0`), or null. */
+function entraSegments(issuer: string) {
 	try {
-		const u = new URL(url.replace(/\/+$/, ''));
-		return { origin: u.origin, segments: u.pathname.split('/') };
+		const url = new URL(issuer.replace(/\/+$/, ''));
+		const segments = url.pathname.split('/');
+		if (segments.length < 3 || segments.at(-1) !== 'v2.0') return null;
+		return { origin: url.origin, segments };
 	} catch {
 		return null;
 	}
@@ -92,9 +95,8 @@ function pathSegments(url: string) {
 
 /** A configured issuer whose tokens name their own tenant (Entra `…/common/v2.0`). */
 export function isMultiTenantIssuer(issuer: string | null | undefined) {
-	return (
-		!!issuer && !!pathSegments(issuer)?.segments.some((s) => MULTI_TENANT_SEGMENTS.includes(s))
-	);
+	const parts = issuer ? entraSegments(issuer) : null;
+	return !!parts && MULTI_TENANT_SEGMENTS.includes(parts.segments.at(-2)!);
 }
 
 /**
@@ -108,13 +110,14 @@ export function issuerCovers(
 ) {
 	if (sameIssuer(configured, linked)) return true;
 	if (!configured || !linked || !isMultiTenantIssuer(configured)) return false;
-	const a = pathSegments(configured);
-	const b = pathSegments(linked);
-	if (!a || !b || a.origin !== b.origin || a.segments.length !== b.segments.length) return false;
-	return a.segments.every((seg, i) =>
-		MULTI_TENANT_SEGMENTS.includes(seg)
+	const a = entraSegments(configured)!;
+	const b = entraSegments(linked);
+	if (!b || a.origin !== b.origin || a.segments.length !== b.segments.length) return false;
+	const tenant = a.segments.length - 2;
+	return a.segments.every((segment, i) =>
+		i === tenant
 			? b.segments[i] !== '' && !MULTI_TENANT_SEGMENTS.includes(b.segments[i])
-			: b.segments[i] === seg
+			: b.segments[i] === segment
 	);
 }
 
