@@ -5,9 +5,20 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
 	plugins: [tailwindcss(), sveltekit()],
 	test: {
-		include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'],
-		globalSetup: ['tests/helpers/vitest-global-setup.ts'],
 		testTimeout: 30_000,
-		hookTimeout: 60_000
+		hookTimeout: 60_000,
+		// Two projects: `unit` needs neither a database nor a build (`npm run test:unit` takes
+		// seconds); `integration` starts PostgreSQL once per run and drives the built server.
+		projects: [
+			{ extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
+			{
+				extends: true,
+				test: {
+					name: 'integration',
+					include: ['tests/integration/**/*.test.ts'],
+					globalSetup: ['tests/helpers/vitest-global-setup.ts']
+				}
+			}
+		]
 	}
 });

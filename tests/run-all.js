@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: every check and every suite, in order, then one summary line that sums them:
-//   type check (svelte-check) → build → vitest (unit + integration) → Playwright (JS on and off).
+//   check (types, lint, format) → build → vitest (unit, then integration) → Playwright (JS on and off).
 // A later step still runs when an earlier one fails, so one run shows everything that is wrong.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,16 +30,14 @@ function readJson(file) {
 
 fs.mkdirSync('test-results', { recursive: true });
 
-const typesOk =
-	run('type check', 'npx', ['svelte-kit', 'sync']) &&
-	run('type check', 'npx', [
-		'svelte-check',
-		'--tsconfig',
-		'./tsconfig.json',
-		'--threshold',
-		'error'
-	]);
-results.push({ suite: 'type check', passed: typesOk ? 1 : 0, failed: typesOk ? 0 : 1 });
+// `npm run check`: types (svelte-check), lint (ESLint) and format (Prettier). A lint or format
+// error fails the run like a failing test.
+const checkOk =
+	run('check', 'npx', ['svelte-kit', 'sync']) &&
+	run('check', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--threshold', 'error']) &&
+	run('check', 'npx', ['eslint', '.']) &&
+	run('check', 'npx', ['prettier', '--check', '.']);
+results.push({ suite: 'check', passed: checkOk ? 1 : 0, failed: checkOk ? 0 : 1 });
 
 const buildOk = run('build', 'npx', ['vite', 'build', '--logLevel', 'warn']);
 results.push({ suite: 'build', passed: buildOk ? 1 : 0, failed: buildOk ? 0 : 1 });

@@ -5,7 +5,10 @@
 //   (b) the signed-out login page (the baseline),
 // their ratio (target ≥ 0.85), and the database writes per signed-in request (target 0), read
 // from pg_stat_database after the server has exited (a backend flushes its counters on exit).
-import { hash } from '@node-rs/argon2';
+// Also, in the same run: a local sign-in's median and p99 against a bare argon2 verify of the same
+// hash (target: at most 1.6 times it), the start-up time of `node build` (to /healthz answering),
+// and the server's resident memory idle and under load.
+import { hash, verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import fs from 'node:fs';
 import postgres from 'postgres';
@@ -22,6 +25,47 @@ function load(url, headers) {
 			err ? reject(err) : resolve(result)
 		);
 	});
+}
+
+/** @param {number} n */
+const round = (n) => Math.round(n * 100) / 100;
+const SIGN_INS = Number(process.env.BENCH_SIGN_INS ?? 200);
+
+/** @param {number[]} values @param {number} p */
+function percentile(values, p) {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** @param {() => Promise<unknown>} fn @param {number} n */
+async function timeEach(fn, n) {
+	/** @type {number[]} */
+	const ms = [];
+	for (let i = 0; i < n; i++) {
+		const started = performance.now();
+		await fn();
+		ms.push(performance.now() - started);
+	}
+	return { median: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+/** Resident memory of a process in MB, from /proc. @param {number} pid */
+function rssMb(pid) {
+	const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+	const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+	return Math.round(kb / 102.4) / 10;
+}
+
+/** Runs `work` while sampling the process's RSS every 100 ms; returns the peak. */
+async function peakRssDuring(/** @type {number} */ pid, /** @type {Promise<unknown>} */ work) {
+	let peak = rssMb(pid);
+	const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
+	try {
+		await work;
+	} finally {
+		clearInterval(timer);
+	}
+	return peak;
 }
 
 /** @param {string} adminUrl @param {string} database */
@@ -52,31 +96,51 @@ try {
 	const env = { LOG_LEVEL: 'warn', TRUSTED_PROXIES: '127.0.0.1/32' };
 
 	// Sign in once, then stop, so every write so far is counted before the measured run.
+	let started = performance.now();
 	let server = await startServer({ databaseUrl: db.url, env });
-	const res = await fetch(`${server.url}/login`, {
-		method: 'POST',
-		redirect: 'manual',
-		headers: {
-			origin: server.url,
-			accept: 'text/html',
-			'content-type': 'application/x-www-form-urlencoded'
-		},
-		body: new URLSearchParams({ username: 'bench', password: 'bench password 1' })
-	});
+	const coldStartMs = performance.now() - started;
+	const signInOnce = () =>
+		fetch(`${server.url}/login`, {
+			method: 'POST',
+			redirect: 'manual',
+			headers: {
+				origin: server.url,
+				accept: 'text/html',
+				'content-type': 'application/x-www-form-urlencoded'
+			},
+			body: new URLSearchParams({ username: 'bench', password: 'bench password 1' })
+		});
+	const res = await signInOnce();
 	const cookie = res.headers
 		.getSetCookie()
 		.find((c) => c.startsWith('librariarr_session='))
 		?.split(';')[0];
 	if (res.status !== 303 || !cookie) throw new Error(`sign-in failed: ${res.status}`);
+	await timeEach(signInOnce, 20); // warm-up
+	const signIn = await timeEach(async () => {
+		const r = await signInOnce();
+		if (r.status !== 303) throw new Error(`sign-in answered ${r.status}`);
+	}, SIGN_INS);
+	const argon = await timeEach(() => verify(passwordHash, 'bench password 1'), SIGN_INS);
 	await server.stop();
 	await new Promise((r) => setTimeout(r, 500));
 	const before = await writes(pg.adminUrl, db.name);
 
+	started = performance.now();
 	server = await startServer({ databaseUrl: db.url, env });
+	const startMs = performance.now() - started;
+	await new Promise((r) => setTimeout(r, 1000));
+	const idleRss = rssMb(server.pid);
 	const check = await fetch(`${server.url}/`, { headers: { cookie }, redirect: 'manual' });
 	if (check.status !== 200) throw new Error(`signed-in home page answered ${check.status}`);
 	await load(`${server.url}/`, { cookie }); // warm-up
-	const signedIn = await load(`${server.url}/`, { cookie });
+	/** @type {autocannon.Result | undefined} */
+	let measured;
+	const loadRss = await peakRssDuring(
+		server.pid,
+		load(`${server.url}/`, { cookie }).then((r) => (measured = r))
+	);
+	const signedIn = /** @type {autocannon.Result} */ (measured);
 	await server.stop();
 	await new Promise((r) => setTimeout(r, 500));
 	const after = await writes(pg.adminUrl, db.name);
@@ -139,7 +203,13 @@ try {
 			non2xx: forward.non2xx
 		},
 		forwardAuthDatabaseWrites: fwdAfter - fwdBefore,
-		writesPerForwardAuthRequest: (fwdAfter - fwdBefore) / fwdRequests
+		writesPerForwardAuthRequest: (fwdAfter - fwdBefore) / fwdRequests,
+		signIn: { medianMs: round(signIn.median), p99Ms: round(signIn.p99) },
+		argon2Verify: { medianMs: round(argon.median), p99Ms: round(argon.p99) },
+		signInOverArgon2: round(signIn.median / argon.median),
+		coldStartMs: Math.round(coldStartMs),
+		startMs: Math.round(startMs),
+		rssMb: { idle: idleRss, underLoad: loadRss }
 	};
 	console.log(`
 Librariarr benchmark (${CONNECTIONS} connections, ${DURATION} s each, PostgreSQL: ${pg.kind})
@@ -149,11 +219,19 @@ Librariarr benchmark (${CONNECTIONS} connections, ${DURATION} s each, PostgreSQL
   database writes during ${requests} signed-in requests: ${report.databaseWrites} (${report.writesPerSignedInRequest} per request; target 0)
   forward-auth home page ${report.forwardAuthHome.requestsPerSecond.toFixed(0).padStart(5)} req/s   p99 ${report.forwardAuthHome.p99ms} ms   non-2xx ${report.forwardAuthHome.non2xx}
   database writes during ${fwdRequests} forward-auth requests: ${report.forwardAuthDatabaseWrites} (${report.writesPerForwardAuthRequest} per request; target 0)
+  local sign-in (${SIGN_INS}, one at a time)  median ${report.signIn.medianMs} ms   p99 ${report.signIn.p99Ms} ms
+  argon2 verify alone                median ${report.argon2Verify.medianMs} ms   p99 ${report.argon2Verify.p99Ms} ms
+  sign-in / argon2 verify (median): ${report.signInOverArgon2} (target ≤ 1.6)
+  start of node build to /healthz answering: ${report.coldStartMs} ms the first time, ${report.startMs} ms on restart
+  resident memory: ${report.rssMb.idle} MB idle, ${report.rssMb.underLoad} MB peak under load
 `);
 	fs.mkdirSync('test-results', { recursive: true });
 	fs.writeFileSync('test-results/bench.json', JSON.stringify(report, null, 2));
 	process.exitCode =
-		report.ratio >= 0.85 && report.databaseWrites === 0 && report.forwardAuthDatabaseWrites === 0
+		report.ratio >= 0.85 &&
+		report.databaseWrites === 0 &&
+		report.forwardAuthDatabaseWrites === 0 &&
+		report.signInOverArgon2 <= 1.6
 			? 0
 			: 1;
 } finally {

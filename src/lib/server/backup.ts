@@ -5,7 +5,7 @@
 //   trail is history an admin wants back after a disaster (who linked what, when).
 // - Not "Session" or "LoginTransaction": short-lived and bound to browsers; a restore ends every
 //   session anyway.
-// - Not "LoginFailure": throttle counters for the last minutes, meaningless later; a restore
+// - Not "Throttle": throttle counters for the last minutes, meaningless later; a restore
 //   leaves the current ones alone.
 // - Not "_Migration": its names go into the header; a backup whose schema this version does not
 //   know is refused.
@@ -31,6 +31,7 @@ import {
 	FORMAT_VERSION,
 	encodeBackup,
 	isBackupName,
+	LIMITS,
 	type Payload
 } from './backup-format';
 
@@ -113,10 +114,15 @@ export async function dumpDatabase(passphrase: string | null): Promise<Payload> 
 		const migrations = await appliedMigrations(tx as unknown as typeof sql);
 		const tables = {} as Payload['tables'];
 		for (const table of BACKUP_TABLES) {
+			// The audit trail keeps its newest rows up to what a restore accepts (LIMITS.rows).
+			const source =
+				table === 'AuditEvent'
+					? tx`(select * from "AuditEvent" order by id desc limit ${LIMITS.rows.AuditEvent})`
+					: tx(table);
 			// to_json keeps every value exactly (timestamps to the microsecond, jsonb as is).
 			const [{ rows }] = await tx<{ rows: Record<string, unknown>[] }[]>`
 				select coalesce(json_agg(to_json(t) order by t.id), '[]'::json) as rows
-				from ${tx(table)} t
+				from ${source} t
 			`;
 			tables[table] = rows;
 		}

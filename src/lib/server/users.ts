@@ -1,4 +1,5 @@
 // Reading and changing the "User" rows behind local sign-in and first-run setup.
+import { invalidateOtherSessions } from './auth/session';
 import { sql } from './db';
 
 /** Taken by every way of creating the first user (setup, Plex setup, restore on the setup page). */
@@ -77,7 +78,7 @@ export async function updateCredentials(
 				update "Session" set "sessionVersion" = ${user.sessionVersion}
 				where id = ${currentSessionId} and "userId" = ${userId}
 			`;
-			await tx`delete from "Session" where "userId" = ${userId} and id <> ${currentSessionId}`;
+			await invalidateOtherSessions(userId, currentSessionId, tx);
 		});
 	} catch (error) {
 		if ((error as { code?: string }).code === '23505') throw new UsernameTakenError();
@@ -113,7 +114,7 @@ export async function linkIdentity(
 					"ssoSubject" = ${identity.subject}, "ssoEnabled" = true, "updatedAt" = now()
 				where id = ${userId}
 			`;
-			await tx`delete from "Session" where "userId" = ${userId} and id <> ${currentSessionId}`;
+			await invalidateOtherSessions(userId, currentSessionId, tx);
 		});
 	} catch (error) {
 		if ((error as { code?: string }).code === '23505') throw new LinkConflictError();
@@ -140,6 +141,6 @@ export async function unlinkIdentity(
 				"updatedAt" = now()
 			where id = 1
 		`;
-		await tx`delete from "Session" where "userId" = ${userId} and id <> ${currentSessionId}`;
+		await invalidateOtherSessions(userId, currentSessionId, tx);
 	});
 }

@@ -11,6 +11,7 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import type { Cookies } from '@sveltejs/kit';
+import type postgres from 'postgres';
 import { sql } from '../db';
 
 export const SESSION_COOKIE = 'librariarr_session';
@@ -154,9 +155,16 @@ export async function invalidateSession(sessionId: string) {
 	await sql`delete from "Session" where id = ${sessionId}`;
 }
 
-/** Ends every session of the user except `keepSessionId` (the one making the change). */
-export async function invalidateOtherSessions(userId: number, keepSessionId: string | null) {
-	await sql`delete from "Session" where "userId" = ${userId} and id is distinct from ${keepSessionId}`;
+/**
+ * Ends every session of the user except `keepSessionId` (the one making the change). Pass the
+ * transaction when the change it belongs to runs in one.
+ */
+export async function invalidateOtherSessions(
+	userId: number,
+	keepSessionId: string | null,
+	db: postgres.Sql | postgres.TransactionSql = sql
+) {
+	await db`delete from "Session" where "userId" = ${userId} and id is distinct from ${keepSessionId}`;
 }
 
 export function setSessionCookie(

@@ -1,4 +1,4 @@
-// Sign-ins in flight (OIDC now, Plex later) are rows, not memory: single use, ten minutes, and
+// Sign-ins in flight (OIDC and Plex) are rows, not memory: single use, ten minutes, and
 // bound to the browser that started them by a random cookie whose hash is stored. Any app
 // instance can finish what another started; a state or PIN replayed from another browser, or a
 // second time, matches nothing.

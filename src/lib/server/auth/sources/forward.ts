@@ -10,7 +10,6 @@
 import type { ClientInfo } from '../client';
 import { log } from '../../log';
 
-export const FORWARD_PATH = '/api/auth/sso/forward';
 const MAX_LENGTH = 256;
 
 /** The single, clean value of a header, or null. */
