@@ -323,3 +323,29 @@ describe('switching forward-auth SSO on needs proof that it works', () => {
 		expect(await ssoEnabled()).toBe(false);
 	});
 });
+
+test('"Link the identity of this request" is refused in OIDC mode and leaves a working OIDC link alone', async () => {
+	await app.sql`
+		update "AppSettings" set "ssoMode" = 'OIDC', "oidcIssuer" = 'https://id.example.com',
+			"oidcClientId" = 'lib', "ssoEnabled" = false
+	`;
+	await app.sql`
+		update "User" set "ssoProvider" = 'oidc', "ssoIssuer" = 'https://id.example.com', "ssoSubject" = 'oidc-alice'
+	`;
+	const b = browser(app.url);
+	expect((await b.signIn()).status).toBe(303);
+	await app.sql`update "AppSettings" set "ssoEnabled" = true`;
+	const res = await b.post(
+		'/settings/authentication?/linkFromRequest',
+		{},
+		as({ 'remote-user': 'alice' })
+	);
+	expect(res.status).toBe(409);
+	expect(await res.text()).toContain('Save a Forward Auth configuration in step 1 first.');
+	const [user] = await app.sql`select "ssoProvider", "ssoIssuer", "ssoSubject" from "User"`;
+	expect(user).toEqual({
+		ssoProvider: 'oidc',
+		ssoIssuer: 'https://id.example.com',
+		ssoSubject: 'oidc-alice'
+	});
+});
