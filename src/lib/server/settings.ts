@@ -22,3 +22,17 @@ export async function getSettings(): Promise<AppSettings> {
 	`;
 	return row;
 }
+
+/** How many days audit entries are kept (housekeeping.ts deletes older ones). */
+export async function getAuditRetentionDays(): Promise<number> {
+	const [row] = await sql<{ auditRetentionDays: number }[]>`
+		select "auditRetentionDays" from "AppSettings" where id = 1
+	`;
+	return row.auditRetentionDays;
+}
+
+export async function setAuditRetentionDays(days: number) {
+	await sql`
+		update "AppSettings" set "auditRetentionDays" = ${days}, "updatedAt" = now() where id = 1
+	`;
+}
