@@ -1,0 +1,77 @@
+import { fail } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { audit } from '$lib/server/audit';
+import { requireUser } from '$lib/server/auth/guard';
+import { listSessions, revokeOtherSessions, revokeSession } from '$lib/server/auth/sessions-list';
+import type { Actions, PageServerLoad } from './$types';
+
+const sessionField = v.object({
+	session: v.pipe(
+		v.string('Choose a session to sign out.'),
+		v.uuid('That is not a session of this list.')
+	)
+});
+
+export const load: PageServerLoad = async (event) => {
+	const { user, session } = requireUser(event);
+	const sessions = await listSessions(user.id, session.id);
+	return {
+		sessions: sessions.map((s) => ({
+			...s,
+			createdAt: s.createdAt.toISOString(),
+			lastSeenAt: s.lastSeenAt.toISOString()
+		}))
+	};
+};
+
+export const actions: Actions = {
+	revoke: async (event) => {
+		const { user, session } = requireUser(event);
+		const form = Object.fromEntries(await event.request.formData());
+		const parsed = v.safeParse(sessionField, form);
+		if (!parsed.success) {
+			return fail(400, { sessions: { ok: false, message: parsed.issues[0].message } });
+		}
+		const result = await revokeSession(user.id, session.id, parsed.output.session);
+		if (result === 'current') {
+			return fail(400, {
+				sessions: {
+					ok: false,
+					message: 'That is this browser’s session: use Sign out at the top of the page instead.'
+				}
+			});
+		}
+		if (result === 'not_found') {
+			return fail(404, {
+				sessions: { ok: false, message: 'That session has already ended.' }
+			});
+		}
+		await audit({
+			event: 'session.revoked',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { sessions: 1 }
+		});
+		return { sessions: { ok: true, message: 'The session was signed out.' } };
+	},
+
+	revokeOthers: async (event) => {
+		const { user, session } = requireUser(event);
+		const count = await revokeOtherSessions(user.id, session.id);
+		await audit({
+			event: 'session.revoked',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { sessions: count, others: true }
+		});
+		return {
+			sessions: {
+				ok: true,
+				message:
+					count === 0
+						? 'There were no other sessions.'
+						: `Signed out ${count} other session${count === 1 ? '' : 's'}.`
+			}
+		};
+	}
+};
