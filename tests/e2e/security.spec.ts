@@ -92,3 +92,58 @@ test.describe('your sessions', () => {
 		}
 	});
 });
+
+test.describe('sign-in history', () => {
+	test('lists the audit trail newest first, filters with a GET form, pages by links, and downloads as CSV', async ({
+		page,
+		admin,
+		sql,
+		jsEnabled
+	}) => {
+		// 26 failed Plex sign-ins (one more than a page) before the admin's own sign-in
+		await sql`
+			insert into "AuditEvent" ("occurredAt", event, method, ip, detail)
+			select now() - make_interval(mins => 60 - n), 'login.failed', 'plex', '192.0.2.' || n,
+				'{"reason": "plex_denied"}'::jsonb
+			from generate_series(1, 26) n
+		`;
+		await signIn(page, jsEnabled, admin);
+		await expect(page.getByTestId('last-sign-in')).toContainText(
+			'This is the first sign-in on record. 26 failed sign-in attempts since.'
+		);
+		await gotoReady(page, '/settings/security', jsEnabled);
+		const rows = page.getByTestId('history').locator('tbody tr');
+		await expect(rows).toHaveCount(25);
+		await expect(rows.first()).toContainText('Signed in');
+		await expect(rows.first()).toContainText('Password');
+
+		await page.getByLabel('Event').selectOption('login.failed');
+		await page.getByLabel('Method').selectOption('plex');
+		await page.getByRole('button', { name: 'Filter' }).click();
+		await expect(page).toHaveURL(pathEquals('/settings/security?event=login.failed&method=plex'));
+		await expect(page.getByTestId('history-count')).toHaveText('26 events match the filter.');
+		await expect(rows).toHaveCount(25);
+		await expect(rows.first()).toContainText('192.0.2.26');
+		await expect(rows.first()).toContainText('the PIN was not approved at plex.tv');
+		await expectNoSeriousA11yViolations(page, 'the sign-in history', jsEnabled);
+
+		const pages = page.getByRole('navigation', { name: 'Sign-in history pages' });
+		await expect(pages).toContainText('Page 1 of 2');
+		await pages.getByRole('link', { name: 'Older' }).click();
+		await expect(page).toHaveURL(
+			pathEquals('/settings/security?event=login.failed&method=plex&page=2')
+		);
+		await expect(rows).toHaveCount(1);
+		await expect(rows.first()).toContainText('192.0.2.1');
+
+		const [download] = await Promise.all([
+			page.waitForEvent('download'),
+			page.getByRole('link', { name: 'Download as CSV' }).click()
+		]);
+		expect(download.suggestedFilename()).toMatch(/^librariarr-sign-in-history-.*\.csv$/);
+		const csv = await (await download.createReadStream()).toArray();
+		const lines = Buffer.concat(csv).toString('utf8').trim().split('\r\n');
+		expect(lines).toHaveLength(27);
+		expect(lines[1]).toContain('login.failed,plex,192.0.2.26');
+	});
+});

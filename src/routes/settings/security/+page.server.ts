@@ -1,8 +1,15 @@
-import { fail } from '@sveltejs/kit';
+import { error, fail } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
 import { listSessions, revokeOtherSessions, revokeSession } from '$lib/server/auth/sessions-list';
+import {
+	eventLabel,
+	HISTORY_METHODS,
+	historyEvents,
+	historyPage,
+	parseHistoryQuery
+} from '$lib/server/history';
 import type { Actions, PageServerLoad } from './$types';
 
 const sessionField = v.object({
@@ -14,13 +21,32 @@ const sessionField = v.object({
 
 export const load: PageServerLoad = async (event) => {
 	const { user, session } = requireUser(event);
-	const sessions = await listSessions(user.id, session.id);
+	const events = await historyEvents();
+	const query = parseHistoryQuery(event.url.searchParams, events);
+	if (!query.ok) error(400, query.message);
+	const [sessions, history] = await Promise.all([
+		listSessions(user.id, session.id),
+		historyPage(query.filter)
+	]);
 	return {
 		sessions: sessions.map((s) => ({
 			...s,
 			createdAt: s.createdAt.toISOString(),
 			lastSeenAt: s.lastSeenAt.toISOString()
-		}))
+		})),
+		history: {
+			filter: query.filter,
+			events: events.map((name) => ({ value: name, label: eventLabel(name) })),
+			methods: Object.entries(HISTORY_METHODS).map(([value, label]) => ({ value, label })),
+			total: history.total,
+			page: history.page,
+			pages: history.pages,
+			entries: history.entries.map(({ userAgent: _ua, ...e }) => ({
+				...e,
+				eventLabel: eventLabel(e.event),
+				occurredAt: e.occurredAt.toISOString()
+			}))
+		}
 	};
 };
 
