@@ -1,6 +1,9 @@
 import { error, fail } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { audit } from '$lib/server/audit';
+import { config } from '$lib/server/config';
+import { diagnose } from '$lib/server/diagnostics';
+import { getSsoConfig } from '$lib/server/sso';
 import { requireUser } from '$lib/server/auth/guard';
 import { listSessions, revokeOtherSessions, revokeSession } from '$lib/server/auth/sessions-list';
 import {
@@ -24,10 +27,26 @@ export const load: PageServerLoad = async (event) => {
 	const events = await historyEvents();
 	const query = parseHistoryQuery(event.url.searchParams, events);
 	if (!query.ok) error(400, query.message);
-	const [sessions, history] = await Promise.all([
+	const [sessions, history, sso] = await Promise.all([
 		listSessions(user.id, session.id),
-		historyPage(query.filter)
+		historyPage(query.filter),
+		getSsoConfig()
 	]);
+	const seen = diagnose({
+		client: event.locals.client,
+		headers: event.request.headers,
+		host: event.url.host,
+		secureCookies: event.locals.secureCookies,
+		config,
+		forwardAuth:
+			sso.ssoMode === 'FORWARD_AUTH'
+				? {
+						user: sso.forwardAuthUserHeader,
+						email: sso.forwardAuthEmailHeader,
+						name: sso.forwardAuthNameHeader
+					}
+				: null
+	});
 	return {
 		sessions: sessions.map((s) => ({
 			...s,
@@ -46,7 +65,8 @@ export const load: PageServerLoad = async (event) => {
 				eventLabel: eventLabel(e.event),
 				occurredAt: e.occurredAt.toISOString()
 			}))
-		}
+		},
+		seen
 	};
 };
 
