@@ -2,10 +2,11 @@
 #
 # Librariarr: the SvelteKit app built with adapter-node, run as `node build`.
 # Node 24 LTS on Debian bookworm-slim: glibc (the prebuilt @node-rs/argon2 and embedded-postgres
-# binaries are glibc builds) and a small base.
+# binaries are glibc builds) and a small base. Pinned to one release, the same in both stages;
+# move both lines together when upgrading.
 
 # ---- build: full install, compile the app into build/ ------------------------------------------
-FROM node:24-bookworm-slim AS build
+FROM node:24.11.1-bookworm-slim AS build
 WORKDIR /app
 
 # Dependencies first, so that editing the source does not invalidate the npm layer.
@@ -20,8 +21,14 @@ RUN npm run build
 RUN npm prune --omit=dev
 
 # ---- runtime ----------------------------------------------------------------------------------
-FROM node:24-bookworm-slim
+FROM node:24.11.1-bookworm-slim AS runtime
 WORKDIR /app
+
+# nss_wrapper lets docker-entrypoint.sh give a uid picked with `--user` a passwd entry of its own
+# (the embedded PostgreSQL refuses to initialise for a uid without one), with /etc/passwd untouched.
+RUN apt-get update \
+	&& apt-get install -y --no-install-recommends libnss-wrapper=1.1.12-1 \
+	&& rm -rf /var/lib/apt/lists/*
 
 # CONFIG_DIR holds everything that must survive a restart. With DATABASE_URL unset, that includes
 # the embedded PostgreSQL (CONFIG_DIR/pg). HOST=0.0.0.0 so that the published port reaches the app.
@@ -40,11 +47,14 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/build ./build
 # Migrations are read from ./sql at start-up and applied by the app itself.
 COPY --from=build /app/sql ./sql
+# Named apart from the base image's own /usr/local/bin/docker-entrypoint.sh (kept, but no longer run).
+COPY --chmod=0755 docker-entrypoint.sh /usr/local/bin/librariarr-entrypoint.sh
 # scripts/ (the recovery script) is left out on purpose, see .dockerignore and README.md.
 
-# The image's own `node` user (uid 1000) runs the app. PostgreSQL refuses to run as root, and as a
-# non-root user the embedded server needs no extra system user. A fresh named volume inherits
-# this ownership; a bind-mounted host directory must be writable by uid 1000.
+# By default the image's own `node` user (uid 1000, gid 1000) runs the app; `docker run --user
+# UID:GID` picks any other (see README.md). PostgreSQL refuses to run as root, and as a non-root
+# user the embedded server needs no extra system user. A fresh named volume inherits this
+# ownership; a bind-mounted host directory must be writable by the uid the container runs as.
 RUN mkdir -p /config && chown node:node /config
 USER node
 VOLUME /config
@@ -56,6 +66,8 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 	CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
-# Node is PID 1; adapter-node handles SIGTERM by draining requests, then the app stops its pool
-# and, when it started one, the embedded PostgreSQL.
+# The entrypoint checks the uid and /config, then execs the command: Node is PID 1, and
+# adapter-node handles SIGTERM by draining requests, then the app stops its pool and, when it
+# started one, the embedded PostgreSQL.
+ENTRYPOINT ["/usr/local/bin/librariarr-entrypoint.sh"]
 CMD ["node", "build"]

@@ -13,6 +13,7 @@ import { readIdentityHeader } from '$lib/server/auth/sources/forward';
 import { startBackupScheduler, stopBackupScheduler } from '$lib/server/backup-scheduler';
 import { config } from '$lib/server/config';
 import { startDatabase, stopDatabase } from '$lib/server/db';
+import { setSecurityHeaders } from '$lib/server/headers';
 import { log } from '$lib/server/log';
 import { unavailablePage } from '$lib/server/pages';
 
@@ -55,7 +56,35 @@ const client: Handle = async ({ event, resolve }) => {
 	}
 	const response = await resolve(event);
 	response.headers.set('x-request-id', event.locals.requestId);
+	await setSecurityHeaders(response.headers, event.route.id, event.locals.user !== null);
 	return response;
+};
+
+/**
+ * `?/name` picks a form action, and Kit looks the name up on the actions object as given: a name
+ * the object inherits (`__proto__`, `constructor`, `toString`, …) or the reserved `default` would
+ * reach Kit as a crash. Those are refused here as the unknown actions they are.
+ */
+const actionName: Handle = async ({ event, resolve }) => {
+	if (event.request.method === 'POST') {
+		for (const [key] of event.url.searchParams) {
+			if (!key.startsWith('/')) continue;
+			const name = key.slice(1);
+			if (name === 'default' || name in Object.prototype) {
+				log.warn('Refused unknown form action', {
+					path: event.url.pathname,
+					action: name.slice(0, 64),
+					ip: event.locals.client.ip
+				});
+				return new Response('No such form action.', {
+					status: 404,
+					headers: { 'content-type': 'text/plain; charset=utf-8' }
+				});
+			}
+			break;
+		}
+	}
+	return resolve(event);
 };
 
 /** One query resolves the cookie into locals.user / locals.session (null when signed out). */
@@ -116,16 +145,23 @@ const guard: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-export const handle = sequence(client, session, guard);
+export const handle = sequence(client, actionName, session, guard);
 
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
 	const requestId = event.locals.requestId;
-	if (status !== 404) {
-		log.error('Unhandled error', {
-			requestId,
-			path: event.url.pathname,
-			error: error instanceof Error ? (error.stack ?? error.message) : String(error)
-		});
+	if (status < 500) {
+		// Kit's own refusals of a client's mistake (an unknown action, a body that is not form
+		// data, one above BODY_SIZE_LIMIT): a warning without a stack, and the reason for the client.
+		const reason = error instanceof Error ? error.message : message;
+		if (status !== 404) {
+			log.warn('Request refused', { requestId, path: event.url.pathname, status, reason });
+		}
+		return { message: status === 404 ? message : reason, requestId };
 	}
-	return { message: status === 404 ? message : 'Something went wrong on our side.', requestId };
+	log.error('Unhandled error', {
+		requestId,
+		path: event.url.pathname,
+		error: error instanceof Error ? (error.stack ?? error.message) : String(error)
+	});
+	return { message: 'Something went wrong on our side.', requestId };
 };

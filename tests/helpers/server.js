@@ -57,6 +57,7 @@ export async function startServer({ databaseUrl, env = {}, port, logFile }) {
 	return {
 		url,
 		port,
+		/** The server process's id (tests read its memory from /proc). */
 		pid: /** @type {number} */ (child.pid),
 		/** Everything the server printed so far. */
 		logs: () => lines.join('\n'),

@@ -47,3 +47,66 @@ describe('password rehashing', () => {
 		expect(needsRehash('$2b$10$abcdefghijklmnopqrstuv')).toBe(true);
 	});
 });
+
+describe('no text field accepts a control character', async () => {
+	const { loginSchema } = await import('../../src/lib/schemas/login');
+	const { credentialsSchema } = await import('../../src/lib/schemas/credentials');
+	const { connectionSchema, subjectSchema } = await import('../../src/lib/schemas/sso');
+	const { newPassphrase, restorePassphrase, cronField } =
+		await import('../../src/lib/schemas/backup');
+	const connection = {
+		ssoMode: 'OIDC',
+		oidcIssuer: 'https://idp.example.test',
+		oidcClientId: 'librariarr',
+		oidcClientSecret: 'secret value',
+		oidcScopes: 'openid profile',
+		oidcUsernameClaim: 'preferred_username',
+		forwardAuthUserHeader: 'Remote-User',
+		forwardAuthEmailHeader: 'Remote-Email',
+		forwardAuthNameHeader: 'Remote-Name'
+	};
+	// Each form with valid values, and the text fields to spoil one at a time.
+	const forms: [string, v.GenericSchema, Record<string, string>][] = [
+		['setup', setupSchema, valid],
+		['login', loginSchema, { username: 'admin', password: 'correct horse' }],
+		[
+			'credentials',
+			credentialsSchema,
+			{
+				localUsername: 'admin',
+				currentPassword: 'correct horse',
+				newPassword: 'another horse',
+				confirmPassword: 'another horse'
+			}
+		],
+		['sso connection', connectionSchema, connection]
+	];
+	const controls = ['\u0000', '\u0007', '\t', '\n', '\r', '\u001b', '\u007f', '\u0085', '\u009b'];
+
+	test.each(forms)('%s form: every field, every control character', (_name, schema, values) => {
+		expect(v.safeParse(schema, values).success).toBe(true);
+		for (const field of Object.keys(values)) {
+			for (const c of controls) {
+				const bad = `ab${c}cdefghij`;
+				const spoiled = { ...values, [field]: bad };
+				// A password and its confirmation change together, so only the character is wrong.
+				const twin: Record<string, string> = {
+					password: 'confirmPassword',
+					newPassword: 'confirmPassword',
+					confirmPassword: 'password' in values ? 'password' : 'newPassword'
+				};
+				if (twin[field] && twin[field] in values) spoiled[twin[field]] = bad;
+				expect(v.safeParse(schema, spoiled).success, `${field} with ${JSON.stringify(c)}`).toBe(
+					false
+				);
+			}
+		}
+	});
+
+	test('single fields: subject, passphrases, cron', () => {
+		for (const schema of [subjectSchema, newPassphrase, restorePassphrase, cronField]) {
+			expect(v.safeParse(schema, 'a fine value').success).toBe(true);
+			for (const c of controls) expect(v.safeParse(schema, `a fine${c}value`).success).toBe(false);
+		}
+	});
+});

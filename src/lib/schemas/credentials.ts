@@ -1,13 +1,13 @@
 import * as v from 'valibot';
-import { localUsername, newPassword } from './fields';
+import { localUsername, newPassword, textField } from './fields';
 
 export const credentialsSchema = v.pipe(
 	v.object({
 		localUsername,
-		currentPassword: v.string(),
+		currentPassword: v.pipe(textField, v.maxLength(256, 'Keep the password under 256 characters.')),
 		// Empty means "keep the current password".
 		newPassword: v.union([v.literal(''), newPassword]),
-		confirmPassword: v.string()
+		confirmPassword: textField
 	}),
 	v.forward(
 		v.partialCheck(

@@ -1,8 +1,8 @@
 import * as v from 'valibot';
-import { displayName, localUsername, newPassword } from './fields';
+import { displayName, localUsername, newPassword, textField } from './fields';
 
 export const setupSchema = v.pipe(
-	v.object({ displayName, localUsername, password: newPassword, confirmPassword: v.string() }),
+	v.object({ displayName, localUsername, password: newPassword, confirmPassword: textField }),
 	v.forward(
 		v.partialCheck(
 			[['password'], ['confirmPassword']],

@@ -1,11 +1,12 @@
 import * as v from 'valibot';
+import { textField } from './fields';
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 const headerName = (label: string) =>
 	v.pipe(
-		v.string(),
+		textField,
 		v.trim(),
 		v.regex(
 			HEADER_NAME,
@@ -14,7 +15,7 @@ const headerName = (label: string) =>
 	);
 
 const optionalText = v.pipe(
-	v.string(),
+	textField,
 	v.trim(),
 	v.transform((s) => (s === '' ? null : s))
 );
@@ -44,10 +45,10 @@ export const connectionSchema = v.pipe(
 			optionalText,
 			v.check((s) => s === null || s.length <= 255, 'The client ID is too long.')
 		),
-		oidcClientSecret: v.pipe(v.string(), v.maxLength(1024, 'The client secret is too long.')),
+		oidcClientSecret: v.pipe(textField, v.maxLength(1024, 'The client secret is too long.')),
 		clearClientSecret: v.optional(v.string()),
 		oidcScopes: v.pipe(
-			v.string(),
+			textField,
 			v.trim(),
 			v.transform((s) => s.split(/\s+/).filter(Boolean)),
 			v.check(
@@ -58,7 +59,7 @@ export const connectionSchema = v.pipe(
 			v.transform((list) => [...new Set(list)].join(' '))
 		),
 		oidcUsernameClaim: v.pipe(
-			v.string(),
+			textField,
 			v.trim(),
 			v.regex(
 				/^[A-Za-z0-9_.:-]{1,64}$/,
@@ -88,9 +89,8 @@ export const connectionSchema = v.pipe(
 );
 
 export const subjectSchema = v.pipe(
-	v.string('Paste the subject.'),
+	textField,
 	v.trim(),
 	v.minLength(1, 'Paste the subject.'),
-	v.maxLength(255, 'A subject has at most 255 characters.'),
-	v.check((s) => !/[\u0000-\u001f\u007f]/.test(s), 'The subject contains control characters.')
+	v.maxLength(255, 'A subject has at most 255 characters.')
 );

@@ -8,6 +8,13 @@
 // parameters, a random salt and IV, the GCM tag and a short key check (so that a wrong passphrase
 // can be told apart from a damaged file). The whole header line is the cipher's additional
 // authenticated data: changing any byte of the header or of the body makes decryption fail.
+//
+// Reading a backup is bounded at every step (LIMITS): the upload's size, then the gzip stream is
+// decompressed chunk by chunk and fed to a streaming JSON parser that counts as it goes (bytes,
+// nesting depth, string length, values, rows per table). A file that is small on the wire but
+// enormous inside stops at the first limit it crosses, with only a chunk of it in memory, and the
+// event loop keeps serving other requests between chunks.
+import { Tokenizer, TokenParser, TokenType } from '@streamparser/json';
 import {
 	createCipheriv,
 	createDecipheriv,
@@ -17,8 +24,10 @@ import {
 	timingSafeEqual,
 	type ScryptOptions
 } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
+import { createGunzip, gzip as gzipCb } from 'node:zlib';
+import * as v from 'valibot';
 
 const scrypt = promisify(scryptCb) as (
 	password: string,
@@ -27,7 +36,6 @@ const scrypt = promisify(scryptCb) as (
 	options: ScryptOptions
 ) => Promise<Buffer>;
 const gzip = promisify(gzipCb);
-const gunzip = promisify(gunzipCb);
 
 export const FORMAT = 'librariarr-backup';
 export const FORMAT_VERSION = 1;
@@ -35,10 +43,29 @@ export const FORMAT_VERSION = 1;
 export const BACKUP_TABLES = ['User', 'AppSettings', 'AuditEvent'] as const;
 export type BackupTable = (typeof BACKUP_TABLES)[number];
 
+/**
+ * What a backup of this app can really be. One admin is the product's model (the table allows a
+ * few more); the audit trail is the only table that grows, and a backup carries at most its newest
+ * `rows.AuditEvent` rows (see dumpDatabase), each a few hundred bytes. Every other column is a short
+ * name, hash, URL or token; the longest strings are the OIDC issuer (2,048) and the client secret
+ * (1,024). The deepest value is a jsonb column inside a row inside a table: depth 6.
+ */
+export const LIMITS = {
+	/** The file as uploaded or read from the folder (compressed, maybe encrypted). */
+	uploadBytes: 50 * 1024 * 1024,
+	/** The JSON text after gunzip. */
+	decompressedBytes: 64 * 1024 * 1024,
+	/** Objects and arrays inside each other, the payload itself counting as 1. */
+	depth: 8,
+	/** Characters in any one string, keys included. */
+	stringChars: 16 * 1024,
+	/** Values of any kind (keys, strings, numbers, objects, …) in the whole payload. */
+	values: 2_000_000,
+	rows: { User: 1_000, AppSettings: 1, AuditEvent: 100_000 }
+} as const;
+
 /** Uploads above this are refused before they are read. */
-export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
-/** A gzip bomb stops here instead of filling the memory. */
-const MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024;
+export const MAX_UPLOAD_BYTES = LIMITS.uploadBytes;
 const MAX_HEADER_BYTES = 16 * 1024;
 
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
@@ -90,6 +117,7 @@ export type BackupErrorCode =
 	| 'passphrase_required'
 	| 'wrong_passphrase'
 	| 'too_large'
+	| 'over_limit'
 	| 'refused';
 
 /** A refusal with a message meant for the admin's eyes. */
@@ -112,8 +140,16 @@ const MESSAGES: Record<BackupErrorCode, string> = {
 	wrong_passphrase:
 		'Wrong passphrase for this backup, or the file was altered. Nothing was restored.',
 	refused: 'This restore is not allowed here.',
-	too_large: `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`
+	too_large: `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`,
+	over_limit: 'This file is larger than a Librariarr backup can be. Nothing was restored.'
 };
+
+function overLimit(what: string) {
+	return backupError(
+		'over_limit',
+		`This file is larger than a Librariarr backup can be (${what}). Nothing was restored.`
+	);
+}
 
 export function backupError(code: BackupErrorCode, message = MESSAGES[code]) {
 	return new BackupError(code, message);
@@ -259,47 +295,123 @@ export async function decodeBackup(bytes: Buffer, passphrase?: string | null): P
 		throw backupError('not_backup');
 	}
 
-	let text: string;
-	try {
-		text = (await gunzip(gz, { maxOutputLength: MAX_UNCOMPRESSED_BYTES })).toString('utf8');
-	} catch {
-		throw backupError('damaged');
-	}
-	let raw: unknown;
-	try {
-		raw = JSON.parse(text);
-	} catch {
-		throw backupError(
-			'not_backup',
-			'The file is not a Librariarr backup (its content is not JSON).'
-		);
-	}
-	return validatePayload(raw);
+	return validatePayload(await parseBounded(gz));
 }
 
+class NotJson extends Error {}
+
+/**
+ * gunzip and JSON.parse in one bounded pass: every limit in LIMITS is checked as the bytes and
+ * tokens arrive, so the first one crossed ends the work.
+ */
+async function parseBounded(gz: Buffer): Promise<unknown> {
+	// emitPartialTokens: a string still being read is reported as it grows, so its length is
+	// checked before it is complete.
+	const tokenizer = new Tokenizer({ stringBufferSize: 64 * 1024, emitPartialTokens: true });
+	const parser = new TokenParser();
+	const rows: Record<string, number> = {};
+	let depth = 0;
+	let values = 0;
+	let result: unknown;
+	let complete = false;
+
+	tokenizer.onToken = (info) => {
+		const { token, value } = info;
+		if (token === TokenType.STRING && (value as string).length > LIMITS.stringChars) {
+			throw overLimit(`a text longer than ${LIMITS.stringChars} characters`);
+		}
+		if (info.partial) return;
+		if (token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET) {
+			if (++depth > LIMITS.depth) throw overLimit(`nested deeper than ${LIMITS.depth} levels`);
+		} else if (token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET) {
+			depth--;
+		}
+		if (token !== TokenType.COLON && token !== TokenType.COMMA && ++values > LIMITS.values) {
+			throw overLimit(`more than ${LIMITS.values} values`);
+		}
+		parser.write(info);
+	};
+	parser.onValue = ({ value, stack, parent }) => {
+		if (stack.length === 0) {
+			result = value;
+			complete = true;
+			return;
+		}
+		// A row: an element of the array at payload.tables[name].
+		if (stack.length === 3 && stack[1].key === 'tables' && Array.isArray(parent)) {
+			const table = String(stack[2].key);
+			const max = (LIMITS.rows as Record<string, number>)[table] ?? 0;
+			rows[table] = (rows[table] ?? 0) + 1;
+			if (rows[table] > max) throw overLimit(`more than ${max} rows in "${table}"`);
+		}
+	};
+	tokenizer.onError = (error) => {
+		throw error instanceof BackupError ? error : new NotJson(error.message);
+	};
+	parser.onError = tokenizer.onError;
+
+	const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+	Readable.from([gz]).pipe(gunzip);
+	let bytes = 0;
+	try {
+		for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+			bytes += chunk.length;
+			if (bytes > LIMITS.decompressedBytes) {
+				throw overLimit(`more than ${LIMITS.decompressedBytes / 1024 / 1024} MB of data`);
+			}
+			tokenizer.write(chunk);
+		}
+		tokenizer.end();
+		if (!complete) throw new NotJson('incomplete');
+	} catch (error) {
+		if (error instanceof BackupError) throw error;
+		if (error instanceof NotJson) {
+			throw backupError(
+				'not_backup',
+				'The file is not a Librariarr backup (its content is not JSON).'
+			);
+		}
+		throw backupError('damaged'); // gzip's own errors: truncated or altered
+	} finally {
+		gunzip.destroy();
+	}
+	return result;
+}
+
+const isRow = (r: unknown) => typeof r === 'object' && r !== null && !Array.isArray(r);
+
+const HeaderSchema = v.object({
+	createdAt: v.pipe(v.string(), v.maxLength(64)),
+	migrations: v.pipe(v.array(v.pipe(v.string(), v.maxLength(256))), v.maxLength(1000)),
+	secrets: v.picklist(['included', 'omitted']),
+	tables: v.pipe(
+		v.custom<Record<string, unknown>>(isRow),
+		v.check((t) => Object.keys(t).length <= BACKUP_TABLES.length + 8)
+	)
+});
+
+const tableSchema = (name: BackupTable) =>
+	v.array(
+		v.custom<Record<string, unknown>>(isRow),
+		`The backup is incomplete: table "${name}" is missing.`
+	);
+
+/** The payload's shape: the header fields, then each table as an array of row objects. */
 export function validatePayload(raw: unknown): Payload {
-	if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+	if (!v.is(v.looseObject({ format: v.literal(FORMAT) }), raw) || Array.isArray(raw)) {
 		throw backupError('not_backup');
-	const p = raw as Record<string, unknown>;
-	if (p.format !== FORMAT) throw backupError('not_backup');
-	checkVersion(p.version);
-	if (
-		typeof p.createdAt !== 'string' ||
-		!isStringArray(p.migrations) ||
-		(p.secrets !== 'included' && p.secrets !== 'omitted') ||
-		typeof p.tables !== 'object' ||
-		p.tables === null
-	) {
+	}
+	checkVersion((raw as { version?: unknown }).version);
+	const header = v.safeParse(HeaderSchema, raw);
+	if (!header.success) {
 		throw backupError('damaged', 'The backup is incomplete: its header fields are missing.');
 	}
-	const tables = p.tables as Record<string, unknown>;
+	const tables = header.output.tables;
 	for (const name of BACKUP_TABLES) {
-		const rows = tables[name];
-		if (
-			!Array.isArray(rows) ||
-			!rows.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))
-		) {
-			throw backupError('damaged', `The backup is incomplete: table "${name}" is missing.`);
+		const rows = v.safeParse(tableSchema(name), tables[name]);
+		if (!rows.success) throw backupError('damaged', rows.issues[0].message);
+		if (rows.output.length > LIMITS.rows[name]) {
+			throw overLimit(`more than ${LIMITS.rows[name]} rows in "${name}"`);
 		}
 	}
 	if ((tables.AppSettings as unknown[]).length !== 1) {

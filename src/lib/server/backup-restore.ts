@@ -1,9 +1,15 @@
 // The restore form, shared by Settings → Backups and the first-run "Restore from Backup" page:
 // the file comes from the backup folder (a strictly validated name) or from an upload.
+import * as v from 'valibot';
+import { restorePassphrase } from '../schemas/backup';
 import { audit } from './audit';
 import { BackupError, decodeBackup, MAX_UPLOAD_BYTES } from './backup-format';
 import { readBackupFile, restorePayload, type RestoreMode } from './backup';
 import { log } from './log';
+
+/** The restore form: the largest upload plus room for the other fields and multipart framing. */
+export const RESTORE_FORM_MAX_BYTES = MAX_UPLOAD_BYTES + 64 * 1024;
+export const UPLOAD_TOO_LARGE = `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`;
 
 export type RestoreResult =
 	{ ok: true; users: number } | { ok: false; status: number; message: string };
@@ -15,13 +21,15 @@ export async function restoreFromForm(
 ): Promise<RestoreResult> {
 	const upload = form.get('file');
 	const name = form.get('name');
-	const passphrase = String(form.get('passphrase') ?? '');
+	const typed = v.safeParse(restorePassphrase, form.get('passphrase') ?? '');
+	if (!typed.success) return refuse(400, typed.issues[0].message);
+	const passphrase = typed.output;
 	let source: string;
 	try {
 		let bytes: Buffer;
 		if (upload instanceof File && upload.size > 0) {
 			if (upload.size > MAX_UPLOAD_BYTES) {
-				return refuse(413, `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`);
+				return refuse(413, UPLOAD_TOO_LARGE);
 			}
 			source = 'upload';
 			bytes = Buffer.from(await upload.arrayBuffer());
@@ -45,7 +53,12 @@ export async function restoreFromForm(
 				'The backup could not be restored (the database refused its content). Nothing was changed.'
 			);
 		}
-		const status = error.code === 'too_large' ? 413 : error.code === 'refused' ? 403 : 400;
+		const status =
+			error.code === 'too_large' || error.code === 'over_limit'
+				? 413
+				: error.code === 'refused'
+					? 403
+					: 400;
 		return refuse(status, error.message);
 	}
 

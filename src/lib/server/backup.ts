@@ -31,6 +31,7 @@ import {
 	FORMAT_VERSION,
 	encodeBackup,
 	isBackupName,
+	LIMITS,
 	type Payload
 } from './backup-format';
 
@@ -113,10 +114,15 @@ export async function dumpDatabase(passphrase: string | null): Promise<Payload> 
 		const migrations = await appliedMigrations(tx as unknown as typeof sql);
 		const tables = {} as Payload['tables'];
 		for (const table of BACKUP_TABLES) {
+			// The audit trail keeps its newest rows up to what a restore accepts (LIMITS.rows).
+			const source =
+				table === 'AuditEvent'
+					? tx`(select * from "AuditEvent" order by id desc limit ${LIMITS.rows.AuditEvent})`
+					: tx(table);
 			// to_json keeps every value exactly (timestamps to the microsecond, jsonb as is).
 			const [{ rows }] = await tx<{ rows: Record<string, unknown>[] }[]>`
 				select coalesce(json_agg(to_json(t) order by t.id), '[]'::json) as rows
-				from ${tx(table)} t
+				from ${source} t
 			`;
 			tables[table] = rows;
 		}

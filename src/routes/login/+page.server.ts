@@ -1,4 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
+import { readForm } from '$lib/server/form';
 import * as v from 'valibot';
 import { audit } from '$lib/server/audit';
 import {
@@ -74,11 +75,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 export const actions: Actions = {
 	default: async (event) => {
 		const { request, locals, setHeaders } = event;
-		const form = formFields(await request.formData(), [
-			'username',
-			'password',
-			'returnTo'
-		] as const);
+		const form = formFields(await readForm(request), ['username', 'password', 'returnTo'] as const);
 		const username = form.username.trim();
 		const ip = locals.client.ip;
 

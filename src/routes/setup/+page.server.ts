@@ -1,4 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
+import { readForm } from '$lib/server/form';
 import * as v from 'valibot';
 import { audit } from '$lib/server/audit';
 import { hashPassword } from '$lib/server/auth/password';
@@ -22,7 +23,7 @@ export const actions: Actions = {
 	default: async (event) => {
 		const { request, locals } = event;
 		if (locals.hasUsers) redirect(303, SETUP_DONE);
-		const form = formFields(await request.formData(), [
+		const form = formFields(await readForm(request), [
 			'displayName',
 			'localUsername',
 			'password',

@@ -1,4 +1,5 @@
 import { fail } from '@sveltejs/kit';
+import { readForm } from '$lib/server/form';
 import * as v from 'valibot';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
@@ -123,7 +124,7 @@ export const actions: Actions = {
 
 	toggleLocal: async (event) => {
 		const { user } = requireUser(event);
-		const enable = (await event.request.formData()).get('enabled') === 'true';
+		const enable = (await readForm(event.request)).get('enabled') === 'true';
 		const settings = await getSettings();
 		if (enable && !user.hasPassword) {
 			return fail(400, {
@@ -162,7 +163,7 @@ export const actions: Actions = {
 
 	credentials: async (event) => {
 		const { user, session } = requireUser(event);
-		const form = formFields(await event.request.formData(), [
+		const form = formFields(await readForm(event.request), [
 			'localUsername',
 			'currentPassword',
 			'newPassword',

@@ -1,6 +1,7 @@
 // Settings → Authentication → Plex Connection: the toggle and unlink. Linking itself goes through
 // POST /api/auth/plex/start (purpose=link), since its answer is a redirect to plex.tv.
 import { fail, type RequestEvent } from '@sveltejs/kit';
+import { readForm } from '$lib/server/form';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
 import { locksOut, loginStateOf } from '$lib/server/auth/lockout';
@@ -20,7 +21,7 @@ const LAST_WAY =
 export const plexActions = {
 	togglePlex: async (event: RequestEvent) => {
 		const { user } = requireUser(event);
-		const enable = (await event.request.formData()).get('enabled') === 'true';
+		const enable = (await readForm(event.request)).get('enabled') === 'true';
 		if (!user.plexId)
 			return fail(409, { plex: { ok: false, message: 'Link a Plex account first.' } });
 		if (!enable && locksOut({ ...(await state(user)), plexLoginEnabled: false })) {

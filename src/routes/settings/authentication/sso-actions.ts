@@ -2,6 +2,7 @@
 // Each is a run of guard clauses ending in fail(status, { sso: … }) or a success message;
 // secrets are never sent back.
 import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
+import { readForm } from '$lib/server/form';
 import * as v from 'valibot';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
@@ -54,7 +55,7 @@ function echo(form: Record<(typeof CONNECTION_FIELDS)[number], string>) {
 }
 
 async function parseConnection(event: Event) {
-	const form = formFields(await event.request.formData(), CONNECTION_FIELDS);
+	const form = formFields(await readForm(event.request), CONNECTION_FIELDS);
 	if (!form.clearClientSecret)
 		(form as Record<string, string | undefined>).clearClientSecret = undefined;
 	return { form, parsed: v.safeParse(connectionSchema, form) };
@@ -193,7 +194,7 @@ export const ssoActions = {
 
 	linkManual: async (event: Event) => {
 		const { user, session } = requireUser(event);
-		const raw = (await event.request.formData()).get('subject');
+		const raw = (await readForm(event.request)).get('subject');
 		const parsed = v.safeParse(subjectSchema, typeof raw === 'string' ? raw : '');
 		if (!parsed.success) {
 			return fail(400, {
@@ -349,7 +350,7 @@ export const ssoActions = {
 
 	saveSso: async (event: Event) => {
 		const { user } = requireUser(event);
-		const enable = (await event.request.formData()).get('ssoEnabled') === 'on';
+		const enable = (await readForm(event.request)).get('ssoEnabled') === 'on';
 		const sso = await getSsoConfig();
 		if (enable) {
 			if (config.ssoDisableOverride) {

@@ -1,4 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
 import { deleteSessionCookie } from '$lib/server/auth/session';
@@ -10,13 +11,18 @@ import {
 	savedPassphrase
 } from '$lib/server/backup';
 import { isBackupName } from '$lib/server/backup-format';
-import { restoreFromForm } from '$lib/server/backup-restore';
+import {
+	restoreFromForm,
+	RESTORE_FORM_MAX_BYTES,
+	UPLOAD_TOO_LARGE
+} from '$lib/server/backup-restore';
 import { isValidCron, SCHEDULES, type Schedule } from '$lib/server/backup-cron';
 import { seal } from '$lib/server/crypto.js';
 import { sql } from '$lib/server/db';
+import { readForm } from '$lib/server/form';
+import { cronField, newPassphrase } from '$lib/schemas/backup';
+import { formFields } from '$lib/schemas/fields';
 import type { Actions, PageServerLoad } from './$types';
-
-const MIN_PASSPHRASE = 8;
 
 export const load: PageServerLoad = async (event) => {
 	requireUser(event);
@@ -51,14 +57,12 @@ export const load: PageServerLoad = async (event) => {
 export const actions: Actions = {
 	create: async (event) => {
 		const { user } = requireUser(event);
-		const form = await event.request.formData();
-		const typed = String(form.get('passphrase') ?? '');
-		if (typed && typed.length < MIN_PASSPHRASE) {
-			return fail(400, {
-				create: { ok: false, message: `A passphrase needs at least ${MIN_PASSPHRASE} characters.` }
-			});
+		const { passphrase: raw } = formFields(await readForm(event.request), ['passphrase'] as const);
+		const typed = v.safeParse(newPassphrase, raw);
+		if (!typed.success) {
+			return fail(400, { create: { ok: false, message: typed.issues[0].message } });
 		}
-		const passphrase = typed || (await savedPassphrase());
+		const passphrase = typed.output || (await savedPassphrase());
 		const { name, removed } = await createBackup(passphrase);
 		await audit({
 			event: 'backup.created',
@@ -76,26 +80,34 @@ export const actions: Actions = {
 
 	schedule: async (event) => {
 		const { user } = requireUser(event);
-		const form = await event.request.formData();
-		const schedule = String(form.get('schedule') ?? '');
-		const cron = String(form.get('cron') ?? '').trim();
-		const retentionText = String(form.get('retention') ?? '').trim();
-		const passphrase = String(form.get('passphrase') ?? '');
-		const clearPassphrase = form.get('clearPassphrase') === 'on';
-		const values = { schedule, cron, retention: retentionText };
+		const form = formFields(await readForm(event.request), [
+			'schedule',
+			'cron',
+			'retention',
+			'passphrase',
+			'clearPassphrase'
+		] as const);
+		const schedule = form.schedule;
+		const cronParsed = v.safeParse(cronField, form.cron);
+		const cron = cronParsed.success ? cronParsed.output : '';
+		const retentionText = form.retention.trim().slice(0, 10);
+		const typed = v.safeParse(newPassphrase, form.passphrase);
+		const passphrase = typed.success ? typed.output : '';
+		const clearPassphrase = form.clearPassphrase === 'on';
+		const values = { schedule: schedule.slice(0, 10), cron, retention: retentionText };
 		const errors: Record<string, string> = {};
 		if (!(SCHEDULES as readonly string[]).includes(schedule))
 			errors.schedule = 'Choose a schedule.';
-		if (schedule === 'cron' && !isValidCron(cron)) {
+		if (!cronParsed.success) {
+			errors.cron = cronParsed.issues[0].message;
+		} else if (schedule === 'cron' && !isValidCron(cron)) {
 			errors.cron = 'Enter a valid cron expression, for example "0 4 * * *" (04:00 every day).';
 		}
 		const retention = Number(retentionText);
 		if (!/^\d+$/.test(retentionText) || retention < 1 || retention > 1000) {
 			errors.retention = 'Keep between 1 and 1000 backups.';
 		}
-		if (passphrase && passphrase.length < MIN_PASSPHRASE) {
-			errors.passphrase = `At least ${MIN_PASSPHRASE} characters.`;
-		}
+		if (!typed.success) errors.passphrase = typed.issues[0].message;
 		if (Object.keys(errors).length) return fail(400, { schedule: { ok: false, values, errors } });
 
 		const sealed = passphrase ? seal(passphrase) : null;
@@ -132,7 +144,7 @@ export const actions: Actions = {
 
 	delete: async (event) => {
 		const { user } = requireUser(event);
-		const name = (await event.request.formData()).get('name');
+		const name = (await readForm(event.request)).get('name');
 		if (!isBackupName(name) || !(await deleteBackup(name))) {
 			return fail(404, { files: { ok: false, message: 'No such backup.' } });
 		}
@@ -147,7 +159,7 @@ export const actions: Actions = {
 
 	restore: async (event) => {
 		requireUser(event);
-		const form = await event.request.formData();
+		const form = await readForm(event.request, RESTORE_FORM_MAX_BYTES, UPLOAD_TOO_LARGE);
 		if (form.get('confirm') !== 'on') {
 			return fail(400, {
 				restore: {

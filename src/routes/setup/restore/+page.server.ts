@@ -2,7 +2,13 @@
 // backup folder and nothing else (no sizes, no contents), since nobody is signed in here.
 import { fail, redirect } from '@sveltejs/kit';
 import { listBackups } from '$lib/server/backup';
-import { restoreFromForm } from '$lib/server/backup-restore';
+import {
+	restoreFromForm,
+	RESTORE_FORM_MAX_BYTES,
+	UPLOAD_TOO_LARGE
+} from '$lib/server/backup-restore';
+import { recordFailure, retryAfterSeconds } from '$lib/server/auth/throttle';
+import { readForm } from '$lib/server/form';
 import type { Actions, PageServerLoad } from './$types';
 
 const DONE = 'Setup has already been completed. Sign in, then restore from Settings → Backups.';
@@ -13,9 +19,22 @@ export const load: PageServerLoad = async ({ locals }) => {
 };
 
 export const actions: Actions = {
-	default: async ({ request, locals }) => {
+	default: async ({ request, locals, setHeaders }) => {
 		if (locals.hasUsers) return fail(403, { message: DONE });
-		const result = await restoreFromForm(await request.formData(), 'setup', locals.client.ip);
+		// Anyone can reach this page on a fresh server, and each attempt costs a decompression and
+		// a parse: every attempt counts against the address, before its body is read.
+		const keys = [`restore-ip:${locals.client.ip}`];
+		const wait = await retryAfterSeconds(keys);
+		if (wait > 0) {
+			setHeaders({ 'retry-after': String(wait) });
+			const minutes = Math.ceil(wait / 60);
+			return fail(429, {
+				message: `Too many restore attempts from your address. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
+			});
+		}
+		await recordFailure(keys);
+		const form = await readForm(request, RESTORE_FORM_MAX_BYTES, UPLOAD_TOO_LARGE);
+		const result = await restoreFromForm(form, 'setup', locals.client.ip);
 		if (!result.ok) return fail(result.status, { message: result.message });
 		redirect(303, '/login');
 	}

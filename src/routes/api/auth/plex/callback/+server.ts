@@ -1,4 +1,6 @@
 import { redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { opaqueToken } from '$lib/schemas/fields';
 import { audit } from '$lib/server/audit';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { signIn } from '$lib/server/auth/sign-in';
@@ -27,7 +29,9 @@ export const GET: RequestHandler = async (event) => {
 	const { url, locals, cookies } = event;
 	const ip = locals.client.ip;
 	const id = url.searchParams.get('tx');
-	const tx = id ? await takeTransaction(cookies, locals.secureCookies, 'plex', { id }) : null;
+	const tx = v.is(opaqueToken, id)
+		? await takeTransaction(cookies, locals.secureCookies, 'plex', { id })
+		: null;
 	if (!tx) {
 		log.warn('Plex callback refused: unknown, used, expired or foreign transaction', { ip });
 		await audit({ event: 'login.failed', method: 'plex', ip, detail: { reason: 'plex_expired' } });

@@ -1,4 +1,5 @@
 import { error, redirect } from '@sveltejs/kit';
+import { readForm } from '$lib/server/form';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import {
 	authUrl,
@@ -21,7 +22,7 @@ const BACK: Record<Purpose, string> = {
 // "Sign in with Plex" / "Link Plex account": a POST (so a link cannot start it), answered with a
 // redirect to Plex's auth page.
 export const POST: RequestHandler = async ({ request, locals, cookies }) => {
-	const form = await request.formData();
+	const form = await readForm(request);
 	const purpose = form.get('purpose');
 	if (purpose !== 'login' && purpose !== 'link' && purpose !== 'setup')
 		error(400, 'Unknown Plex sign-in purpose');

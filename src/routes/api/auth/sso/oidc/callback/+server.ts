@@ -1,4 +1,6 @@
 import { redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { opaqueToken } from '$lib/schemas/fields';
 import { audit } from '$lib/server/audit';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { signIn } from '$lib/server/auth/sign-in';
@@ -24,7 +26,9 @@ export const GET: RequestHandler = async (event) => {
 	const { url, locals, cookies } = event;
 	const ip = locals.client.ip;
 	const state = url.searchParams.get('state');
-	const tx = state ? await takeTransaction(cookies, locals.secureCookies, 'oidc', { state }) : null;
+	const tx = v.is(opaqueToken, state)
+		? await takeTransaction(cookies, locals.secureCookies, 'oidc', { state })
+		: null;
 	if (!tx) {
 		log.warn('OIDC callback refused: unknown, used, expired or foreign state', { ip });
 		await audit({
