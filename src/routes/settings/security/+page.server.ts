@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { audit } from '$lib/server/audit';
 import { config } from '$lib/server/config';
 import { diagnose } from '$lib/server/diagnostics';
+import { readForm } from '$lib/server/form';
 import { getSsoConfig } from '$lib/server/sso';
 import { requireUser } from '$lib/server/auth/guard';
 import { listSessions, revokeOtherSessions, revokeSession } from '$lib/server/auth/sessions-list';
@@ -73,7 +74,7 @@ export const load: PageServerLoad = async (event) => {
 export const actions: Actions = {
 	revoke: async (event) => {
 		const { user, session } = requireUser(event);
-		const form = Object.fromEntries(await event.request.formData());
+		const form = Object.fromEntries(await readForm(event.request));
 		const parsed = v.safeParse(sessionField, form);
 		if (!parsed.success) {
 			return fail(400, { sessions: { ok: false, message: parsed.issues[0].message } });
