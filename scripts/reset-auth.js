@@ -39,8 +39,13 @@ const ACTIONS = {
 		summary: 'Switch the "Sign in with Plex" button back on.',
 		flags: []
 	},
+	'clear-throttles': {
+		summary: 'Lift every sign-in throttle at once (failed-attempt counters of all addresses).',
+		flags: []
+	},
 	'reset-password': {
-		summary: 'Set a new local password (asked twice, not shown); ends all sessions of that user.',
+		summary:
+			'Set a new local password (asked twice, not shown); ends all sessions of that user and lifts the sign-in throttle.',
 		flags: ['username'],
 		usage: 'reset-password [--username=NAME]'
 	},
@@ -61,9 +66,32 @@ class UsageError extends Error {}
 class Refusal extends Error {}
 
 // ---- output --------------------------------------------------------------------------------
+//
+// Stored strings (display names, usernames, issuers, subjects, header names, throttle keys) come
+// from browsers, proxies and identity providers. Printed raw, an escape sequence in one of them
+// could clear the admin's terminal or draw a fake message. So every stored string goes through
+// show(), which escapes every control character (newlines too); and as a second line of defence
+// everything printed has its control characters escaped, except the newlines of our own text.
 
-const out = (line = '') => process.stdout.write(line + '\n');
-const warn = (line) => process.stdout.write(`Warning: ${line}\n`);
+// C0 and C1 controls, DEL, and the Unicode line separators and direction overrides that can
+// reorder or hide what is shown.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeUnsafe(text, keep = '') {
+	return text.replace(UNSAFE, (c) => {
+		if (keep.includes(c)) return c;
+		const code = c.charCodeAt(0);
+		return code < 0x100
+			? `\\x${code.toString(16).padStart(2, '0')}`
+			: `\\u${code.toString(16).padStart(4, '0')}`;
+	});
+}
+
+/** A stored string, safe to print: every control character shown as an escape. */
+const show = (value) => escapeUnsafe(String(value));
+
+const out = (line = '') => process.stdout.write(escapeUnsafe(line, '\n') + '\n');
+const warn = (line) => out(`Warning: ${line}`);
 
 function mainHelp() {
 	const width = Math.max(...Object.keys(ACTIONS).map((a) => a.length));
@@ -396,7 +424,7 @@ function describeWaysIn(state) {
 	const lines = [];
 	if (w.local) {
 		lines.push(
-			`- Username and password, as ${w.passwordUsers.map((u) => u.localUsername).join(', ')}.`
+			`- Username and password, as ${w.passwordUsers.map((u) => show(u.localUsername)).join(', ')}.`
 		);
 	} else {
 		const why = w.ssoHides
@@ -408,7 +436,7 @@ function describeWaysIn(state) {
 	}
 	if (w.plex) {
 		lines.push(
-			`- Plex, as ${w.plexUsers.map((u) => u.plexUsername ?? 'a linked account').join(', ')}.`
+			`- Plex, as ${w.plexUsers.map((u) => (u.plexUsername === null ? 'a linked account' : show(u.plexUsername))).join(', ')}.`
 		);
 	} else {
 		const why =
@@ -447,14 +475,14 @@ async function status(sql) {
 	out(users.length === 1 ? 'Users (1):' : `Users (${users.length}):`);
 	if (users.length === 0) out('  none');
 	for (const u of users) {
-		out(`  ${u.username} (id ${u.id})`);
-		out(`    local username: ${u.localUsername ?? 'not set'}`);
+		out(`  ${show(u.username)} (id ${u.id})`);
+		out(`    local username: ${u.localUsername === null ? 'not set' : show(u.localUsername)}`);
 		out(`    password: ${u.hasPassword ? 'set' : 'not set'}`);
 		out(
-			`    Plex: ${u.hasPlex ? `linked (${u.plexUsername ?? 'username unknown'})` : 'not linked'}`
+			`    Plex: ${u.hasPlex ? `linked (${u.plexUsername === null ? 'username unknown' : show(u.plexUsername)})` : 'not linked'}`
 		);
 		out(
-			`    SSO: ${u.ssoSubject ? `linked (${u.ssoProvider}, issuer ${u.ssoIssuer}, subject ${u.ssoSubject})` : 'not linked'}`
+			`    SSO: ${u.ssoSubject ? `linked (${show(u.ssoProvider)}, issuer ${show(u.ssoIssuer)}, subject ${show(u.ssoSubject)})` : 'not linked'}`
 		);
 	}
 	out('');
@@ -463,14 +491,27 @@ async function status(sql) {
 	out(`  Plex login: ${onOff(settings.plexLoginEnabled)}`);
 	out(`  SSO: ${onOff(settings.ssoEnabled)}`);
 	if (settings.ssoMode === 'FORWARD_AUTH') {
-		out(`  SSO mode: forward auth (user header ${settings.forwardAuthUserHeader})`);
+		out(`  SSO mode: forward auth (user header ${show(settings.forwardAuthUserHeader)})`);
 	} else {
 		out('  SSO mode: OIDC');
-		out(`  OIDC issuer: ${settings.oidcIssuer ?? 'not set'}`);
-		out(`  OIDC client ID: ${settings.oidcClientId ?? 'not set'}`);
+		out(`  OIDC issuer: ${settings.oidcIssuer === null ? 'not set' : show(settings.oidcIssuer)}`);
+		out(
+			`  OIDC client ID: ${settings.oidcClientId === null ? 'not set' : show(settings.oidcClientId)}`
+		);
 		out(`  OIDC client secret: ${settings.hasClientSecret ? 'stored (not shown)' : 'not set'}`);
 	}
 	out(`  saved previous SSO configuration: ${settings.hasPrevious ? 'yes' : 'no'}`);
+	out('');
+	const throttles = await activeThrottles(sql);
+	if (throttles.length === 0) out('Sign-in throttle: nothing is being refused.');
+	else {
+		out(
+			`Sign-in throttle: ${throttles.length} key(s) refusing attempts (clear-throttles lifts them):`
+		);
+		for (const t of throttles) {
+			out(`  ${show(t.key)}: ${t.attempts} attempts, lifts at ${t.liftsAt.toISOString()}`);
+		}
+	}
 	out('');
 	out(
 		`SSO_DISABLE_OVERRIDE is ${override ? 'set' : 'not set'} in this shell's environment ` +
@@ -525,6 +566,24 @@ async function enableLocal(sql) {
 	}
 }
 
+async function activeThrottles(sql) {
+	return sql`
+		select key, attempts, "windowEndsAt" as "liftsAt" from "Throttle"
+		where attempts >= "maxAttempts" and "windowEndsAt" > now()
+		order by "windowEndsAt", key
+	`;
+}
+
+async function clearThrottles(sql) {
+	const active = (await activeThrottles(sql)).length;
+	// The recovery SQL of the README, unchanged.
+	const deleted = await sql`DELETE FROM "Throttle"`;
+	out(
+		`Sign-in throttle lifted: ${deleted.count} counter(s) cleared, ${active} of them refusing attempts. ` +
+			'Every address and account can try again now.'
+	);
+}
+
 async function enablePlex(sql) {
 	await sql`UPDATE "AppSettings" SET "plexLoginEnabled" = true`;
 	out('Plex login is switched on.');
@@ -536,7 +595,10 @@ async function enablePlex(sql) {
 
 function listUsers(users) {
 	return users
-		.map((u) => `${u.username} (id ${u.id}, local username ${u.localUsername ?? 'not set'})`)
+		.map(
+			(u) =>
+				`${show(u.username)} (id ${u.id}, local username ${u.localUsername === null ? 'not set' : show(u.localUsername)})`
+		)
 		.join('; ');
 }
 
@@ -573,12 +635,14 @@ async function resetPassword(sql, flags, argon2) {
 	const username = flags.username ?? user.localUsername;
 	if (!username) {
 		throw new Refusal(
-			`${user.username} has no local username yet, and the sign-in form needs one: ` +
+			`${show(user.username)} has no local username yet, and the sign-in form needs one: ` +
 				'run again with --username=NAME.'
 		);
 	}
 
-	out(`Setting a new password for ${user.username}; the sign-in username will be "${username}".`);
+	out(
+		`Setting a new password for ${show(user.username)}; the sign-in username will be "${show(username)}".`
+	);
 	const first = await readLine('New password: ', { echo: false });
 	if (first.trim().length < PASSWORD_MIN) {
 		throw new Refusal(
@@ -594,12 +658,17 @@ async function resetPassword(sql, flags, argon2) {
 	if (second !== first) throw new Refusal('The two entries differ. Nothing was changed.');
 
 	const passwordHash = await argon2.hash(first, ARGON2_OPTIONS);
+	let lifted;
 	try {
-		await sql`
-			UPDATE "User" SET "passwordHash" = ${passwordHash}, "localUsername" = ${username},
-				"sessionVersion" = "sessionVersion" + 1, "updatedAt" = now()
-			WHERE id = ${user.id}
-		`;
+		lifted = await sql.begin(async (tx) => {
+			await tx`
+				UPDATE "User" SET "passwordHash" = ${passwordHash}, "localUsername" = ${username},
+					"sessionVersion" = "sessionVersion" + 1, "updatedAt" = now()
+				WHERE id = ${user.id}
+			`;
+			// The recovery SQL of the README: a fresh password starts with no throttle in its way.
+			return (await tx`DELETE FROM "Throttle"`).count;
+		});
 	} catch (error) {
 		if (error?.code === '23505') {
 			throw new Refusal(
@@ -608,7 +677,10 @@ async function resetPassword(sql, flags, argon2) {
 		}
 		throw error;
 	}
-	out(`Password set. ${user.username} is signed out everywhere; sign in as "${username}".`);
+	out(
+		`Password set. ${show(user.username)} is signed out everywhere; sign in as "${show(username)}".`
+	);
+	if (lifted) out(`Sign-in throttle lifted (${lifted} counter(s) cleared).`);
 	const state = await readState(sql);
 	const w = waysIn(state);
 	if (w.ssoHides) {
@@ -664,6 +736,7 @@ async function main(argv) {
 		else if (action === 'wipe-sso') await wipeSso(sql, flags);
 		else if (action === 'enable-local') await enableLocal(sql);
 		else if (action === 'enable-plex') await enablePlex(sql);
+		else if (action === 'clear-throttles') await clearThrottles(sql);
 		else if (action === 'reset-password') await resetPassword(sql, flags, argon2);
 		else if (action === 'delete-user') await deleteUser(sql, flags);
 	} finally {
@@ -673,7 +746,7 @@ async function main(argv) {
 }
 
 function fail(message, code = 1) {
-	process.stderr.write(message.replace(/\s*\n\s*/g, ' ') + '\n');
+	process.stderr.write(escapeUnsafe(message.replace(/\s*\n\s*/g, ' ')) + '\n');
 	process.exitCode = code;
 }
 

@@ -117,6 +117,11 @@ const session: Handle = async ({ event, resolve }) => {
 		});
 		return resolve(event);
 	}
+	if (token !== null && !resolved.session) {
+		// Unknown, expired, ended or malformed: tell the browser to drop it instead of sending it
+		// (and costing a lookup) on every request.
+		deleteSessionCookie(event.cookies, event.locals.secureCookies);
+	}
 	event.locals.user = resolved.user;
 	event.locals.session = resolved.session;
 	if (resolved.session && resolved.renewed && token) {

@@ -27,7 +27,7 @@ function databaseUrl(): string {
 export async function resetDatabase(sql: postgres.Sql) {
 	await sql.begin(async (tx) => {
 		await tx`delete from "Session"`;
-		await tx`delete from "LoginFailure"`;
+		await tx`delete from "Throttle"`;
 		await tx`delete from "AuditEvent"`;
 		await tx`delete from "LoginTransaction"`;
 		await tx`delete from "User"`;

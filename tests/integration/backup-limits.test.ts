@@ -23,7 +23,7 @@ afterAll(async () => {
 beforeEach(async () => {
 	// Each file is tried on a fresh instance's first-run page; the per-address restore limit is
 	// tested on its own below.
-	await app.sql`delete from "LoginFailure"`;
+	await app.sql`delete from "Throttle"`;
 });
 
 const HEADER =

@@ -29,7 +29,7 @@ afterAll(async () => {
 beforeEach(async () => {
 	await app.sql`delete from "User"`;
 	await app.sql`delete from "AuditEvent"`;
-	await app.sql`delete from "LoginFailure"`;
+	await app.sql`delete from "Throttle"`;
 	await app.sql`delete from "AppSettings"`;
 	await app.sql`insert into "AppSettings" (id) values (1)`;
 	fs.rmSync(backupsDir, { recursive: true, force: true });
@@ -69,7 +69,7 @@ async function dumpAll() {
 		'AuditEvent',
 		'Session',
 		'LoginTransaction',
-		'LoginFailure',
+		'Throttle',
 		'_Migration'
 	]) {
 		const [{ rows }] = await app.sql<{ rows: unknown }[]>`
@@ -129,7 +129,10 @@ async function fillDatabase() {
 		`;
 	}
 	await app.sql`insert into "AuditEvent" (event) values ('system.event')`;
-	await app.sql`insert into "LoginFailure" (key) values ('ip:192.0.2.9')`;
+	await app.sql`
+		insert into "Throttle" (key, kind, attempts, "maxAttempts", "windowEndsAt")
+		values ('password:address:192.0.2.9', 'password', 1, 20, now() + interval '10 minutes')
+	`;
 }
 
 async function createBackup(b: Browser, passphrase = '') {

@@ -37,8 +37,12 @@ describe('with no trusted proxy (the default)', () => {
 		expect(res.status).toBe(400);
 		const [event] = await app.sql`select ip from "AuditEvent" where event = 'login.failed'`;
 		expect(event.ip).toBe('127.0.0.1');
-		const keys = await app.sql`select distinct key from "LoginFailure" order by key`;
-		expect(keys.map((k) => k.key)).toEqual(['ip:127.0.0.1', 'user:admin']);
+		const keys = await app.sql`select key from "Throttle" order by key`;
+		expect(keys.map((k) => k.key)).toEqual([
+			'password:account:admin',
+			'password:address:127.0.0.1',
+			'password:pair:127.0.0.1:admin'
+		]);
 	});
 
 	test('forwarded proto and host from an untrusted peer do not change the origin', async () => {

@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => app?.stop());
 beforeEach(async () => {
-	await app.sql`delete from "LoginFailure"`;
+	await app.sql`delete from "Throttle"`;
 });
 
 function from(ip: string) {
@@ -71,13 +71,13 @@ describe('local sign-in', () => {
 			known.push(await time('admin', i));
 			unknown.push(await time(`ghost${i}`, i + 100));
 		}
-		await app.sql`delete from "LoginFailure"`;
+		await app.sql`delete from "Throttle"`;
 		const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 		expect(median(unknown)).toBeGreaterThan(median(known) * 0.5);
 	});
 
-	test('ten failures per client address in 15 minutes: the next attempt gets 429 with Retry-After', async () => {
-		for (let i = 0; i < 10; i++) {
+	test('twenty failures per client address in 15 minutes: the next attempt gets 429 with Retry-After', async () => {
+		for (let i = 0; i < 20; i++) {
 			// different usernames, same address
 			expect((await attempt(`user${i}`, 'nope', '192.0.2.10')).status).toBe(400);
 		}
@@ -87,25 +87,38 @@ describe('local sign-in', () => {
 		expect(retry).toBeGreaterThan(800);
 		expect(retry).toBeLessThanOrEqual(900);
 		expect(await blocked.text()).toContain(
-			'Too many failed sign-in attempts. Try again in 15 minutes.'
+			'Too many failed sign-in attempts from your address. Try again in 15 minutes.'
 		);
 		expect(blocked.headers.get('set-cookie')).toBeNull();
 		// another address is not affected
 		expect((await attempt('admin', 'correct horse battery', '192.0.2.11')).status).toBe(303);
 	});
 
-	test('ten failures for one username from many addresses block that username', async () => {
+	test('ten failures for one username from one address block that pair', async () => {
+		for (let i = 0; i < 10; i++) {
+			expect((await attempt('admin', 'nope', '192.0.2.12')).status).toBe(400);
+		}
+		const blocked = await attempt('admin', 'correct horse battery', '192.0.2.12');
+		expect(blocked.status).toBe(429);
+		expect(await blocked.text()).toContain(
+			'Too many failed sign-in attempts for this account from your address. Try again in 15 minutes.'
+		);
+	});
+
+	test('ten failures for one username from many addresses block that username for unknown browsers', async () => {
 		for (let i = 0; i < 10; i++) {
 			expect((await attempt('admin', 'nope', `192.0.2.${50 + i}`)).status).toBe(400);
 		}
-		expect((await attempt('admin', 'correct horse battery', '192.0.2.99')).status).toBe(429);
+		const blocked = await attempt('admin', 'correct horse battery', '192.0.2.99');
+		expect(blocked.status).toBe(429);
+		expect(await blocked.text()).toContain('sign in from a browser you have used before');
 	});
 
 	test('the counters live in PostgreSQL: a restarted server still refuses', async () => {
 		for (let i = 0; i < 10; i++) await attempt('admin', 'nope', '192.0.2.20');
-		const [{ count }] =
-			await app.sql`select count(*)::int from "LoginFailure" where key = 'ip:192.0.2.20'`;
-		expect(count).toBe(10);
+		const [{ attempts }] =
+			await app.sql`select attempts from "Throttle" where key = 'password:pair:192.0.2.20:admin'`;
+		expect(attempts).toBe(10);
 		const second = await startServer({
 			databaseUrl: app.databaseUrl,
 			env: { TRUSTED_PROXIES: '127.0.0.1/32' }
@@ -122,19 +135,23 @@ describe('local sign-in', () => {
 		}
 	});
 
-	test('the block lifts once the failures leave the 15-minute window', async () => {
+	test('the block lifts once the 15-minute window ends', async () => {
 		for (let i = 0; i < 10; i++) await attempt('admin', 'nope', '192.0.2.30');
 		expect((await attempt('admin', 'correct horse battery', '192.0.2.30')).status).toBe(429);
-		await app.sql`update "LoginFailure" set "failedAt" = now() - interval '16 minutes'`;
+		await app.sql`update "Throttle" set "windowEndsAt" = now() - interval '1 second'`;
 		expect((await attempt('admin', 'correct horse battery', '192.0.2.30')).status).toBe(303);
 	});
 
-	test('a successful sign-in resets the counters', async () => {
-		for (let i = 0; i < 9; i++) await attempt('admin', 'nope', '192.0.2.40');
-		expect((await attempt('admin', 'correct horse battery', '192.0.2.40')).status).toBe(303);
-		for (let i = 0; i < 9; i++)
-			expect((await attempt('admin', 'nope', '192.0.2.40')).status).toBe(400);
-		expect((await attempt('admin', 'correct horse battery', '192.0.2.40')).status).toBe(303);
+	test('a successful sign-in resets the counters of that address and username', async () => {
+		// One browser throughout, as a person at a keyboard: after the sign-in it is a known device.
+		const b = browser(app.url);
+		const tryAs = (password: string) =>
+			b.post('/login', { username: 'admin', password }, from('192.0.2.40'));
+		for (let i = 0; i < 9; i++) expect((await tryAs('nope')).status).toBe(400);
+		expect((await tryAs('correct horse battery')).status).toBe(303);
+		b.jar.delete('librariarr_session');
+		for (let i = 0; i < 9; i++) expect((await tryAs('nope')).status).toBe(400);
+		expect((await tryAs('correct horse battery')).status).toBe(303);
 	});
 
 	test('sign-out is a POST and ends the session on the server', async () => {

@@ -18,6 +18,7 @@ const ACTIONS = [
 	'wipe-sso',
 	'enable-local',
 	'enable-plex',
+	'clear-throttles',
 	'reset-password',
 	'delete-user'
 ];
@@ -177,7 +178,8 @@ async function snapshot(sql: postgres.Sql) {
 		User: strip(await sql`select * from "User" order by id`),
 		AppSettings: strip(await sql`select * from "AppSettings"`),
 		Session: strip(await sql`select * from "Session" order by id`),
-		AuditEvent: strip(await sql`select "userId", event from "AuditEvent" order by id`)
+		AuditEvent: strip(await sql`select "userId", event from "AuditEvent" order by id`),
+		Throttle: strip(await sql`select * from "Throttle" order by key`)
 	};
 }
 
@@ -318,6 +320,82 @@ describe('status', () => {
 		const locked = await run(['status'], { url });
 		expect(locked.stdout).toMatch(/SSO: no \(not configured\)/);
 		expect(locked.stdout).toMatch(/Nobody can sign in right now/);
+	});
+});
+
+/** A sign-in throttle in full swing: the admin's username locked, one key merely counting. */
+async function seedThrottles(sql: postgres.Sql) {
+	await sql`
+		insert into "Throttle" (key, kind, attempts, "maxAttempts", "windowEndsAt") values
+			('password:account:admin', 'password', 10, 10, now() + interval '14 minutes'),
+			('password:pair:192.0.2.7:admin', 'password', 10, 10, now() + interval '14 minutes'),
+			('password:address:192.0.2.8', 'password', 3, 20, now() + interval '5 minutes')
+	`;
+}
+
+describe('stored strings are printed escaped', () => {
+	test('escape sequences in a display name, names and keys cannot reach the terminal', async () => {
+		const { url, sql } = await database();
+		await seed(sql);
+		// Inserted by SQL, past any check the web forms make.
+		const name =
+			'Ada\x1b[2J\x1b[H\nWays in right now:\n  - Username and password, as root.\u009b31m\u202e';
+		await sql`
+			update "User" set username = ${name}, "plexUsername" = ${'plex\x07\x1b]0;owned\x07'},
+				"ssoSubject" = ${'sub\r\x1b[1A'}
+		`;
+		await sql`update "AppSettings" set "oidcIssuer" = ${'https://idp\x1b[31m.example'}`;
+		await seedThrottles(sql);
+		await sql`
+			insert into "Throttle" (key, kind, attempts, "maxAttempts", "windowEndsAt")
+			values (${'password:account:\x1b[2Jroot'}, 'password', 10, 10, now() + interval '1 minute')
+		`;
+		const r = await run(['status'], { url });
+		expect(r.code, r.stderr).toBe(0);
+		expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+		expect(r.stdout).toContain(
+			'Ada\\x1b[2J\\x1b[H\\x0aWays in right now:\\x0a  - Username and password, as root.\\x9b31m\\u202e (id '
+		);
+		expect(r.stdout).toContain('Plex: linked (plex\\x07\\x1b]0;owned\\x07)');
+		expect(r.stdout).toContain('subject sub\\x0d\\x1b[1A)');
+		expect(r.stdout).toContain('OIDC issuer: https://idp\\x1b[31m.example');
+		expect(r.stdout).toContain('password:account:\\x1b[2Jroot: 10 attempts');
+		// the forged line never stands on a line of its own
+		expect(r.stdout).not.toMatch(/^\s*- Username and password, as root/m);
+	});
+
+	test('refusals that name users escape them too', async () => {
+		const { url, sql } = await database();
+		await seed(sql);
+		await sql`insert into "User" (username) values (${'Bob\x1b[2J'})`;
+		const r = await runTty(['reset-password'], url, []);
+		expect(r.code).toBe(1);
+		expect(r.output).toContain('Bob\\x1b[2J');
+		expect(r.output).not.toContain('Bob\x1b');
+	});
+});
+
+describe('the sign-in throttle', () => {
+	test("clear-throttles does what the README's SQL does and says how much it lifted", async () => {
+		const a = await database();
+		const b = await database();
+		for (const db of [a, b]) {
+			await seed(db.sql);
+			await seedThrottles(db.sql);
+		}
+		const before = await run(['status'], { url: a.url });
+		expect(before.stdout).toMatch(/Sign-in throttle: 2 key\(s\) refusing attempts/);
+		expect(before.stdout).toContain('password:account:admin: 10 attempts, lifts at ');
+		const result = await run(['clear-throttles'], { url: a.url });
+		await b.sql.unsafe(`DELETE FROM "Throttle";`);
+		expect(result.code, result.stderr).toBe(0);
+		expect(result.stdout).toMatch(/3 counter\(s\) cleared, 2 of them refusing attempts/);
+		const [viaScript, viaSql] = [await snapshot(a.sql), await snapshot(b.sql)];
+		expect(viaScript).toEqual(viaSql);
+		expect(viaScript.Throttle).toEqual([]);
+		expect(viaScript.User).toHaveLength(1); // nothing else touched
+		const after = await run(['status'], { url: a.url });
+		expect(after.stdout).toContain('Sign-in throttle: nothing is being refused.');
 	});
 });
 
@@ -467,6 +545,20 @@ describe('reset-password', () => {
 		expect(row.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
 		expect(await verify(row.passwordHash, password)).toBe(true);
 		expect(await verify(row.passwordHash, password + 'Q')).toBe(false);
+	});
+
+	test('lifts the sign-in throttle along with the new password', async () => {
+		const { url, sql } = await database();
+		await seed(sql);
+		await seedThrottles(sql);
+		const r = await runTty(
+			['reset-password'],
+			url,
+			answers('a new password\r', 'a new password\r')
+		);
+		expect(r.code, r.output).toBe(0);
+		expect(r.output).toMatch(/Sign-in throttle lifted \(3 counter\(s\) cleared\)/);
+		expect(await sql`select key from "Throttle"`).toEqual([]);
 	});
 
 	test('keeps the existing username when none is given', async () => {

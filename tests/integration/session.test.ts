@@ -8,7 +8,7 @@ beforeAll(async () => {
 afterAll(() => app?.stop());
 beforeEach(async () => {
 	await app.sql`delete from "User"`;
-	await app.sql`delete from "LoginFailure"`;
+	await app.sql`delete from "Throttle"`;
 	await insertAdmin(app.sql);
 });
 
@@ -180,5 +180,48 @@ describe("the guide's recovery SQL, run verbatim", () => {
 		expect(res.headers.get('location')).toBe('/setup');
 		const [{ count }] = await app.sql`select count(*)::int from "Session"`;
 		expect(count).toBe(0);
+	});
+});
+
+describe('a session cookie that no longer names a live session', () => {
+	/** The Set-Cookie line that tells the browser to drop the session cookie, if any. */
+	function deletion(res: Response) {
+		return res.headers
+			.getSetCookie()
+			.find(
+				(c) =>
+					c.startsWith('librariarr_session=;') &&
+					(/Max-Age=0/i.test(c) || /Expires=Thu, 01 Jan 1970/i.test(c))
+			);
+	}
+
+	test.each([
+		['a malformed token', 'not-a-token'],
+		['an unknown token', 'a'.repeat(32)]
+	])('%s is cleared from the browser', async (_label, token) => {
+		for (const path of ['/', '/login']) {
+			const res = await fetch(`${app.url}${path}`, {
+				headers: { cookie: `librariarr_session=${token}` },
+				redirect: 'manual'
+			});
+			expect(deletion(res), path).toMatch(/Path=\//);
+		}
+	});
+
+	test('an expired or ended session is cleared from the browser; a live one is not', async () => {
+		const b = await signedIn();
+		const live = await b.get('/');
+		expect(live.status).toBe(200);
+		expect(deletion(live)).toBeUndefined();
+
+		await app.sql`update "Session" set "expiresAt" = now() - interval '1 second'`;
+		const expired = await b.get('/');
+		expect(expired.status).toBe(303);
+		expect(deletion(expired)).toBeDefined();
+		expect(b.jar.has('librariarr_session')).toBe(false);
+
+		const again = await signedIn();
+		await app.sql`update "User" set "sessionVersion" = "sessionVersion" + 1`;
+		expect(deletion(await again.get('/login'))).toBeDefined();
 	});
 });

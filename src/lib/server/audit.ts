@@ -45,3 +45,28 @@ export async function audit({
 		log.error('Could not write audit event', { event, error: String(error) });
 	}
 }
+
+/**
+ * An event that can repeat many times (a throttled attempt): one row per `collapseKey` (a key
+ * and its window), whose "count" goes up with each repeat, instead of a row per attempt. The
+ * row keeps the first occurrence's details; "lastOccurredAt" the latest. Logged at debug level
+ * after the first, so a stream of attempts cannot flood the log either.
+ */
+export async function auditRepeated(input: AuditInput & { collapseKey: string }) {
+	const { event, userId = null, method = null, ip = null, detail, collapseKey } = input;
+	try {
+		const [row] = await sql<{ count: number }[]>`
+			insert into "AuditEvent" (event, "userId", method, ip, detail, "collapseKey", "lastOccurredAt")
+			values (${event}, ${userId}, ${method}, ${ip}, ${detail ? sql.json(detail) : null},
+				${collapseKey}, now())
+			on conflict ("collapseKey") do update set
+				count = "AuditEvent".count + 1, "lastOccurredAt" = now()
+			returning count
+		`;
+		const fields = { user: userId, method, ip, ...detail, count: row.count };
+		if (row.count === 1) log.info(event, fields);
+		else log.debug(event, fields);
+	} catch (error) {
+		log.error('Could not write audit event', { event, error: String(error) });
+	}
+}

@@ -5,7 +5,7 @@
 //   trail is history an admin wants back after a disaster (who linked what, when).
 // - Not "Session" or "LoginTransaction": short-lived and bound to browsers; a restore ends every
 //   session anyway.
-// - Not "LoginFailure": throttle counters for the last minutes, meaningless later; a restore
+// - Not "Throttle": throttle counters for the last minutes, meaningless later; a restore
 //   leaves the current ones alone.
 // - Not "_Migration": its names go into the header; a backup whose schema this version does not
 //   know is refused.

@@ -4,7 +4,7 @@
 // A value that no longer opens (the key was lost or changed) reads as "not set", never a crash:
 // the admin sees the field as empty and enters it again.
 // Plain JS without $lib/$env so that the recovery script can share it.
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { configDir } from './env.js';
@@ -35,6 +35,16 @@ export function loadKey(env = process.env) {
 
 function key() {
 	return (cachedKey ??= loadKey());
+}
+
+/**
+ * A 32-byte key for one purpose (e.g. signing known-device cookies), derived from the instance
+ * key with HKDF-SHA256, so that no two uses share key material.
+ * @param {string} label
+ * @param {Buffer} [k]
+ */
+export function derivedKey(label, k = key()) {
+	return Buffer.from(hkdfSync('sha256', k, Buffer.alloc(0), `librariarr:${label}`, 32));
 }
 
 /** @param {string} plaintext @param {Buffer} [k] */

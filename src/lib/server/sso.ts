@@ -40,6 +40,9 @@ export type SsoConfig = Omit<Connection, 'oidcClientSecret'> & {
 	ssoConfigVersion: number;
 };
 
+/** The sealed secret last reported as unreadable, so that the warning is logged once. */
+let reportedUnreadable: string | null = null;
+
 export async function getSsoConfig(): Promise<SsoConfig> {
 	const [row] = await sql`
 		select "ssoEnabled", "ssoMode", "oidcIssuer", "oidcClientId", "oidcClientSecret", "oidcScopes",
@@ -49,7 +52,9 @@ export async function getSsoConfig(): Promise<SsoConfig> {
 	`;
 	const clientSecret = open(row.oidcClientSecret);
 	const clientSecretUnreadable = row.oidcClientSecret !== null && clientSecret === null;
-	if (clientSecretUnreadable) {
+	if (clientSecretUnreadable && reportedUnreadable !== row.oidcClientSecret) {
+		// Once per stored value, not on every page that reads the configuration.
+		reportedUnreadable = row.oidcClientSecret;
 		log.warn(
 			'The stored OIDC client secret cannot be decrypted (was SECRET_KEY or secret.key changed?); treating it as not set'
 		);

@@ -1,7 +1,8 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { readForm } from '$lib/server/form';
 import * as v from 'valibot';
-import { audit } from '$lib/server/audit';
+import { audit, auditRepeated } from '$lib/server/audit';
+import { knownDevice } from '$lib/server/auth/known-device';
 import {
 	needsRehash,
 	hashPassword,
@@ -11,10 +12,11 @@ import {
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { signIn } from '$lib/server/auth/sign-in';
 import {
-	clearFailures,
-	recordFailure,
-	retryAfterSeconds,
-	throttleKeys
+	checkAndCount,
+	minutesText,
+	secretCheckRules,
+	secretCheckSucceeded,
+	type Verdict
 } from '$lib/server/auth/throttle';
 import { config } from '$lib/server/config';
 import { getSettings } from '$lib/server/settings';
@@ -50,9 +52,19 @@ async function localFormShown() {
 	return (await methodsShown()).local;
 }
 
-function waitText(seconds: number) {
-	const minutes = Math.ceil(seconds / 60);
-	return `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+/** Why the attempt was refused and when to try again, by the key that refused it. */
+function refusalText(verdict: Extract<Verdict, { allowed: false }>) {
+	const wait = `Try again in ${minutesText(verdict.retryAfterSeconds)}`;
+	switch (verdict.scope) {
+		case 'account':
+			return `Too many failed sign-in attempts for this account from browsers it has not signed in from before. ${wait}, or sign in from a browser you have used before.`;
+		case 'pair':
+			return `Too many failed sign-in attempts for this account from your address. ${wait}.`;
+		case 'device':
+			return `Too many failed sign-in attempts from this browser. ${wait}.`;
+		default:
+			return `Too many failed sign-in attempts from your address. ${wait}.`;
+	}
 }
 
 export const load: PageServerLoad = async ({ locals, url }) => {
@@ -85,25 +97,30 @@ export const actions: Actions = {
 		const parsed = v.safeParse(loginSchema, form);
 		if (!parsed.success) return fail(400, { username, message: parsed.issues[0].message });
 
-		const keys = throttleKeys(ip, parsed.output.username);
-		const wait = await retryAfterSeconds(keys);
-		if (wait > 0) {
-			setHeaders({ 'retry-after': String(wait) });
-			await audit({
+		// Counted before the password is checked, in one step per key (throttle.ts).
+		const user = await findUserByLocalUsername(parsed.output.username);
+		const rules = secretCheckRules('password', {
+			ip,
+			account: parsed.output.username,
+			device: knownDevice(event.cookies, user?.id)
+		});
+		const verdict = await checkAndCount(rules);
+		if (!verdict.allowed) {
+			setHeaders({ 'retry-after': String(verdict.retryAfterSeconds) });
+			await auditRepeated({
 				event: 'login.throttled',
 				method: 'local',
 				ip,
-				detail: { username: parsed.output.username }
+				detail: { username: parsed.output.username, key: verdict.key },
+				collapseKey: `${verdict.key}@${verdict.windowEndsAt.toISOString()}`
 			});
-			return fail(429, { username, message: waitText(wait) });
+			return fail(429, { username, message: refusalText(verdict) });
 		}
 
-		const user = await findUserByLocalUsername(parsed.output.username);
 		const ok = user?.passwordHash
 			? await verifyPassword(user.passwordHash, parsed.output.password)
 			: await verifyAgainstDummy(parsed.output.password);
 		if (!user || !ok) {
-			await recordFailure(keys);
 			await audit({
 				event: 'login.failed',
 				userId: user?.id ?? null,
@@ -117,7 +134,7 @@ export const actions: Actions = {
 		if (needsRehash(user.passwordHash!)) {
 			await updatePasswordHash(user.id, await hashPassword(parsed.output.password));
 		}
-		await clearFailures(keys);
+		await secretCheckSucceeded(rules);
 		await signIn(event, user.id, 'local');
 		redirect(303, safeReturnTo(form.returnTo));
 	}

@@ -1,44 +1,180 @@
-// Sign-in throttling, counted in PostgreSQL so that it holds across restarts and across app
-// instances. Each failure is a row under two keys, the client address and the username; once
-// either key has MAX_FAILURES rows inside the window, further attempts are refused until the
-// oldest of them leaves the window. A successful sign-in clears both keys.
+// Throttling of secret checks (passwords today; the current password in settings; later TOTP
+// codes, recovery codes, first-run restores), counted in PostgreSQL so that it holds across
+// restarts and across app instances.
+//
+// Model. Every attempt is counted *before* the secret is checked, by one upsert per key that
+// returns the new count: the attempt goes ahead only when every key's returned count is within
+// that key's limit. So however many attempts arrive at once, at most `maxAttempts` of them per key
+// and window ever reach the secret check: the database hands out the numbers 1, 2, 3, … one at a
+// time (the upsert takes the row lock). Keys are counted one after the other, cheapest to abuse
+// first, and counting stops at the first key that refuses: a refused attempt never creates rows
+// for the keys behind it, which bounds the table (see below).
+//
+// A key counts over a fixed window that starts with its first attempt. Once the key is over its
+// limit, attempts are refused until the window ends; refused attempts are counted but do not
+// extend the window. A successful check clears the keys that name this client and this account
+// together and gives back the attempt it counted on the wider keys.
+//
+// Keys for a secret check of kind K (see `secretCheckRules`):
+//   K:address:<ip>              every attempt from one client address
+//   K:pair:<ip>:<account>       one address against one account
+//   K:account:<account>         one account from every browser it has not signed in from before
+//   K:device:<device id>        one account from one browser that holds a valid known-device
+//                               cookie (known-device.ts); such a browser skips the account key.
+// A stranger's guesses therefore fill the account key, never the owner's device key: the owner
+// keeps signing in from their own browser while guessing stays bounded everywhere.
+//
+// Bound on rows: one per key seen in the current window; expired rows are deleted as attempts
+// come in. Per client address at most ADDRESS.maxAttempts attempts pass the address key per
+// window, so one address adds at most 1 + 2 × that many rows per window.
 import { sql } from '../db';
 
-export const MAX_FAILURES = 10;
 export const WINDOW_MS = 15 * 60 * 1000;
 
-export function throttleKeys(ip: string, username: string): string[] {
-	return [`ip:${ip}`, `user:${username.trim().toLowerCase()}`];
+export type Limit = { maxAttempts: number; windowMs: number };
+
+/** The limits of a secret check, per key scope. Every number is in the README. */
+export const LIMITS = {
+	address: { maxAttempts: 20, windowMs: WINDOW_MS },
+	pair: { maxAttempts: 10, windowMs: WINDOW_MS },
+	account: { maxAttempts: 10, windowMs: WINDOW_MS },
+	device: { maxAttempts: 10, windowMs: WINDOW_MS }
+} as const satisfies Record<string, Limit>;
+
+/** What is being checked. Part of every key, so that kinds never share a counter. */
+export type SecretKind = 'password' | 'current-password' | 'totp' | 'recovery-code';
+
+export type Scope = keyof typeof LIMITS;
+
+/** One counter: its key, what it guards (for the admin's list) and its limit. */
+export type ThrottleRule = Limit & { key: string; kind: string; scope?: Scope | string };
+
+export type Verdict =
+	| { allowed: true }
+	| {
+			allowed: false;
+			key: string;
+			scope: string | undefined;
+			/** Seconds until this key's window ends and attempts are allowed again (at least 1). */
+			retryAfterSeconds: number;
+			windowEndsAt: Date;
+	  };
+
+/** Who is making a secret check: the client address, the account, a known-device id if any. */
+export type Attempter = { ip: string; account: string; device?: string | null };
+
+export function normaliseAccount(account: string): string {
+	return account.trim().toLowerCase();
 }
 
-/** Seconds until another attempt is allowed, or 0 when one is allowed now. */
-export async function retryAfterSeconds(keys: string[]): Promise<number> {
-	const windowStart = new Date(Date.now() - WINDOW_MS);
-	const rows = await sql<{ key: string; count: number; oldest: Date }[]>`
-		select key, count(*)::int as count,
-			(array_agg("failedAt" order by "failedAt" desc))[${MAX_FAILURES}] as oldest
-		from "LoginFailure"
-		where key in ${sql(keys)} and "failedAt" > ${windowStart}
-		group by key
-	`;
-	let wait = 0;
-	for (const row of rows) {
-		if (row.count < MAX_FAILURES) continue;
-		// The attempt that made the count reach the limit leaves the window at oldest + WINDOW.
-		const ms = row.oldest.getTime() + WINDOW_MS - Date.now();
-		wait = Math.max(wait, Math.ceil(ms / 1000));
-	}
-	return Math.max(wait, 0);
-}
-
-export async function recordFailure(keys: string[]) {
-	await sql.begin(async (tx) => {
-		await tx`insert into "LoginFailure" (key) select unnest(${keys}::text[])`;
-		// Housekeeping while we are here: rows outside the window no longer count.
-		await tx`delete from "LoginFailure" where "failedAt" < ${new Date(Date.now() - WINDOW_MS)}`;
+/** The keys a secret check of this kind counts against, in the order they are counted. */
+export function secretCheckRules(kind: SecretKind, who: Attempter): ThrottleRule[] {
+	const account = normaliseAccount(who.account);
+	const rule = (scope: Scope, key: string): ThrottleRule => ({
+		key: `${kind}:${scope}:${key}`,
+		kind,
+		scope,
+		...LIMITS[scope]
 	});
+	return [
+		rule('address', who.ip),
+		rule('pair', `${who.ip}:${account}`),
+		who.device ? rule('device', who.device) : rule('account', account)
+	];
 }
 
-export async function clearFailures(keys: string[]) {
-	await sql`delete from "LoginFailure" where key in ${sql(keys)}`;
+let lastPurge = 0;
+const PURGE_EVERY_MS = 60 * 1000;
+
+/** Deletes rows whose window has ended (at most once a minute per instance). */
+async function purgeExpired() {
+	if (Date.now() - lastPurge < PURGE_EVERY_MS) return;
+	lastPurge = Date.now();
+	await sql`delete from "Throttle" where "windowEndsAt" <= now()`;
+}
+
+/**
+ * Counts one attempt against each rule, in order, and says whether it may go ahead. Atomic per
+ * key: the count that decides is the one this statement wrote.
+ */
+export async function checkAndCount(rules: ThrottleRule[]): Promise<Verdict> {
+	await purgeExpired();
+	for (const rule of rules) {
+		const [row] = await sql<{ attempts: number; windowEndsAt: Date; secondsLeft: number }[]>`
+			insert into "Throttle" as t (key, kind, attempts, "maxAttempts", "windowEndsAt")
+			values (${rule.key}, ${rule.kind}, 1, ${rule.maxAttempts},
+				now() + ${rule.windowMs} * interval '1 millisecond')
+			on conflict (key) do update set
+				attempts = case when t."windowEndsAt" <= now() then 1
+					else least(t.attempts + 1, 1000000) end,
+				"windowEndsAt" = case when t."windowEndsAt" <= now() then excluded."windowEndsAt"
+					else t."windowEndsAt" end,
+				"maxAttempts" = excluded."maxAttempts",
+				kind = excluded.kind
+			returning attempts, "windowEndsAt",
+				greatest(ceil(extract(epoch from "windowEndsAt" - now())), 1)::int as "secondsLeft"
+		`;
+		if (row.attempts > rule.maxAttempts) {
+			return {
+				allowed: false,
+				key: rule.key,
+				scope: rule.scope,
+				retryAfterSeconds: row.secondsLeft,
+				windowEndsAt: row.windowEndsAt
+			};
+		}
+	}
+	return { allowed: true };
+}
+
+/** Forgets keys entirely (a successful check, an admin's decision). */
+export async function clear(keys: string[]) {
+	if (keys.length) await sql`delete from "Throttle" where key in ${sql(keys)}`;
+}
+
+/**
+ * After the secret was right: the keys naming this client and account together are cleared, and
+ * the attempt counted on the address and account keys is given back (a stranger's failures there
+ * stay counted).
+ */
+export async function secretCheckSucceeded(rules: ThrottleRule[]) {
+	const narrow = rules.filter((r) => r.scope === 'pair' || r.scope === 'device').map((r) => r.key);
+	const wide = rules.map((r) => r.key).filter((key) => !narrow.includes(key));
+	// One round trip: this runs on every successful sign-in.
+	await sql`
+		with cleared as (delete from "Throttle" where key = any(${narrow}::text[]))
+		update "Throttle" set attempts = attempts - 1
+		where key = any(${wide}::text[]) and attempts > 0 and "windowEndsAt" > now()
+	`;
+}
+
+export type ActiveThrottle = {
+	key: string;
+	kind: string;
+	attempts: number;
+	maxAttempts: number;
+	/** When the key's window ends and attempts are allowed again. */
+	liftsAt: Date;
+};
+
+/** Keys currently refusing attempts, soonest to lift first (for Settings → Security). */
+export async function listActiveThrottles(): Promise<ActiveThrottle[]> {
+	return sql<ActiveThrottle[]>`
+		select key, kind, attempts, "maxAttempts", "windowEndsAt" as "liftsAt"
+		from "Throttle"
+		where attempts >= "maxAttempts" and "windowEndsAt" > now()
+		order by "windowEndsAt", key
+	`;
+}
+
+/** Lifts one key at once (Settings → Security). True when there was something to clear. */
+export async function clearThrottle(key: string): Promise<boolean> {
+	const rows = await sql`delete from "Throttle" where key = ${key} returning key`;
+	return rows.length > 0;
+}
+
+/** "Try again in N minutes." for a refusal. */
+export function minutesText(seconds: number): string {
+	const minutes = Math.max(1, Math.ceil(seconds / 60));
+	return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }

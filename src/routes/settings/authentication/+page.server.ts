@@ -1,10 +1,16 @@
 import { fail } from '@sveltejs/kit';
 import { readForm } from '$lib/server/form';
 import * as v from 'valibot';
-import { audit } from '$lib/server/audit';
+import { audit, auditRepeated } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
 import { locksOut, loginStateOf } from '$lib/server/auth/lockout';
 import { hashPassword, verifyPassword } from '$lib/server/auth/password';
+import {
+	checkAndCount,
+	minutesText,
+	secretCheckRules,
+	secretCheckSucceeded
+} from '$lib/server/auth/throttle';
 import type { SessionUser } from '$lib/server/auth/session';
 import { config } from '$lib/server/config';
 import { sql } from '$lib/server/db';
@@ -179,10 +185,40 @@ export const actions: Actions = {
 			return fail(400, { credentials: { values, errors: { newPassword: 'Choose a password.' } } });
 		}
 		const currentHash = await getPasswordHash(user.id);
-		if (currentHash && !(await verifyPassword(currentHash, currentPassword))) {
-			return fail(400, {
-				credentials: { values, errors: { currentPassword: 'That is not your current password.' } }
+		if (currentHash) {
+			// The same throttle as the sign-in form: a stolen session must not guess freely.
+			const rules = secretCheckRules('current-password', {
+				ip: event.locals.client.ip,
+				account: `user:${user.id}`
 			});
+			const verdict = await checkAndCount(rules);
+			if (!verdict.allowed) {
+				event.setHeaders({ 'retry-after': String(verdict.retryAfterSeconds) });
+				await auditRepeated({
+					event: 'settings.credentials_throttled',
+					userId: user.id,
+					ip: event.locals.client.ip,
+					detail: { key: verdict.key },
+					collapseKey: `${verdict.key}@${verdict.windowEndsAt.toISOString()}`
+				});
+				return fail(429, {
+					credentials: {
+						values,
+						errors: {
+							currentPassword: `Too many wrong current passwords. Try again in ${minutesText(verdict.retryAfterSeconds)}.`
+						}
+					}
+				});
+			}
+			if (!(await verifyPassword(currentHash, currentPassword))) {
+				return fail(400, {
+					credentials: {
+						values,
+						errors: { currentPassword: 'That is not your current password.' }
+					}
+				});
+			}
+			await secretCheckSucceeded(rules);
 		}
 		try {
 			await updateCredentials(user.id, session.id, {

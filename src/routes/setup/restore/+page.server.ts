@@ -7,9 +7,12 @@ import {
 	RESTORE_FORM_MAX_BYTES,
 	UPLOAD_TOO_LARGE
 } from '$lib/server/backup-restore';
-import { recordFailure, retryAfterSeconds } from '$lib/server/auth/throttle';
+import { checkAndCount, WINDOW_MS } from '$lib/server/auth/throttle';
 import { readForm } from '$lib/server/form';
 import type { Actions, PageServerLoad } from './$types';
+
+/** First-run restore attempts per client address and 15-minute window. */
+const RESTORE_ATTEMPTS = 10;
 
 const DONE = 'Setup has already been completed. Sign in, then restore from Settings → Backups.';
 
@@ -23,16 +26,22 @@ export const actions: Actions = {
 		if (locals.hasUsers) return fail(403, { message: DONE });
 		// Anyone can reach this page on a fresh server, and each attempt costs a decompression and
 		// a parse: every attempt counts against the address, before its body is read.
-		const keys = [`restore-ip:${locals.client.ip}`];
-		const wait = await retryAfterSeconds(keys);
-		if (wait > 0) {
-			setHeaders({ 'retry-after': String(wait) });
-			const minutes = Math.ceil(wait / 60);
+		const verdict = await checkAndCount([
+			{
+				key: `restore:address:${locals.client.ip}`,
+				kind: 'restore',
+				scope: 'address',
+				maxAttempts: RESTORE_ATTEMPTS,
+				windowMs: WINDOW_MS
+			}
+		]);
+		if (!verdict.allowed) {
+			setHeaders({ 'retry-after': String(verdict.retryAfterSeconds) });
+			const minutes = Math.ceil(verdict.retryAfterSeconds / 60);
 			return fail(429, {
 				message: `Too many restore attempts from your address. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
 			});
 		}
-		await recordFailure(keys);
 		const form = await readForm(request, RESTORE_FORM_MAX_BYTES, UPLOAD_TOO_LARGE);
 		const result = await restoreFromForm(form, 'setup', locals.client.ip);
 		if (!result.ok) return fail(result.status, { message: result.message });

@@ -8,7 +8,8 @@ import {
 	clientIdentifier,
 	pinToken,
 	plexAccount,
-	PlexUnavailable
+	PlexUnavailable,
+	type PlexAccount
 } from '$lib/server/auth/sources/plex';
 import { takeTransaction } from '$lib/server/auth/transactions';
 import { log } from '$lib/server/log';
@@ -39,7 +40,8 @@ export const GET: RequestHandler = async (event) => {
 	}
 	const purpose = tx.purpose;
 	const back = BACK[purpose];
-	const fail = async (code: string, reason: string): Promise<never> => {
+	/** Logs and audits a refusal; the caller redirects to the URL it returns. */
+	const refusal = async (code: string, reason: string): Promise<string> => {
 		log.warn('Plex sign-in failed', { purpose, code, reason, ip });
 		await audit({
 			event: purpose === 'link' ? 'plex.link_failed' : 'login.failed',
@@ -48,31 +50,38 @@ export const GET: RequestHandler = async (event) => {
 			userId: tx.userId,
 			detail: { reason: code }
 		});
-		redirect(303, `${back}?plex_error=${code}`);
+		return `${back}?plex_error=${code}`;
 	};
 
-	let account;
-	let token;
+	// Only the two plex.tv calls are inside the `try`, and it only records what happened: every
+	// redirect is thrown outside it, so no `catch` can ever swallow or reword one.
+	const clientId = await clientIdentifier();
+	let answer: { token: string | null; account?: PlexAccount } | { unavailable: string };
 	try {
-		const clientId = await clientIdentifier();
-		token = await pinToken(clientId, tx.plexPinId!);
-		if (!token) return await fail('plex_denied', 'the PIN has no token');
-		account = await plexAccount(clientId, token);
+		const token = await pinToken(clientId, tx.plexPinId!);
+		answer = { token, account: token ? await plexAccount(clientId, token) : undefined };
 	} catch (error) {
 		if (!(error instanceof PlexUnavailable)) throw error;
-		return await fail('plex_unavailable', error.message);
+		answer = { unavailable: error.message };
 	}
+	if ('unavailable' in answer) redirect(303, await refusal('plex_unavailable', answer.unavailable));
+	const { token, account } = answer;
+	if (!token || !account) redirect(303, await refusal('plex_denied', 'the PIN has no token'));
 
 	if (purpose === 'link') {
 		if (!locals.user || locals.user.id !== tx.userId)
-			return await fail('plex_expired', 'another user finished the link');
+			redirect(303, await refusal('plex_expired', 'another user finished the link'));
+		let conflict = false;
 		try {
 			await linkPlex(locals.user.id, account, token);
 		} catch (error) {
 			if (!(error instanceof PlexLinkConflict)) throw error;
-			return await fail(
-				'plex_already_linked',
-				`Plex account ${account.id} is linked to someone else`
+			conflict = true;
+		}
+		if (conflict) {
+			redirect(
+				303,
+				await refusal('plex_already_linked', `Plex account ${account.id} is linked to someone else`)
 			);
 		}
 		await audit({
@@ -102,12 +111,17 @@ export const GET: RequestHandler = async (event) => {
 		});
 	} else {
 		const user = await findUserByPlexId(account.id);
-		if (!user)
-			return await fail(
-				'plex_not_linked',
-				`Plex account ${account.id} (${account.username}) is not linked`
+		if (!user) {
+			redirect(
+				303,
+				await refusal(
+					'plex_not_linked',
+					`Plex account ${account.id} (${account.username}) is not linked`
+				)
 			);
-		if (!(await plexLoginOffered())) return await fail('plex_disabled', 'Plex login is turned off');
+		}
+		if (!(await plexLoginOffered()))
+			redirect(303, await refusal('plex_disabled', 'Plex login is turned off'));
 		await refreshPlexAccount(user.id, account, token);
 		userId = user.id;
 	}

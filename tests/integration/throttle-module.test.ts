@@ -1,0 +1,102 @@
+// The throttle's generic API, in-process against a real PostgreSQL: what later work builds on
+// (TOTP and recovery codes, the Settings → Security list, first-run restore attempts per address).
+import postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from 'vitest';
+import { createTestDatabase } from '../helpers/pg.js';
+
+type Throttle = typeof import('../../src/lib/server/auth/throttle');
+let throttle: Throttle;
+let sql: postgres.Sql;
+let closeAppPool: () => Promise<void>;
+
+beforeAll(async () => {
+	const db = await createTestDatabase(inject('pg'));
+	process.env.DATABASE_URL = db.url;
+	throttle = await import('../../src/lib/server/auth/throttle');
+	const appDb = await import('../../src/lib/server/db');
+	closeAppPool = () => appDb.sql.end();
+	sql = postgres(db.url, { max: 2, onnotice: () => {} });
+});
+afterAll(async () => {
+	await sql?.end();
+	await closeAppPool?.();
+});
+beforeEach(async () => {
+	await sql`delete from "Throttle"`;
+});
+
+const restoreRule = (ip: string) => ({
+	key: `restore-ip:${ip}`,
+	kind: 'restore',
+	maxAttempts: 5,
+	windowMs: 60 * 60 * 1000
+});
+
+describe('checkAndCount over arbitrary keys', () => {
+	test('100 parallel attempts on one key: exactly the limit goes ahead', async () => {
+		const verdicts = await Promise.all(
+			Array.from({ length: 100 }, () => throttle.checkAndCount([restoreRule('192.0.2.1')]))
+		);
+		expect(verdicts.filter((v) => v.allowed)).toHaveLength(5);
+		const refused = verdicts.find((v) => !v.allowed);
+		expect(refused).toMatchObject({ allowed: false, key: 'restore-ip:192.0.2.1' });
+		if (refused && !refused.allowed) {
+			expect(refused.retryAfterSeconds).toBeGreaterThan(3590);
+			expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3600);
+		}
+	});
+
+	test('a refusal by the first key creates no rows for the keys behind it', async () => {
+		const rules = (n: number) => [
+			{ key: 'test:address:192.0.2.2', kind: 'test', maxAttempts: 3, windowMs: 60_000 },
+			{ key: `test:account:user${n}`, kind: 'test', maxAttempts: 3, windowMs: 60_000 }
+		];
+		for (let i = 0; i < 50; i++) await throttle.checkAndCount(rules(i));
+		const [{ n }] = await sql`select count(*)::int as n from "Throttle"`;
+		expect(n).toBe(1 + 3);
+	});
+
+	test('listActiveThrottles names the keys that refuse and when each lifts; clearThrottle lifts one', async () => {
+		for (let i = 0; i < 5; i++) await throttle.checkAndCount([restoreRule('192.0.2.3')]);
+		await throttle.checkAndCount([restoreRule('192.0.2.4')]); // one attempt: not limited
+		const active = await throttle.listActiveThrottles();
+		expect(active.map((a) => a.key)).toEqual(['restore-ip:192.0.2.3']);
+		expect(active[0]).toMatchObject({ kind: 'restore', attempts: 5, maxAttempts: 5 });
+		expect(active[0].liftsAt.getTime()).toBeGreaterThan(Date.now() + 59 * 60 * 1000);
+
+		expect(await throttle.clearThrottle('restore-ip:192.0.2.3')).toBe(true);
+		expect(await throttle.clearThrottle('restore-ip:192.0.2.3')).toBe(false);
+		expect(await throttle.listActiveThrottles()).toEqual([]);
+		expect((await throttle.checkAndCount([restoreRule('192.0.2.3')])).allowed).toBe(true);
+	});
+
+	test('an ended window starts again from one', async () => {
+		for (let i = 0; i < 6; i++) await throttle.checkAndCount([restoreRule('192.0.2.5')]);
+		expect((await throttle.checkAndCount([restoreRule('192.0.2.5')])).allowed).toBe(false);
+		await sql`update "Throttle" set "windowEndsAt" = now() - interval '1 second'`;
+		expect((await throttle.checkAndCount([restoreRule('192.0.2.5')])).allowed).toBe(true);
+		const [row] = await sql`select attempts from "Throttle" where key = 'restore-ip:192.0.2.5'`;
+		expect(row.attempts).toBe(1);
+	});
+});
+
+describe('secretCheckRules', () => {
+	test('address, pair, then the account key, or the device key for a known browser', () => {
+		const unknown = throttle.secretCheckRules('totp', { ip: '192.0.2.9', account: ' Admin ' });
+		expect(unknown.map((r) => [r.key, r.maxAttempts])).toEqual([
+			['totp:address:192.0.2.9', 20],
+			['totp:pair:192.0.2.9:admin', 10],
+			['totp:account:admin', 10]
+		]);
+		const known = throttle.secretCheckRules('password', {
+			ip: '192.0.2.9',
+			account: 'admin',
+			device: 'dev1'
+		});
+		expect(known.map((r) => r.key)).toEqual([
+			'password:address:192.0.2.9',
+			'password:pair:192.0.2.9:admin',
+			'password:device:dev1'
+		]);
+	});
+});
