@@ -144,6 +144,55 @@ test.describe('sign-in history', () => {
 		const csv = await (await download.createReadStream()).toArray();
 		const lines = Buffer.concat(csv).toString('utf8').trim().split('\r\n');
 		expect(lines).toHaveLength(27);
-		expect(lines[1]).toContain('login.failed,plex,192.0.2.26');
+		expect(lines[1]).toContain('login.failed,1,,plex,192.0.2.26');
+	});
+});
+
+test.describe('throttles', () => {
+	test('a limited sign-in is listed with when it lifts, and "Clear" lets the next sign-in through', async ({
+		page,
+		admin,
+		jsEnabled,
+		browser
+	}, testInfo) => {
+		await signIn(page, jsEnabled, admin);
+		const other = await browser.newContext(contextOptions(testInfo));
+		try {
+			const otherPage = await other.newPage();
+			// ten wrong passwords from another browser (posted like its form would)
+			const origin = new URL(testInfo.project.use.baseURL ?? process.env.E2E_BASE_URL!).origin;
+			for (let i = 0; i < 10; i++) {
+				const res = await otherPage.request.post('/login', {
+					form: { username: admin.username, password: 'not the password' },
+					headers: { origin, accept: 'text/html' }
+				});
+				expect(res.status()).toBe(400);
+			}
+			await gotoReady(otherPage, '/login', jsEnabled);
+			await otherPage.getByLabel('Username', { exact: true }).fill(admin.username);
+			await otherPage.getByLabel('Password', { exact: true }).fill(admin.password);
+			await otherPage.getByRole('button', { name: 'Sign in' }).click();
+			await expect(otherPage.getByRole('alert')).toContainText('Too many');
+
+			await gotoReady(page, '/settings/security', jsEnabled);
+			const rows = page.getByTestId('throttles').locator('tbody tr');
+			await expect(rows).toHaveCount(2);
+			await expect(page.getByTestId('throttles')).toContainText('127.0.0.1 and admin');
+			await expect(page.getByTestId('throttles')).toContainText('10 of 10');
+			await expectNoSeriousA11yViolations(page, 'the throttles list', jsEnabled);
+			for (let left = 2; left > 0; left--) {
+				await rows
+					.first()
+					.getByRole('button', { name: /^Clear/ })
+					.click();
+				await expect(page.getByRole('status')).toContainText('Cleared the limit on');
+				await expect(rows).toHaveCount(left - 1);
+			}
+			await expect(page.getByTestId('no-throttles')).toBeVisible();
+
+			await signIn(otherPage, jsEnabled, admin);
+		} finally {
+			await other.close();
+		}
 	});
 });

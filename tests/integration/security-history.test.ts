@@ -12,7 +12,7 @@ afterAll(() => app?.stop());
 beforeEach(async () => {
 	await app.sql`delete from "User"`;
 	await app.sql`delete from "AuditEvent"`;
-	await app.sql`delete from "LoginFailure"`;
+	await app.sql`delete from "Throttle"`;
 	await insertAdmin(app.sql);
 });
 
@@ -132,10 +132,11 @@ describe('sign-in history', () => {
 		);
 		const lines = (await res.text()).trim().split('\r\n');
 		expect(lines[0]).toBe(
-			'time (UTC),event,method,address,browser,system,username or subject,reason,user agent'
+			'time (UTC),event,times,last time (UTC),method,address,browser,system,username or subject,reason,user agent'
 		);
 		expect(lines).toHaveLength(1 + 32);
 		const failed = lines.find((l) => l.includes('login.failed'))!;
+		expect(failed).toMatch(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z,login\.failed,1,,local,198\.51\.100\.9,/);
 		// (the login form lower-cases usernames)
 		expect(failed).toContain(`"'=hyperlink(""http://evil.example"",""x"")"`);
 		expect(failed).toContain(",'@SUM(1+1)");

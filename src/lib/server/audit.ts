@@ -54,11 +54,13 @@ export async function audit({
  */
 export async function auditRepeated(input: AuditInput & { collapseKey: string }) {
 	const { event, userId = null, method = null, ip = null, detail, collapseKey } = input;
+	const userAgent = currentUserAgent();
 	try {
 		const [row] = await sql<{ count: number }[]>`
-			insert into "AuditEvent" (event, "userId", method, ip, detail, "collapseKey", "lastOccurredAt")
+			insert into "AuditEvent" (event, "userId", method, ip, detail, "collapseKey", "lastOccurredAt",
+				"userAgent")
 			values (${event}, ${userId}, ${method}, ${ip}, ${detail ? sql.json(detail) : null},
-				${collapseKey}, now())
+				${collapseKey}, now(), ${userAgent})
 			on conflict ("collapseKey") do update set
 				count = "AuditEvent".count + 1, "lastOccurredAt" = now()
 			returning count

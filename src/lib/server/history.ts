@@ -21,6 +21,8 @@ export const EVENT_LABELS: Record<string, string> = {
 	'login.succeeded': 'Signed in',
 	'login.failed': 'Sign-in failed',
 	'login.throttled': 'Sign-in refused (too many attempts)',
+	'settings.credentials_throttled': 'Password change refused (too many attempts)',
+	'throttle.cleared': 'Throttle cleared',
 	logout: 'Signed out',
 	'session.revoked': 'Session signed out from Settings → Security',
 	'setup.completed': 'First-run setup',
@@ -71,6 +73,9 @@ export type HistoryEntry = {
 	username: string | null;
 	/** Why a sign-in failed or was refused, in words; null for other events. */
 	reason: string | null;
+	/** How many times a repeated event (a throttled attempt) happened, and the last time. */
+	count: number;
+	lastOccurredAt: Date | null;
 };
 
 export type ParsedQuery = { ok: true; filter: HistoryFilter } | { ok: false; message: string };
@@ -109,7 +114,9 @@ export function eventLabel(event: string) {
 function reasonOf(event: string, method: string | null, detail: Record<string, unknown> | null) {
 	const code = typeof detail?.reason === 'string' ? detail.reason : null;
 	if (code) return REASONS[code] ?? code.slice(0, 200);
-	if (event === 'login.throttled') return 'Too many failed attempts: refused without checking';
+	if (event === 'login.throttled' || event === 'settings.credentials_throttled') {
+		return 'Too many failed attempts: refused without checking';
+	}
 	if (event === 'login.failed' && method === 'local') return 'Wrong username or password';
 	return null;
 }
@@ -129,6 +136,8 @@ type Row = {
 	ip: string | null;
 	userAgent: string | null;
 	detail: Record<string, unknown> | null;
+	count: number;
+	lastOccurredAt: Date | null;
 };
 
 function toEntry(row: Row): HistoryEntry {
@@ -141,7 +150,9 @@ function toEntry(row: Row): HistoryEntry {
 		userAgent: row.userAgent,
 		...describeUserAgent(row.userAgent),
 		username: usernameOf(row.detail),
-		reason: reasonOf(row.event, row.method, row.detail)
+		reason: reasonOf(row.event, row.method, row.detail),
+		count: row.count,
+		lastOccurredAt: row.lastOccurredAt
 	};
 }
 
@@ -156,7 +167,7 @@ export async function historyPage(filter: HistoryFilter) {
 	const offset = (filter.page - 1) * HISTORY_PAGE_SIZE;
 	const [rows, [{ total }]] = await Promise.all([
 		sql<Row[]>`
-			select id::text, "occurredAt", event, method, ip, "userAgent", detail
+			select id::text, "occurredAt", event, method, ip, "userAgent", detail, count, "lastOccurredAt"
 			from "AuditEvent" ${where(filter)}
 			order by "occurredAt" desc, id desc
 			limit ${HISTORY_PAGE_SIZE} offset ${offset}
@@ -174,7 +185,7 @@ export async function historyPage(filter: HistoryFilter) {
 /** Every matching event (up to CSV_MAX_ROWS, newest first) as a CSV document. */
 export async function historyCsv(filter: Pick<HistoryFilter, 'event' | 'method'>) {
 	const rows = await sql<Row[]>`
-		select id::text, "occurredAt", event, method, ip, "userAgent", detail
+		select id::text, "occurredAt", event, method, ip, "userAgent", detail, count, "lastOccurredAt"
 		from "AuditEvent" ${where(filter)}
 		order by "occurredAt" desc, id desc
 		limit ${CSV_MAX_ROWS}
@@ -184,6 +195,8 @@ export async function historyCsv(filter: Pick<HistoryFilter, 'event' | 'method'>
 		.map((e) => [
 			e.occurredAt.toISOString(),
 			e.event,
+			e.count,
+			e.lastOccurredAt?.toISOString() ?? '',
 			e.method ?? '',
 			e.ip ?? '',
 			e.browser,
@@ -197,6 +210,8 @@ export async function historyCsv(filter: Pick<HistoryFilter, 'event' | 'method'>
 		columns: [
 			'time (UTC)',
 			'event',
+			'times',
+			'last time (UTC)',
 			'method',
 			'address',
 			'browser',

@@ -6,6 +6,8 @@ import { diagnose } from '$lib/server/diagnostics';
 import { readForm } from '$lib/server/form';
 import { getSsoConfig } from '$lib/server/sso';
 import { requireUser } from '$lib/server/auth/guard';
+import { clearThrottle, listActiveThrottles } from '$lib/server/auth/throttle';
+import { describeThrottleKey } from '$lib/server/auth/throttle-keys';
 import { listSessions, revokeOtherSessions, revokeSession } from '$lib/server/auth/sessions-list';
 import {
 	eventLabel,
@@ -15,6 +17,14 @@ import {
 	parseHistoryQuery
 } from '$lib/server/history';
 import type { Actions, PageServerLoad } from './$types';
+
+const throttleField = v.object({
+	key: v.pipe(
+		v.string('Choose a limit to clear.'),
+		v.minLength(1, 'Choose a limit to clear.'),
+		v.maxLength(1000, 'That is not a limit of this list.')
+	)
+});
 
 const sessionField = v.object({
 	session: v.pipe(
@@ -28,10 +38,11 @@ export const load: PageServerLoad = async (event) => {
 	const events = await historyEvents();
 	const query = parseHistoryQuery(event.url.searchParams, events);
 	if (!query.ok) error(400, query.message);
-	const [sessions, history, sso] = await Promise.all([
+	const [sessions, history, sso, throttles] = await Promise.all([
 		listSessions(user.id, session.id),
 		historyPage(query.filter),
-		getSsoConfig()
+		getSsoConfig(),
+		listActiveThrottles()
 	]);
 	const seen = diagnose({
 		client: event.locals.client,
@@ -64,9 +75,17 @@ export const load: PageServerLoad = async (event) => {
 			entries: history.entries.map(({ userAgent: _ua, ...e }) => ({
 				...e,
 				eventLabel: eventLabel(e.event),
-				occurredAt: e.occurredAt.toISOString()
+				occurredAt: e.occurredAt.toISOString(),
+				lastOccurredAt: e.lastOccurredAt?.toISOString() ?? null
 			}))
 		},
+		throttles: throttles.map((t) => ({
+			key: t.key,
+			...describeThrottleKey(t.key, t.kind),
+			attempts: t.attempts,
+			maxAttempts: t.maxAttempts,
+			liftsAt: t.liftsAt.toISOString()
+		})),
 		seen
 	};
 };
@@ -100,6 +119,31 @@ export const actions: Actions = {
 			detail: { sessions: 1 }
 		});
 		return { sessions: { ok: true, message: 'The session was signed out.' } };
+	},
+
+	clearThrottle: async (event) => {
+		const { user } = requireUser(event);
+		const form = Object.fromEntries(await readForm(event.request));
+		const parsed = v.safeParse(throttleField, form);
+		if (!parsed.success) {
+			return fail(400, { throttles: { ok: false, message: parsed.issues[0].message } });
+		}
+		const { key } = parsed.output;
+		if (!(await clearThrottle(key))) {
+			return fail(404, {
+				throttles: { ok: false, message: 'That limit has already lifted.' }
+			});
+		}
+		const view = describeThrottleKey(key, key.split(':', 1)[0]);
+		await audit({
+			event: 'throttle.cleared',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { scope: view.scope, target: view.target }
+		});
+		return {
+			throttles: { ok: true, message: `Cleared the limit on ${view.target}.` }
+		};
 	},
 
 	revokeOthers: async (event) => {
