@@ -28,6 +28,9 @@ export default {
 				'frame-ancestors': ['none'],
 				'form-action': ['self']
 			}
-		}
+		},
+		// src/instrumentation.server.ts runs before any other server code of `node build`: it checks
+		// the environment and the port before adapter-node or the app read them.
+		experimental: { instrumentation: { server: true } }
 	}
 };

@@ -1,5 +1,6 @@
 import { redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
+import { dev } from '$app/environment';
 import { isCrossOriginWrite, resolveClient } from '$lib/server/auth/client';
 import {
 	deleteSessionCookie,
@@ -11,15 +12,32 @@ import {
 } from '$lib/server/auth/session';
 import { readIdentityHeader } from '$lib/server/auth/sources/forward';
 import { startBackupScheduler, stopBackupScheduler } from '$lib/server/backup-scheduler';
-import { config } from '$lib/server/config';
+import { config, configWarnings } from '$lib/server/config';
 import { startDatabase, stopDatabase } from '$lib/server/db';
 import { setSecurityHeaders } from '$lib/server/headers';
 import { log } from '$lib/server/log';
 import { unavailablePage } from '$lib/server/pages';
+import { hasAnyUser } from '$lib/server/users';
 
 export const init: ServerInit = async () => {
+	// The environment and the port were checked by src/instrumentation.server.ts already.
+	for (const warning of configWarnings()) log.warn(warning);
+	if (config.ssoDisableOverride) {
+		log.warn(
+			'SSO_DISABLE_OVERRIDE is on: SSO sign-in is off everywhere and the password form is shown. Remove it once you are back in.'
+		);
+	}
 	await startDatabase();
 	startBackupScheduler();
+	if (!dev) {
+		// After adapter-node's "Listening on …" line (it listens once init has returned), so that
+		// the address to open is the last thing the start log says. (`vite dev` prints its own.)
+		const firstRun = !(await hasAnyUser());
+		setTimeout(() => {
+			const url = publicUrl();
+			log.info(firstRun ? `Open ${url} to create the administrator account` : `Open ${url}`);
+		}, 0);
+	}
 	process.once('sveltekit:shutdown' as never, () => {
 		stopBackupScheduler();
 		stopDatabase().catch((error) =>
@@ -27,6 +45,14 @@ export const init: ServerInit = async () => {
 		);
 	});
 };
+
+/** The address to give the admin at start: ORIGIN, or this machine's port. */
+function publicUrl() {
+	if (config.origin) return config.origin;
+	const local = config.host === '0.0.0.0' || config.host === '::';
+	const host = local ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+	return `http://${host}:${config.port}`;
+}
 
 /** Paths that work before any user exists and without a session. */
 const PUBLIC_PATHS = ['/login', '/setup', '/healthz', '/api/auth/'];
@@ -161,7 +187,8 @@ export const handleError: HandleServerError = ({ error, event, status, message }
 		if (status !== 404) {
 			log.warn('Request refused', { requestId, path: event.url.pathname, status, reason });
 		}
-		return { message: status === 404 ? message : reason, requestId };
+		// A 404 is not logged, so it gets no request ID to quote.
+		return status === 404 ? { message } : { message: reason, requestId };
 	}
 	log.error('Unhandled error', {
 		requestId,

@@ -80,7 +80,7 @@ async function saveConnection(page: Page, c: Connection) {
 
 async function testDiscovery(page: Page, expected: string) {
 	await page.getByRole('button', { name: 'Test Discovery' }).click();
-	await expect(page.getByTestId('discovery-result')).toHaveText(expected);
+	await expect(page.getByTestId('discovery-outcome')).toHaveText(expected);
 }
 
 /** Links `subject` through "Or paste the subject manually →". */
@@ -279,6 +279,11 @@ test.describe('OIDC single sign-on', () => {
 		await fillConnection(page, CONFIDENTIAL);
 
 		await testDiscovery(page, 'Discovery succeeded.');
+		// What the provider offers, and nothing to warn about for this provider and form.
+		const facts = page.getByTestId('discovery-facts');
+		await expect(facts.getByText('PKCE S256', { exact: true })).toBeVisible();
+		await expect(facts).toContainText('client_secret_basic');
+		await expect(page.getByTestId('discovery-warnings')).toHaveCount(0);
 		for (const [path, text] of [
 			['/nothing-here', 'OIDC discovery failed (404)'],
 			['/mismatch', 'OIDC issuer mismatch'],

@@ -15,13 +15,24 @@ import {
 } from 'jose';
 import { freePort } from './pg.js';
 
-export type SigningKey = { kid: string; privateKey: CryptoKey; publicJwk: JWK };
+export type SigningKey = { kid: string; alg: string; privateKey: CryptoKey; publicJwk: JWK };
 
-export async function makeKey(kid: string): Promise<SigningKey> {
-	const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-	const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
-	return { kid, privateKey, publicJwk };
+/** A signing key pair; its public JWK names `kid` (none when `kid` is empty) and `alg`. */
+export async function makeKey(kid: string, alg = 'RS256'): Promise<SigningKey> {
+	const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+	const publicJwk: JWK = { ...(await exportJWK(publicKey)), alg, use: 'sig' };
+	if (kid) publicJwk.kid = kid;
+	return { kid, alg, privateKey, publicJwk };
 }
+
+/** What the userinfo endpoint answers when a test wants more than a JSON body. */
+export type UserinfoAnswer = {
+	status?: number;
+	contentType?: string;
+	body: string;
+	/** Milliseconds to wait before answering. */
+	delayMs?: number;
+};
 
 /** What the app put in the authorization URL it sent the browser to. */
 export type AuthorizationRequest = {
@@ -74,6 +85,17 @@ export async function startHostileIdp({ clientId }: { clientId: string }) {
 		userinfoRequests: [] as { authorization: string | null }[],
 		idToken: null as ((ctx: IdTokenContext) => Promise<string> | string) | null,
 		userinfo: null as (() => unknown) | null,
+		/** Takes precedence over `userinfo`: a raw answer (status, content type, delay). */
+		userinfoAnswer: null as (() => UserinfoAnswer | Promise<UserinfoAnswer>) | null,
+		/** Milliseconds the discovery document takes to arrive. */
+		discoveryDelayMs: 0,
+		discoveryHits: 0,
+		/** TCP connections the server accepted since the last reset. */
+		connections: 0,
+		/** Requests of any kind since the last reset. */
+		requests: 0,
+		/** Paths answered with a redirect: path -> [status, Location]. */
+		redirects: new Map<string, [number, string]>(),
 		/** Extra bytes of junk in the token response (a provider trying to fill the app's memory). */
 		tokenPadding: 0,
 		/** The same for the JWKS. */
@@ -91,6 +113,12 @@ export async function startHostileIdp({ clientId }: { clientId: string }) {
 		state.userinfoRequests = [];
 		state.idToken = null;
 		state.userinfo = null;
+		state.userinfoAnswer = null;
+		state.discoveryDelayMs = 0;
+		state.discoveryHits = 0;
+		state.connections = 0;
+		state.requests = 0;
+		state.redirects = new Map();
 		state.tokenPadding = 0;
 		state.jwksPadding = 0;
 	}
@@ -129,8 +157,17 @@ export async function startHostileIdp({ clientId }: { clientId: string }) {
 
 	const server = http.createServer(async (req, res) => {
 		try {
+			state.requests++;
 			const url = new URL(req.url ?? '/', issuer);
-			if (url.pathname === '/.well-known/openid-configuration') {
+			const redirect = state.redirects.get(url.pathname);
+			if (redirect) {
+				res.writeHead(redirect[0], { location: redirect[1] });
+				return res.end();
+			}
+			// Under any path, so that an issuer with a path (Entra's …/common/v2.0) finds it too.
+			if (url.pathname.endsWith('/.well-known/openid-configuration')) {
+				state.discoveryHits++;
+				if (state.discoveryDelayMs) await new Promise((r) => setTimeout(r, state.discoveryDelayMs));
 				return json(res, 200, discoveryDocument());
 			}
 			if (state.jwks.has(url.pathname)) {
@@ -175,6 +212,14 @@ export async function startHostileIdp({ clientId }: { clientId: string }) {
 			}
 			if (url.pathname === '/userinfo') {
 				state.userinfoRequests.push({ authorization: req.headers.authorization ?? null });
+				if (state.userinfoAnswer) {
+					const answer = await state.userinfoAnswer();
+					if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
+					res.writeHead(answer.status ?? 200, {
+						'content-type': answer.contentType ?? 'application/json'
+					});
+					return res.end(answer.body);
+				}
 				if (!state.userinfo) return json(res, 404, { error: 'not_found' });
 				return json(res, 200, state.userinfo());
 			}
@@ -183,6 +228,7 @@ export async function startHostileIdp({ clientId }: { clientId: string }) {
 			json(res, 500, { error: 'server_error', error_description: String(error) });
 		}
 	});
+	server.on('connection', () => state.connections++);
 	await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 
 	return {
@@ -225,9 +271,14 @@ export async function startHostileIdp({ clientId }: { clientId: string }) {
 				...extra
 			};
 		},
-		/** Signs claims RS256 with `key` (the published key unless told otherwise). */
-		sign(claims: JWTPayload, key: SigningKey = primary, kid: string = key.kid) {
-			return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).sign(key.privateKey);
+		/**
+		 * Signs claims with `key` (the published key unless told otherwise), in the key's algorithm;
+		 * an empty `kid` leaves it out of the header.
+		 */
+		sign(claims: JWTPayload, key: SigningKey = primary, kid: string = key.kid, typ?: string) {
+			return new SignJWT(claims)
+				.setProtectedHeader({ alg: key.alg, ...(kid ? { kid } : {}), ...(typ ? { typ } : {}) })
+				.sign(key.privateKey);
 		},
 		jwksHits(path = '/jwks') {
 			return state.jwksHits.get(path) ?? 0;

@@ -26,9 +26,14 @@ export const USERS = {
 };
 
 /**
- * @param {{ redirectUris: string[], port?: number }} options
+ * `clients` are added to the two above; `config` is merged over the provider configuration (a
+ * provider shaped like a particular product: its client authentication methods, keys, features).
+ * `refuseBasic`: the token endpoint refuses HTTP Basic client authentication, as providers that
+ * support only client_secret_post do (oidc-provider by itself takes either for both).
+ * @param {{ redirectUris: string[], port?: number, clients?: import('oidc-provider').ClientMetadata[],
+ *   config?: Record<string, unknown>, refuseBasic?: boolean }} options
  */
-export async function startIdp({ redirectUris, port }) {
+export async function startIdp({ redirectUris, port, clients = [], config = {}, refuseBasic }) {
 	port ??= await freePort();
 	const issuer = `http://127.0.0.1:${port}`;
 	/** @type {Record<string, Record<string, unknown>>} */
@@ -49,10 +54,19 @@ export async function startIdp({ redirectUris, port }) {
 				grant_types: ['authorization_code'],
 				response_types: ['code'],
 				token_endpoint_auth_method: 'none'
-			}
+			},
+			...clients.map(
+				(c) =>
+					/** @type {import('oidc-provider').ClientMetadata} */ ({
+						redirect_uris: redirectUris,
+						grant_types: ['authorization_code'],
+						response_types: ['code'],
+						...c
+					})
+			)
 		],
 		pkce: { required: () => true },
-		features: { devInteractions: { enabled: true } },
+		features: { devInteractions: { enabled: true }, .../** @type {object} */ (config.features) },
 		cookies: { keys: ['test-only-cookie-key'] },
 		claims: {
 			openid: ['sub'],
@@ -65,8 +79,19 @@ export async function startIdp({ redirectUris, port }) {
 				sub,
 				...(known[sub] ?? { preferred_username: sub, email: `${sub}@example.test` })
 			})
-		})
+		}),
+		...Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'features'))
 	});
+	if (refuseBasic) {
+		provider.use(async (ctx, next) => {
+			if (ctx.path === '/token' && ctx.headers.authorization) {
+				ctx.status = 401;
+				ctx.body = { error: 'invalid_client', error_description: 'use client_secret_post' };
+				return;
+			}
+			await next();
+		});
+	}
 	provider.on('server_error', (_ctx, error) => console.error('[idp] server_error', error));
 	const server = provider.listen(port, '127.0.0.1');
 	await new Promise((resolve) => server.once('listening', resolve));

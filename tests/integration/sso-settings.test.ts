@@ -141,6 +141,34 @@ describe('step 1: save, snapshot, revert', () => {
 		expect((await b.post('/settings/authentication?/revert', {})).status).toBe(409);
 	});
 
+	test('the client authentication setting is saved, snapshotted and reverted; unknown values are refused', async () => {
+		const b = await admin();
+		await b.post('/settings/authentication?/saveConnection', connection());
+		expect((await settingsRow()).oidcClientAuthMethod).toBe('auto');
+		await b.post(
+			'/settings/authentication?/saveConnection',
+			connection({ oidcClientSecret: '', oidcClientAuthMethod: 'client_secret_post' })
+		);
+		const saved = await settingsRow();
+		expect(saved.oidcClientAuthMethod).toBe('client_secret_post');
+		expect(saved.previousSsoConfig.oidcClientAuthMethod).toBe('auto');
+		const page = await (await b.get('/settings/authentication')).text();
+		expect(page).toMatch(/<option value="client_secret_post" selected/);
+
+		const bad = await b.post(
+			'/settings/authentication?/saveConnection',
+			connection({ oidcClientSecret: '', oidcClientAuthMethod: 'private_key_jwt' })
+		);
+		expect(bad.status).toBe(400);
+		expect(await bad.text()).toContain(
+			'Choose how the client authenticates to the token endpoint.'
+		);
+		expect((await settingsRow()).oidcClientAuthMethod).toBe('client_secret_post');
+
+		await b.post('/settings/authentication?/revert', {});
+		expect((await settingsRow()).oidcClientAuthMethod).toBe('auto');
+	});
+
 	test('reverting restores forward-auth header names too', async () => {
 		const b = await admin();
 		await b.post(

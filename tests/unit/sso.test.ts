@@ -3,7 +3,12 @@ import { describe, expect, test } from 'vitest';
 import { fieldErrors } from '../../src/lib/schemas/fields';
 import { connectionSchema, subjectSchema } from '../../src/lib/schemas/sso';
 import { discoveryUrl, formEncode } from '../../src/lib/server/auth/sources/oidc';
-import { identityFits, sameIssuer } from '../../src/lib/server/sso';
+import { chooseClientAuth } from '../../src/lib/server/auth/sources/oidc';
+import {
+	issuerFitsConfigured,
+	issuerForTenant
+} from '../../src/lib/server/auth/sources/oidc-discovery';
+import { identityFits, issuerCovers, sameIssuer } from '../../src/lib/server/sso';
 
 const valid = {
 	ssoMode: 'OIDC',
@@ -101,5 +106,68 @@ describe('OIDC details', () => {
 			)
 		).toBe(true);
 		expect(identityFits({ ...oidc, ssoSubject: null }, 'OIDC', 'https://a.example')).toBe(false);
+	});
+});
+
+describe('multi-tenant issuers (Microsoft Entra)', () => {
+	const ENTRA = 'https://login.microsoftonline.com';
+	const TEMPLATE = `${ENTRA}/{tenantid}/v2.0`;
+	const TID = '9188040d-6c67-4c5b-b112-36a304b66dad';
+
+	test('the configured common, organizations or a tenant URL fits the template', () => {
+		for (const configured of [
+			`${ENTRA}/common/v2.0`,
+			`${ENTRA}/organizations/v2.0/`,
+			`${ENTRA}/${TID}/v2.0`
+		])
+			expect(issuerFitsConfigured(TEMPLATE, configured)).toBe(true);
+		for (const configured of [
+			`${ENTRA}/v2.0`,
+			`${ENTRA}/a/b/v2.0`,
+			`https://evil.example/common/v2.0`,
+			`${ENTRA}/common/v2.0/extra`
+		])
+			expect(issuerFitsConfigured(TEMPLATE, configured)).toBe(false);
+	});
+
+	test("a token's expected issuer is the template with its own tid, and only a plain tid", () => {
+		expect(issuerForTenant(TEMPLATE, TID)).toBe(`${ENTRA}/${TID}/v2.0`);
+		for (const tid of [undefined, 42, '', 'a/b', '../x', 'a?b'])
+			expect(issuerForTenant(TEMPLATE, tid)).toBeNull();
+		expect(issuerForTenant('https://plain.example', undefined)).toBe('https://plain.example');
+	});
+
+	test('a link to one tenant fits the common configuration; other URLs do not', () => {
+		const common = `${ENTRA}/common/v2.0`;
+		expect(issuerCovers(common, `${ENTRA}/${TID}/v2.0`)).toBe(true);
+		expect(issuerCovers(common, `${ENTRA}/organizations/v2.0`)).toBe(false);
+		expect(issuerCovers(common, `https://evil.example/${TID}/v2.0`)).toBe(false);
+		expect(issuerCovers(common, `${ENTRA}/${TID}/v1.0`)).toBe(false);
+		// A single-tenant configuration does not accept another tenant.
+		expect(issuerCovers(`${ENTRA}/${TID}/v2.0`, `${ENTRA}/other/v2.0`)).toBe(false);
+		// Only the Entra shape (`…/<authority>/v2.0`) counts as multi-tenant.
+		expect(issuerCovers('https://auth.example.com/common', 'https://auth.example.com/x')).toBe(
+			false
+		);
+		expect(issuerCovers(`${ENTRA}/common/v1.0`, `${ENTRA}/${TID}/v1.0`)).toBe(false);
+		const linked = { ssoProvider: 'oidc', ssoIssuer: `${ENTRA}/${TID}/v2.0`, ssoSubject: 's' };
+		expect(identityFits(linked, 'OIDC', common)).toBe(true);
+	});
+});
+
+describe('client authentication choice', () => {
+	test('Basic when listed or nothing listed, else post; nothing without a secret; a setting wins', () => {
+		expect(chooseClientAuth('auto', true, undefined)).toBe('client_secret_basic');
+		expect(chooseClientAuth('auto', true, ['client_secret_post', 'client_secret_basic'])).toBe(
+			'client_secret_basic'
+		);
+		expect(chooseClientAuth('auto', true, ['client_secret_post', 'private_key_jwt'])).toBe(
+			'client_secret_post'
+		);
+		expect(chooseClientAuth('auto', false, ['client_secret_basic'])).toBe('none');
+		expect(chooseClientAuth('client_secret_post', true, ['client_secret_basic'])).toBe(
+			'client_secret_post'
+		);
+		expect(chooseClientAuth('none', true, ['client_secret_basic'])).toBe('none');
 	});
 });

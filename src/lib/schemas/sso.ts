@@ -47,6 +47,15 @@ export const connectionSchema = v.pipe(
 		),
 		oidcClientSecret: v.pipe(textField, v.maxLength(1024, 'The client secret is too long.')),
 		clearClientSecret: v.optional(v.string()),
+		// A form from before the setting existed sends nothing: that is 'auto'.
+		oidcClientAuthMethod: v.pipe(
+			v.optional(v.string(), ''),
+			v.transform((s) => s || 'auto'),
+			v.picklist(
+				['auto', 'client_secret_basic', 'client_secret_post', 'none'],
+				'Choose how the client authenticates to the token endpoint.'
+			)
+		),
 		oidcScopes: v.pipe(
 			textField,
 			v.trim(),

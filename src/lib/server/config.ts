@@ -1,44 +1,48 @@
-// Everything the app reads from its environment, parsed once at start-up.
-import proxyaddr from 'proxy-addr';
-import { configDir, isTruthy } from './env.js';
+// Everything the app reads from its environment. Read on first use at run time — never while
+// `vite build` imports the server modules — and checked as a whole by preflight.js before the
+// app starts, so a bad value never reaches here in a running server.
+import { readEnvironment, type Settings } from './env.js';
 
-function parseOrigin(value: string | undefined): string | null {
-	if (!value?.trim()) return null;
-	const url = new URL(value.trim()); // a malformed ORIGIN should stop the start-up loudly
-	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-		throw new Error(`ORIGIN must be an http(s) URL, got "${value}"`);
+let settings: Settings | null = null;
+
+function current(): Settings {
+	if (settings) return settings;
+	const read = readEnvironment(process.env);
+	if (!read.settings) throw new Error(`Invalid configuration: ${read.problems.join('; ')}`);
+	return (settings = read.settings);
+}
+
+/** The environment's warnings (a switch set to a word that is not understood), one line each. */
+export function configWarnings(): string[] {
+	return readEnvironment(process.env).warnings;
+}
+
+export const config: Readonly<Settings> = {
+	get databaseUrl() {
+		return current().databaseUrl;
+	},
+	get configDir() {
+		return current().configDir;
+	},
+	get origin() {
+		return current().origin;
+	},
+	get trustedProxies() {
+		return current().trustedProxies;
+	},
+	get cookieSecure() {
+		return current().cookieSecure;
+	},
+	get ssoDisableOverride() {
+		return current().ssoDisableOverride;
+	},
+	get logLevel() {
+		return current().logLevel;
+	},
+	get port() {
+		return current().port;
+	},
+	get host() {
+		return current().host;
 	}
-	return url.origin;
-}
-
-function parseTrustedProxies(value: string | undefined): string[] {
-	const list = (value ?? '')
-		.split(/[\s,]+/)
-		.map((part) => part.trim())
-		.filter(Boolean);
-	// proxy-addr validates every entry and throws on anything that is not an address or CIDR.
-	proxyaddr.compile(list);
-	return list;
-}
-
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-
-function parseLogLevel(value: string | undefined): (typeof LOG_LEVELS)[number] {
-	const level = value?.trim().toLowerCase() || 'info';
-	if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-		throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
-	}
-	return level as (typeof LOG_LEVELS)[number];
-}
-
-const env = process.env;
-
-export const config = {
-	databaseUrl: env.DATABASE_URL?.trim() || null,
-	configDir: configDir(env),
-	origin: parseOrigin(env.ORIGIN),
-	trustedProxies: parseTrustedProxies(env.TRUSTED_PROXIES),
-	cookieSecure: isTruthy(env.COOKIE_SECURE),
-	ssoDisableOverride: isTruthy(env.SSO_DISABLE_OVERRIDE),
-	logLevel: parseLogLevel(env.LOG_LEVEL)
 };

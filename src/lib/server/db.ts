@@ -1,6 +1,6 @@
 // The one connection pool. With DATABASE_URL unset it points at the embedded PostgreSQL that
 // `startDatabase` (called from the `init` hook) brings up before the first request.
-import postgres from 'postgres';
+import postgres, { type Sql } from 'postgres';
 import { config } from './config';
 import { embeddedConnection, startEmbeddedPostgres } from './embedded-db.js';
 import { log } from './log';
@@ -13,9 +13,21 @@ const options = {
 	onnotice: () => {}
 } as const;
 
-export const sql = config.databaseUrl
-	? postgres(config.databaseUrl, options)
-	: postgres({ ...embeddedConnection(), ...options });
+let pool: Sql | null = null;
+
+function connect(): Sql {
+	pool ??= config.databaseUrl
+		? postgres(config.databaseUrl, options)
+		: postgres({ ...embeddedConnection(), ...options });
+	return pool;
+}
+
+// `sql` stands for the pool, which is made on first use: the build imports this module, and the
+// configuration (DATABASE_URL, EMBEDDED_PG_PORT) is read at run time only.
+export const sql = new Proxy((() => {}) as unknown as Sql, {
+	apply: (_target, _this, args) => Reflect.apply(connect(), undefined, args),
+	get: (_target, key) => Reflect.get(connect(), key)
+});
 
 let stopEmbedded: (() => Promise<void>) | null = null;
 

@@ -30,28 +30,57 @@ async function readCapped(res: Response, maxBytes: number): Promise<string> {
 	return Buffer.concat(chunks).toString('utf8');
 }
 
+export type FetchLimits = {
+	timeoutMs?: number;
+	maxBytes?: number;
+	/** How many redirects to follow (GET only, never from https to http); 0 refuses any. */
+	maxRedirects?: number;
+};
+
 /**
- * fetch() with a deadline covering the whole body, no redirects, and a size cap. The answer is a
- * fully read Response, so a library handed this function (jose's JWKS fetch) is protected too.
+ * fetch() with a deadline covering the whole body and every redirect, a size cap, and no redirect
+ * unless asked for. The answer is a fully read Response, so a library handed this function (jose's
+ * JWKS fetch) is protected too. `Response.url` is not settable, so the final address of a followed
+ * redirect is left out; nothing here needs it.
  */
 export async function cappedFetch(
 	url: string | URL | Request,
 	init: RequestInit = {},
-	{ timeoutMs = DEFAULT_TIMEOUT_MS, maxBytes = MAX_BODY_BYTES } = {}
+	{ timeoutMs = DEFAULT_TIMEOUT_MS, maxBytes = MAX_BODY_BYTES, maxRedirects = 0 }: FetchLimits = {}
 ): Promise<Response> {
-	const target = url instanceof Request ? url.url : url;
+	const first = url instanceof Request ? url.url : url;
+	let target = new URL(first);
 	const signal = AbortSignal.timeout(timeoutMs);
 	try {
-		const res = await fetch(url, { ...init, redirect: 'error', signal });
-		const text = await readCapped(res, maxBytes);
-		return new Response(text, { status: res.status, headers: res.headers });
+		for (let hop = 0; ; hop++) {
+			const res = await fetch(hop === 0 ? url : target, {
+				...init,
+				redirect: maxRedirects > 0 ? 'manual' : 'error',
+				signal
+			});
+			const location = res.headers.get('location');
+			if (maxRedirects > 0 && res.status >= 300 && res.status < 400 && location) {
+				await res.body?.cancel();
+				if (hop >= maxRedirects)
+					throw new HttpError(`more than ${maxRedirects} redirects from ${target.origin}`);
+				const next = new URL(location, target);
+				if (next.protocol !== 'https:' && next.protocol !== 'http:')
+					throw new HttpError(`redirect from ${target.origin} to a non-HTTP address`);
+				if (target.protocol === 'https:' && next.protocol !== 'https:')
+					throw new HttpError(`redirect from ${target.origin} to plain http refused`);
+				target = next;
+				continue;
+			}
+			const text = await readCapped(res, maxBytes);
+			return new Response(text, { status: res.status, headers: res.headers });
+		}
 	} catch (error) {
 		if (error instanceof HttpError) throw error;
 		const reason =
 			(error as Error).name === 'TimeoutError'
 				? `no answer within ${timeoutMs / 1000} s`
 				: (error as Error).message;
-		throw new HttpError(`request to ${new URL(target).origin} failed: ${reason}`);
+		throw new HttpError(`request to ${target.origin} failed: ${reason}`);
 	}
 }
 
@@ -59,7 +88,7 @@ export async function cappedFetch(
 export async function fetchJson(
 	url: string | URL,
 	init: RequestInit = {},
-	limits: { timeoutMs?: number; maxBytes?: number } = {}
+	limits: FetchLimits = {}
 ): Promise<unknown> {
 	const res = await cappedFetch(url, init, limits);
 	if (!res.ok) throw new HttpError(`HTTP ${res.status}`, res.status);

@@ -6,11 +6,21 @@ import { log } from './log';
 
 export type SsoMode = 'OIDC' | 'FORWARD_AUTH';
 
+/** 'auto' lets the provider's discovery document decide; the others force one method. */
+export const CLIENT_AUTH_SETTINGS = [
+	'auto',
+	'client_secret_basic',
+	'client_secret_post',
+	'none'
+] as const;
+export type ClientAuthSetting = (typeof CLIENT_AUTH_SETTINGS)[number];
+
 /** The connection settings of step 1, as stored (secret sealed). */
 type Connection = {
 	oidcIssuer: string | null;
 	oidcClientId: string | null;
 	oidcClientSecret: string | null;
+	oidcClientAuthMethod: ClientAuthSetting;
 	oidcScopes: string;
 	oidcUsernameClaim: string;
 	forwardAuthUserHeader: string;
@@ -22,6 +32,7 @@ const CONNECTION_KEYS = [
 	'oidcIssuer',
 	'oidcClientId',
 	'oidcClientSecret',
+	'oidcClientAuthMethod',
 	'oidcScopes',
 	'oidcUsernameClaim',
 	'forwardAuthUserHeader',
@@ -45,8 +56,8 @@ let reportedUnreadable: string | null = null;
 
 export async function getSsoConfig(): Promise<SsoConfig> {
 	const [row] = await sql`
-		select "ssoEnabled", "ssoMode", "oidcIssuer", "oidcClientId", "oidcClientSecret", "oidcScopes",
-			"oidcUsernameClaim", "forwardAuthUserHeader", "forwardAuthEmailHeader", "forwardAuthNameHeader",
+		select "ssoEnabled", "ssoMode", "oidcIssuer", "oidcClientId", "oidcClientSecret",
+			"oidcClientAuthMethod", "oidcScopes", "oidcUsernameClaim", "forwardAuthUserHeader", "forwardAuthEmailHeader", "forwardAuthNameHeader",
 			"previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion"
 		from "AppSettings" where id = 1
 	`;
@@ -72,12 +83,56 @@ export function sameIssuer(a: string | null | undefined, b: string | null | unde
 	return !!a && !!b && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }
 
+/** Microsoft Entra's authorities that stand for "any tenant" (their issuer is a template). */
+const MULTI_TENANT_SEGMENTS = ['common', 'organizations', 'consumers'];
+
+/** The path segments of an Entra-shaped issuer (`…/<authority>/v2.0`), or null. */
+function entraSegments(issuer: string) {
+	try {
+		const url = new URL(issuer.replace(/\/+$/, ''));
+		const segments = url.pathname.split('/');
+		if (segments.length < 3 || segments.at(-1) !== 'v2.0') return null;
+		return { origin: url.origin, segments };
+	} catch {
+		return null;
+	}
+}
+
+/** A configured issuer whose tokens name their own tenant (Entra `…/common/v2.0`). */
+export function isMultiTenantIssuer(issuer: string | null | undefined) {
+	const parts = issuer ? entraSegments(issuer) : null;
+	return !!parts && MULTI_TENANT_SEGMENTS.includes(parts.segments.at(-2)!);
+}
+
+/**
+ * Whether an identity linked under `linked` belongs to the configured issuer: the same issuer, or,
+ * for a multi-tenant configuration, the same URL with one real tenant in place of `common`,
+ * `organizations` or `consumers` (the link pins the tenant the admin signed in with).
+ */
+export function issuerCovers(
+	configured: string | null | undefined,
+	linked: string | null | undefined
+) {
+	if (sameIssuer(configured, linked)) return true;
+	if (!configured || !linked || !isMultiTenantIssuer(configured)) return false;
+	const a = entraSegments(configured)!;
+	const b = entraSegments(linked);
+	if (!b || a.origin !== b.origin || a.segments.length !== b.segments.length) return false;
+	const tenant = a.segments.length - 2;
+	return a.segments.every((segment, i) =>
+		i === tenant
+			? b.segments[i] !== '' && !MULTI_TENANT_SEGMENTS.includes(b.segments[i])
+			: b.segments[i] === segment
+	);
+}
+
 export type ConnectionInput = {
 	ssoMode: SsoMode;
 	oidcIssuer: string | null;
 	oidcClientId: string | null;
 	/** undefined keeps the stored secret; null clears it; a string replaces it. */
 	clientSecret: string | null | undefined;
+	oidcClientAuthMethod: ClientAuthSetting;
 	oidcScopes: string;
 	oidcUsernameClaim: string;
 	forwardAuthUserHeader: string;
@@ -103,6 +158,7 @@ export async function saveConnection(input: ConnectionInput, userId: number) {
 					: input.clientSecret === null
 						? null
 						: seal(input.clientSecret),
+			oidcClientAuthMethod: input.oidcClientAuthMethod,
 			oidcScopes: input.oidcScopes,
 			oidcUsernameClaim: input.oidcUsernameClaim,
 			forwardAuthUserHeader: input.forwardAuthUserHeader,
@@ -230,7 +286,7 @@ export function identityFits(user: Identity, mode: SsoMode, issuer: string | nul
 	if (!user?.ssoSubject) return false;
 	if (mode === 'FORWARD_AUTH')
 		return user.ssoProvider === 'forward-auth' && user.ssoIssuer === FORWARD_AUTH_ISSUER;
-	return user.ssoProvider === 'oidc' && sameIssuer(user.ssoIssuer, issuer);
+	return user.ssoProvider === 'oidc' && issuerCovers(issuer, user.ssoIssuer);
 }
 
 /** Whether anyone has an identity linked for the current mode and issuer. */

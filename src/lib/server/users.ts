@@ -28,6 +28,12 @@ export async function createFirstUser(input: {
 	});
 }
 
+/** False until first-run setup (or a restore) has created the first user. */
+export async function hasAnyUser(): Promise<boolean> {
+	const [row] = await sql<{ any: boolean }[]>`select exists (select 1 from "User") as any`;
+	return row.any;
+}
+
 export async function findUserByLocalUsername(localUsername: string) {
 	const [user] = await sql<{ id: number; passwordHash: string | null }[]>`
 		select id, "passwordHash" from "User" where "localUsername" = ${localUsername.toLowerCase()}

@@ -23,7 +23,11 @@ export type ClientInfo = {
 	origin: string;
 };
 
-const trust = proxyaddr.compile(config.trustedProxies);
+// Compiled on first use: the list is read at run time, not when the build imports this module.
+let trust: ((address: string, hop: number) => boolean) | null = null;
+function trusted(address: string, hop: number) {
+	return (trust ??= proxyaddr.compile(config.trustedProxies))(address, hop);
+}
 
 /** `::ffff:10.0.0.1` and `10.0.0.1` are one client; show the short form. */
 export function normaliseAddress(address: string): string {
@@ -58,7 +62,7 @@ function clientAddress(peer: string, forwardedFor: string | null): string {
 			connection: { remoteAddress: peer },
 			headers: { 'x-forwarded-for': forwardedFor ?? undefined }
 		} as never,
-		trust
+		trusted
 	);
 	// Walk back past anything that is not an IP address (a proxy passing on garbage).
 	for (let i = hops.length - 1; i >= 0; i--) {
@@ -69,7 +73,7 @@ function clientAddress(peer: string, forwardedFor: string | null): string {
 
 export function resolveClient(peerAddress: string, headers: Headers, url: URL): ClientInfo {
 	const peer = normaliseAddress(peerAddress);
-	const peerTrusted = config.trustedProxies.length > 0 && trust(peerAddress, 0);
+	const peerTrusted = config.trustedProxies.length > 0 && trusted(peerAddress, 0);
 	const ip = peerTrusted ? clientAddress(peerAddress, headers.get('x-forwarded-for')) : peer;
 
 	let origin = config.origin;

@@ -95,6 +95,7 @@ export const load: PageServerLoad = async (event) => {
 			oidcClientId: sso.oidcClientId ?? '',
 			hasClientSecret: sso.clientSecret !== null,
 			clientSecretUnreadable: sso.clientSecretUnreadable,
+			oidcClientAuthMethod: sso.oidcClientAuthMethod,
 			oidcScopes: sso.oidcScopes,
 			oidcUsernameClaim: sso.oidcUsernameClaim,
 			forwardAuthUserHeader: sso.forwardAuthUserHeader,

@@ -13,12 +13,16 @@ import {
 	getDiscovery,
 	startAuthorization
 } from '$lib/server/auth/sources/oidc';
+import { describeProvider } from '$lib/server/auth/sources/oidc-report';
 import { beginTransaction } from '$lib/server/auth/transactions';
 import { config } from '$lib/server/config';
 import { sql } from '$lib/server/db';
 import { getSettings } from '$lib/server/settings';
 import {
+	CLIENT_AUTH_SETTINGS,
+	type ClientAuthSetting,
 	FORWARD_AUTH_ISSUER,
+	isMultiTenantIssuer,
 	getSsoConfig,
 	identityFits,
 	reenabledText,
@@ -42,6 +46,7 @@ const CONNECTION_FIELDS = [
 	'oidcClientId',
 	'oidcClientSecret',
 	'clearClientSecret',
+	'oidcClientAuthMethod',
 	'oidcScopes',
 	'oidcUsernameClaim',
 	'forwardAuthUserHeader',
@@ -120,19 +125,36 @@ export const ssoActions = {
 			return fail(400, {
 				sso: { step: 1, values: echo(form), errors: { oidcIssuer: 'Enter the issuer URL first.' } }
 			});
+		let doc;
 		try {
-			await fetchDiscovery(target);
-			return {
-				sso: {
-					step: 1,
-					values: echo(form),
-					discovery: { ok: true, message: 'Discovery succeeded.' }
-				}
-			};
+			doc = await fetchDiscovery(target);
 		} catch (error) {
 			const message = error instanceof DiscoveryError ? error.message : 'OIDC discovery failed';
 			return fail(502, { sso: { step: 1, values: echo(form), discovery: { ok: false, message } } });
 		}
+		// The report judges the form as filled in: a typed secret, or the saved one unless it is
+		// being removed.
+		const saved = await getSsoConfig();
+		const method = parsed.success
+			? parsed.output.oidcClientAuthMethod
+			: (((CLIENT_AUTH_SETTINGS as readonly string[]).includes(form.oidcClientAuthMethod)
+					? form.oidcClientAuthMethod
+					: 'auto') as ClientAuthSetting);
+		const report = describeProvider(doc, {
+			hasSecret:
+				!!form.oidcClientSecret || (saved.clientSecret !== null && !form.clearClientSecret),
+			clientAuthMethod: method,
+			usernameClaim: parsed.success
+				? parsed.output.oidcUsernameClaim
+				: form.oidcUsernameClaim.trim() || 'preferred_username'
+		});
+		return {
+			sso: {
+				step: 1,
+				values: echo(form),
+				discovery: { ok: true, message: 'Discovery succeeded.', ...report }
+			}
+		};
 	},
 
 	revert: async (event: Event) => {
@@ -211,6 +233,19 @@ export const ssoActions = {
 		if (!forward && !sso.oidcIssuer) {
 			return fail(409, {
 				sso: { step: 2, ok: false, message: 'Save an OIDC configuration in step 1 first.' }
+			});
+		}
+		if (!forward && isMultiTenantIssuer(sso.oidcIssuer)) {
+			return fail(409, {
+				sso: {
+					step: 2,
+					manual: true,
+					subject: parsed.output,
+					errors: {
+						subject:
+							'With a multi-tenant issuer the link must record your tenant: use Verify & Link via OIDC instead.'
+					}
+				}
 			});
 		}
 		const identity = {

@@ -5,6 +5,7 @@ import { requireUser } from '$lib/server/auth/guard';
 import { deleteSessionCookie } from '$lib/server/auth/session';
 import {
 	applyRetention,
+	backupDir,
 	createBackup,
 	deleteBackup,
 	listBackups,
@@ -50,7 +51,8 @@ export const load: PageServerLoad = async (event) => {
 			hasPassphrase: settings.hasPassphrase,
 			lastBackupAt: settings.lastBackupAt?.toISOString() ?? null
 		},
-		files: files.map((f) => ({ ...f, createdAt: f.createdAt.toISOString() }))
+		files: files.map((f) => ({ ...f, createdAt: f.createdAt.toISOString() })),
+		folder: backupDir()
 	};
 };
 

@@ -3,12 +3,16 @@
 // Model: nothing the browser or the provider sends is trusted until checked. The callback takes
 // the login transaction by its state only when this browser started it (single use, ten
 // minutes); checks the RFC 9207 `iss` parameter when the provider advertises it; exchanges the
-// code with the client secret form-encoded inside HTTP Basic (RFC 6749 §2.3.1, which arctic does
-// not do by itself); verifies the ID token's signature against the provider's JWKS with an
-// allow-list of asymmetric algorithms (never `none`, never HMAC), and its iss, aud, azp, exp,
-// iat, nonce and sub. Claims fetched from userinfo count only when userinfo's sub is the ID
-// token's. The account is chosen by (issuer, sub) alone; the username claim and email only
-// decorate the session.
+// code, authenticating the client the way the provider lists (HTTP Basic with both parts
+// form-encoded per RFC 6749 §2.3.1, which arctic does not do by itself, or client_secret_post, or
+// nothing for a public client); verifies the ID token's signature against the provider's JWKS
+// with an allow-list of asymmetric algorithms (never `none`, never HMAC), and its iss, aud, azp,
+// exp, iat, nonce and sub. For a multi-tenant issuer template (Entra `{tenantid}`) the token's
+// iss must be the template with the token's own `tid` put in, and that real iss is the identity's
+// issuer, so a link pins the tenant. The account is chosen by (issuer, sub) alone; the username
+// claim and email only decorate the session, so userinfo is optional: when it fails the sign-in
+// goes on with the subject as the name, but a userinfo for another sub (or a signed one that does
+// not verify) ends it.
 import {
 	CodeChallengeMethod,
 	generateCodeVerifier,
@@ -16,34 +20,25 @@ import {
 	OAuth2Client,
 	OAuth2Tokens
 } from 'arctic';
-import {
-	createRemoteJWKSet,
-	customFetch,
-	errors as joseErrors,
-	jwtVerify,
-	type JWTPayload
-} from 'jose';
-import { cappedFetch, fetchJson, HttpError, parseJson } from '../../http';
+import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { cappedFetch, HttpError, parseJson } from '../../http';
 import { log } from '../../log';
-import type { SsoConfig } from '../../sso';
+import type { ClientAuthSetting, SsoConfig } from '../../sso';
+import { getJwks, issuerForTenant, isIssuerTemplate, type Discovery } from './oidc-discovery';
+
+export {
+	clearProviderCache,
+	DiscoveryError,
+	discoveryUrl,
+	fetchDiscovery,
+	getDiscovery,
+	getJwks,
+	type Discovery
+} from './oidc-discovery';
 
 export const CALLBACK_PATH = '/api/auth/sso/oidc/callback';
 
-export type Discovery = {
-	issuer: string;
-	authorization_endpoint: string;
-	token_endpoint: string;
-	jwks_uri: string;
-	userinfo_endpoint?: string;
-	id_token_signing_alg_values_supported?: string[];
-	authorization_response_iss_parameter_supported?: boolean;
-	code_challenge_methods_supported?: string[];
-};
-
-/** The Test Discovery outcome, in the words admins see. */
-export class DiscoveryError extends Error {}
-
-const ALLOWED_ALGORITHMS = [
+export const ALLOWED_ALGORITHMS = [
 	'RS256',
 	'RS384',
 	'RS512',
@@ -55,82 +50,30 @@ const ALLOWED_ALGORITHMS = [
 	'ES512',
 	'EdDSA'
 ];
-const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 
-export function discoveryUrl(issuer: string) {
-	return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+/** What the provider lists among ALLOWED_ALGORITHMS; RS256 when it lists none (OIDC Discovery §3). */
+export function signingAlgorithms(listed: string[] | undefined) {
+	const usable = listed?.filter((a) => ALLOWED_ALGORITHMS.includes(a)) ?? [];
+	return usable.length ? usable : ['RS256'];
 }
 
-function isHttpUrl(value: unknown): value is string {
-	if (typeof value !== 'string') return false;
-	try {
-		const url = new URL(value);
-		return url.protocol === 'https:' || url.protocol === 'http:';
-	} catch {
-		return false;
-	}
-}
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
-/** Fetches and checks a discovery document, bypassing every cache. */
-export async function fetchDiscovery(issuer: string): Promise<Discovery> {
-	let doc: unknown;
-	try {
-		doc = await fetchJson(discoveryUrl(issuer), { headers: { accept: 'application/json' } });
-	} catch (error) {
-		if (error instanceof HttpError && error.status) {
-			if (error.message.startsWith('HTTP '))
-				throw new DiscoveryError(`OIDC discovery failed (${error.status})`);
-			throw new DiscoveryError('OIDC discovery response missing required endpoints');
-		}
-		throw new DiscoveryError(`OIDC discovery failed (${(error as Error).message})`);
-	}
-	const d = doc as Partial<Discovery> | null;
-	if (
-		!d ||
-		typeof d !== 'object' ||
-		!isHttpUrl(d.authorization_endpoint) ||
-		!isHttpUrl(d.token_endpoint) ||
-		!isHttpUrl(d.jwks_uri)
-	) {
-		throw new DiscoveryError('OIDC discovery response missing required endpoints');
-	}
-	if (typeof d.issuer !== 'string' || d.issuer.replace(/\/+$/, '') !== issuer.replace(/\/+$/, '')) {
-		throw new DiscoveryError('OIDC issuer mismatch');
-	}
-	if (d.userinfo_endpoint !== undefined && !isHttpUrl(d.userinfo_endpoint))
-		delete d.userinfo_endpoint;
-	return d as Discovery;
-}
-
-// Per instance; keyed by issuer and configuration version, so a save or revert on any instance
-// (which moves "ssoConfigVersion" on) makes every instance fetch afresh.
-const discoveryCache = new Map<string, { doc: Discovery; at: number }>();
-const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-
-export async function getDiscovery(issuer: string, configVersion: number): Promise<Discovery> {
-	const key = `${configVersion}|${issuer}`;
-	const hit = discoveryCache.get(key);
-	if (hit && Date.now() - hit.at < DISCOVERY_TTL_MS) return hit.doc;
-	const doc = await fetchDiscovery(issuer);
-	for (const k of discoveryCache.keys())
-		if (!k.startsWith(`${configVersion}|`)) discoveryCache.delete(k);
-	discoveryCache.set(key, { doc, at: Date.now() });
-	return doc;
-}
-
-function jwks(doc: Discovery) {
-	// jose caches the key set and refetches it (at most every 30 s) when a token names an unknown kid.
-	let set = jwksCache.get(doc.jwks_uri);
-	if (!set) {
-		set = createRemoteJWKSet(new URL(doc.jwks_uri), {
-			timeoutDuration: 10_000,
-			cooldownDuration: 30_000,
-			// capped like every other call to the provider
-			[customFetch]: (url, init) => cappedFetch(url, init)
-		});
-		jwksCache.set(doc.jwks_uri, set);
-	}
-	return set;
+/**
+ * How the token request proves who the client is. A forced setting wins. Otherwise: nothing but
+ * the client_id without a secret (a public client); with one, HTTP Basic when the provider lists
+ * it or lists nothing (Basic is the spec's default), else client_secret_post when listed.
+ */
+export function chooseClientAuth(
+	setting: ClientAuthSetting,
+	hasSecret: boolean,
+	supported: string[] | undefined
+): ClientAuthMethod {
+	if (!hasSecret) return 'none';
+	if (setting !== 'auto') return setting;
+	if (!supported || supported.includes('client_secret_basic')) return 'client_secret_basic';
+	if (supported.includes('client_secret_post')) return 'client_secret_post';
+	return 'client_secret_basic';
 }
 
 export function redirectUri(origin: string) {
@@ -191,7 +134,10 @@ export async function finishAuthorization(
 ): Promise<VerifiedIdentity> {
 	const iss = params.get('iss');
 	if (doc.authorization_response_iss_parameter_supported || iss !== null) {
-		if (iss !== doc.issuer)
+		// A template issuer cannot be compared before the token names its tenant; the ID token's
+		// iss is checked against it below, and the parameter must then be that same issuer.
+		const fits = isIssuerTemplate(doc.issuer) ? iss !== null : iss === doc.issuer;
+		if (!fits)
 			throw new OidcFailure(
 				'state_mismatch',
 				`iss parameter "${iss}" is not the issuer "${doc.issuer}"`
@@ -216,7 +162,12 @@ export async function finishAuthorization(
 			codeVerifier: transaction.codeVerifier,
 			redirectUri: redirectUri(origin),
 			clientId,
-			clientSecret: config.clientSecret
+			clientSecret: config.clientSecret,
+			method: chooseClientAuth(
+				config.oidcClientAuthMethod,
+				!!config.clientSecret,
+				doc.token_endpoint_auth_methods_supported
+			)
 		});
 		idToken = tokens.idToken();
 		accessToken = safeAccessToken(tokens);
@@ -227,24 +178,28 @@ export async function finishAuthorization(
 		);
 	}
 
-	const algorithms = doc.id_token_signing_alg_values_supported?.filter((a) =>
-		ALLOWED_ALGORITHMS.includes(a)
-	) ?? ['RS256'];
+	let keys: JWTVerifyGetKey;
 	let payload: JWTPayload;
 	try {
-		({ payload } = await jwtVerify(idToken, jwks(doc), {
-			issuer: doc.issuer,
+		keys = await getJwks(config.oidcIssuer!, config.ssoConfigVersion);
+		({ payload } = await jwtVerify(idToken, keys, {
 			audience: clientId,
-			algorithms: algorithms.length ? algorithms : ['RS256'],
+			algorithms: signingAlgorithms(doc.id_token_signing_alg_values_supported),
 			requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
 			clockTolerance: 60
 		}));
 	} catch (error) {
-		const detail =
-			error instanceof joseErrors.JOSEError
-				? `${error.code}: ${error.message}`
-				: (error as Error).message;
-		throw new OidcFailure('token_exchange_failed', `ID token rejected (${detail})`);
+		throw new OidcFailure('token_exchange_failed', `ID token rejected (${joseDetail(error)})`);
+	}
+	const issuer = issuerForTenant(doc.issuer, payload.tid);
+	if (issuer === null || payload.iss !== issuer) {
+		throw new OidcFailure(
+			'token_exchange_failed',
+			`ID token iss "${String(payload.iss).slice(0, 200)}" is not the issuer "${issuer ?? doc.issuer}"`
+		);
+	}
+	if (iss !== null && isIssuerTemplate(doc.issuer) && iss !== issuer) {
+		throw new OidcFailure('state_mismatch', `iss parameter "${iss}" is not the issuer "${issuer}"`);
 	}
 	const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
 	if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== clientId) {
@@ -261,34 +216,106 @@ export async function finishAuthorization(
 		throw new OidcFailure('token_exchange_failed', 'ID token has no usable sub');
 
 	let claims: Record<string, unknown> = payload;
-	if (
-		claimString(payload, config.oidcUsernameClaim) === null &&
-		doc.userinfo_endpoint &&
-		accessToken
-	) {
-		let info: unknown;
-		try {
-			info = await fetchJson(doc.userinfo_endpoint, {
-				headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' }
-			});
-		} catch (error) {
-			throw new OidcFailure(
-				'token_exchange_failed',
-				`userinfo failed (${(error as Error).message})`
-			);
-		}
-		const userinfo = (info ?? {}) as Record<string, unknown>;
-		if (userinfo.sub !== subject) {
-			throw new OidcFailure('token_exchange_failed', 'userinfo sub differs from the ID token sub');
-		}
-		claims = { ...userinfo, ...payload };
+	if (claimString(payload, config.oidcUsernameClaim) === null) {
+		const userinfo = await readUserinfo(doc, keys, accessToken, { issuer, subject, clientId });
+		if (userinfo) claims = { ...userinfo, ...payload };
 	}
 	return {
 		subject,
-		issuer: doc.issuer,
-		displayName: claimString(claims, config.oidcUsernameClaim) ?? claimString(claims, 'name'),
+		issuer,
+		displayName:
+			claimString(claims, config.oidcUsernameClaim) ??
+			claimString(claims, 'name') ??
+			subject.slice(0, 200),
 		email: claimString(claims, 'email')
 	};
+}
+
+function joseDetail(error: unknown) {
+	return error instanceof joseErrors.JOSEError
+		? `${error.code}: ${error.message}`
+		: (error as Error).message;
+}
+
+/** Userinfo answers are small and optional: a provider this slow is skipped, not waited for. */
+const USERINFO_TIMEOUT_MS = 5_000;
+
+/**
+ * Claims from the userinfo endpoint, plain JSON or a signed JWT (`application/jwt`). Null, with a
+ * warning, when there is no endpoint, no access token, or the endpoint fails: the caller goes on
+ * without them. Throws when the answer speaks of another subject or a signed answer does not
+ * verify, because then the provider (or someone in between) is lying.
+ */
+async function readUserinfo(
+	doc: Discovery,
+	keys: JWTVerifyGetKey,
+	accessToken: string | null,
+	expected: { issuer: string; subject: string; clientId: string }
+): Promise<Record<string, unknown> | null> {
+	if (!doc.userinfo_endpoint || !accessToken) {
+		log.warn(
+			'OIDC userinfo skipped: the provider has no userinfo endpoint or sent no access token'
+		);
+		return null;
+	}
+	let res: Response;
+	try {
+		res = await cappedFetch(
+			doc.userinfo_endpoint,
+			{
+				headers: {
+					authorization: `Bearer ${accessToken}`,
+					accept: 'application/json, application/jwt'
+				}
+			},
+			{ timeoutMs: USERINFO_TIMEOUT_MS }
+		);
+	} catch (error) {
+		log.warn('OIDC userinfo failed; signing in without its claims', {
+			reason: (error as Error).message
+		});
+		return null;
+	}
+	if (!res.ok) {
+		log.warn('OIDC userinfo failed; signing in without its claims', { status: res.status });
+		return null;
+	}
+	const text = await res.text();
+	const type = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+	let info: Record<string, unknown>;
+	if (type === 'application/jwt') {
+		try {
+			({ payload: info } = await jwtVerify(text.trim(), keys, {
+				issuer: expected.issuer,
+				audience: expected.clientId,
+				algorithms: signingAlgorithms(doc.userinfo_signing_alg_values_supported),
+				requiredClaims: ['iss', 'aud', 'sub'],
+				clockTolerance: 60
+			}));
+		} catch (error) {
+			throw new OidcFailure(
+				'token_exchange_failed',
+				`signed userinfo rejected (${joseDetail(error)})`
+			);
+		}
+	} else {
+		let parsed: unknown;
+		try {
+			parsed = parseJson(text, res.status);
+		} catch {
+			log.warn('OIDC userinfo answered something that is not JSON; signing in without its claims');
+			return null;
+		}
+		if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+			log.warn('OIDC userinfo answered something that is not a JSON object; signing in without it');
+			return null;
+		}
+		info = parsed as Record<string, unknown>;
+	}
+	if (info.sub !== expected.subject) {
+		throw new OidcFailure('token_exchange_failed', 'userinfo sub differs from the ID token sub');
+	}
+	return info;
 }
 
 function safeAccessToken(tokens: OAuth2Tokens): string | null {
@@ -302,8 +329,8 @@ function safeAccessToken(tokens: OAuth2Tokens): string | null {
 /**
  * The token request (RFC 6749 §4.1.3 with PKCE). Sent here rather than by arctic's
  * validateAuthorizationCode because that one reads any amount of body, follows redirects and
- * cannot be cancelled; arctic's OAuth2Tokens still reads the answer. The client secret goes in
- * HTTP Basic, both parts form-encoded first (RFC 6749 §2.3.1).
+ * cannot be cancelled; arctic's OAuth2Tokens still reads the answer. With client_secret_basic
+ * both parts are form-encoded before they go into the header (RFC 6749 §2.3.1).
  */
 async function exchangeCode(
 	tokenEndpoint: string,
@@ -313,6 +340,7 @@ async function exchangeCode(
 		redirectUri: string;
 		clientId: string;
 		clientSecret: string | null;
+		method: ClientAuthMethod;
 	}
 ): Promise<OAuth2Tokens> {
 	const body = new URLSearchParams({
@@ -326,11 +354,13 @@ async function exchangeCode(
 		accept: 'application/json',
 		'user-agent': 'Librariarr'
 	};
-	if (p.clientSecret) {
+	if (p.method === 'client_secret_basic' && p.clientSecret) {
 		const credentials = `${formEncode(p.clientId)}:${formEncode(p.clientSecret)}`;
 		headers.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
 	} else {
 		body.set('client_id', p.clientId);
+		if (p.method === 'client_secret_post' && p.clientSecret)
+			body.set('client_secret', p.clientSecret);
 	}
 	const res = await cappedFetch(tokenEndpoint, { method: 'POST', headers, body });
 	const text = await res.text();

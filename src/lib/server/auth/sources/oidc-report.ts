@@ -1,0 +1,106 @@
+// What Test Discovery tells the admin: the facts of the provider's discovery document that
+// matter to this app, and warnings about what will not work with the form as it is filled in.
+import type { ClientAuthSetting } from '../../sso';
+import { chooseClientAuth, signingAlgorithms, ALLOWED_ALGORITHMS } from './oidc';
+import { isIssuerTemplate, type Discovery } from './oidc-discovery';
+
+export type DiscoveryReport = {
+	facts: { label: string; value: string }[];
+	warnings: string[];
+};
+
+export type FormAsFilled = {
+	/** A secret will be sent: typed in, or saved and not being removed. */
+	hasSecret: boolean;
+	clientAuthMethod: ClientAuthSetting;
+	usernameClaim: string;
+};
+
+const list = (values: string[] | undefined, fallback: string) =>
+	values?.length ? values.join(', ') : fallback;
+
+export function describeProvider(doc: Discovery, form: FormAsFilled): DiscoveryReport {
+	const warnings: string[] = [];
+	const listedAlgs = doc.id_token_signing_alg_values_supported;
+	const usableAlgs = listedAlgs?.filter((a) => ALLOWED_ALGORITHMS.includes(a)) ?? [];
+	const methods = doc.token_endpoint_auth_methods_supported;
+	const chosen = chooseClientAuth(form.clientAuthMethod, form.hasSecret, methods);
+	const pkce = doc.code_challenge_methods_supported?.includes('S256') ?? false;
+
+	const facts = [
+		{
+			label: 'ID token signing algorithms',
+			value: list(listedAlgs, 'not listed (RS256 assumed)')
+		},
+		{
+			label: 'Client authentication methods',
+			value: list(methods, 'not listed (client_secret_basic assumed)')
+		},
+		{ label: 'Client authentication used', value: chosen },
+		{ label: 'PKCE S256', value: pkce ? 'supported' : 'not listed' },
+		{
+			label: 'Issuer in the authorization response (RFC 9207)',
+			value: doc.authorization_response_iss_parameter_supported ? 'yes' : 'no'
+		},
+		{ label: 'End-session endpoint', value: doc.end_session_endpoint ?? 'none' },
+		{
+			label: 'Back-channel logout',
+			value: doc.backchannel_logout_supported
+				? doc.backchannel_logout_session_supported
+					? 'supported (with session IDs)'
+					: 'supported'
+				: 'not supported'
+		},
+		{ label: 'Userinfo endpoint', value: doc.userinfo_endpoint ?? 'none' }
+	];
+	if (isIssuerTemplate(doc.issuer)) {
+		facts.push({
+			label: 'Multi-tenant issuer',
+			value: `${doc.issuer}: each token names its tenant, and linking records yours`
+		});
+	}
+
+	if (!pkce) {
+		warnings.push(
+			'The provider does not list PKCE S256. Librariarr always sends a code challenge; a provider that ignores it still works, but the exchange is then protected by the client secret alone.'
+		);
+	}
+	if (listedAlgs?.length && !usableAlgs.length) {
+		warnings.push(
+			`The provider signs ID tokens only with ${listedAlgs.join(', ')}, which Librariarr does not accept. Configure the client for RS256, PS256, ES256 or EdDSA.`
+		);
+	} else if (listedAlgs?.length) {
+		const ignored = listedAlgs.filter((a) => !usableAlgs.includes(a));
+		if (ignored.length)
+			warnings.push(
+				`ID tokens signed with ${ignored.join(', ')} will be refused; make sure the client uses ${signingAlgorithms(listedAlgs).join(' or ')}.`
+			);
+	}
+	if (methods?.length) {
+		if (chosen === 'none' && !methods.includes('none')) {
+			warnings.push(
+				form.hasSecret
+					? 'Client authentication is set to none, but the provider lists no public-client method (none): the code exchange will be refused.'
+					: 'No client secret is set, and the provider lists no public-client method (none): the code exchange will be refused. Enter the client secret, or register the client as public.'
+			);
+		} else if (chosen !== 'none' && !methods.includes(chosen)) {
+			warnings.push(
+				`The provider does not list ${chosen} among its client authentication methods (${methods.join(', ')}): the code exchange will likely be refused.`
+			);
+		}
+	}
+	if (form.clientAuthMethod === 'none' && form.hasSecret) {
+		warnings.push('Client authentication is set to none: the saved client secret is not sent.');
+	}
+	if (form.clientAuthMethod !== 'none' && form.clientAuthMethod !== 'auto' && !form.hasSecret) {
+		warnings.push(
+			`Client authentication is set to ${form.clientAuthMethod}, but no client secret is set: only the client ID is sent.`
+		);
+	}
+	if (doc.claims_supported?.length && !doc.claims_supported.includes(form.usernameClaim)) {
+		warnings.push(
+			`The provider does not list the claim ${form.usernameClaim}; if it never sends it, sessions show the subject instead of a name.`
+		);
+	}
+	return { facts, warnings };
+}

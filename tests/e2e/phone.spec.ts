@@ -1,0 +1,87 @@
+// Every page on a 360 px wide phone: nothing scrolls sideways, with JavaScript on and off.
+import type { Page } from '@playwright/test';
+import { expect, gotoReady, pathEquals, signIn, test } from './fixtures';
+
+test.use({ viewport: { width: 360, height: 740 } });
+
+async function expectNoSidewaysScroll(page: Page, what: string) {
+	const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+		scrollWidth: document.documentElement.scrollWidth,
+		innerWidth: window.innerWidth
+	}));
+	expect(
+		scrollWidth,
+		`${what} is ${scrollWidth} px wide on a ${innerWidth} px screen`
+	).toBeLessThanOrEqual(innerWidth);
+}
+
+test.describe('on a 360 px phone', () => {
+	test('first-run pages fit the width: setup, restore from backup, an unknown page', async ({
+		page,
+		jsEnabled
+	}) => {
+		for (const path of ['/setup', '/setup/restore', '/no-such-page']) {
+			await gotoReady(page, path, jsEnabled);
+			await expectNoSidewaysScroll(page, path);
+		}
+	});
+
+	test('signed-out pages fit the width: login and an unknown page', async ({
+		page,
+		admin,
+		jsEnabled
+	}) => {
+		void admin;
+		for (const path of ['/login', '/no-such-page']) {
+			await gotoReady(page, path, jsEnabled);
+			await expectNoSidewaysScroll(page, path);
+		}
+	});
+
+	test('signed-in pages fit the width, the backups list included', async ({
+		page,
+		admin,
+		jsEnabled
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await expectNoSidewaysScroll(page, '/');
+
+		await gotoReady(page, '/settings/backups', jsEnabled);
+		await page.getByRole('button', { name: 'Create backup' }).click();
+		await expect(page.getByRole('status').filter({ hasText: /Backup librariarr-/ })).toBeVisible();
+		await expect(page.locator('tr[data-backup]').first()).toBeVisible();
+		await expectNoSidewaysScroll(page, '/settings/backups with a backup listed');
+		// every action of the row is on screen, not cut off
+		for (const name of [/^Download/, /^Delete/]) {
+			const box = await page
+				.getByRole('link', { name })
+				.or(page.getByRole('button', { name }))
+				.first()
+				.boundingBox();
+			expect(box && box.x + box.width).toBeLessThanOrEqual(360);
+		}
+
+		for (const path of ['/settings/authentication', '/no-such-page']) {
+			await gotoReady(page, path, jsEnabled);
+			await expectNoSidewaysScroll(page, path);
+		}
+	});
+
+	test('the header takes two rows: the name and Sign out, then the links', async ({
+		page,
+		admin,
+		jsEnabled
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await expect(page).toHaveURL(pathEquals('/'));
+		const home = await page.getByRole('link', { name: 'Librariarr' }).boundingBox();
+		const signOut = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
+		const nav = await page.getByRole('navigation', { name: 'Main' }).boundingBox();
+		const header = await page.locator('header').boundingBox();
+		expect(Math.abs(home!.y + home!.height / 2 - (signOut!.y + signOut!.height / 2))).toBeLessThan(
+			8
+		);
+		expect(nav!.y).toBeGreaterThan(signOut!.y + signOut!.height - 1);
+		expect(header!.height).toBeLessThan(110);
+	});
+});
