@@ -1,9 +1,4 @@
-// How the security page writes times, sign-in methods and history links.
-
-/** "2026-12-01 19:40 UTC": unambiguous, and the same on the server and in the browser. */
-export function utcMinute(iso: string) {
-	return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-}
+// How the security page writes sign-in methods and history links.
 
 /** Short names for table cells (the home page's METHOD_LABELS are sentence-length). */
 export const METHOD_NAMES: Record<string, string> = {
