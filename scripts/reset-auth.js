@@ -203,7 +203,7 @@ function parseArgs(argv) {
 
 // ---- environment ---------------------------------------------------------------------------
 
-// Mirrors isTruthy() in src/lib/server/env.js (this script cannot import from src/):
+// Mirrors isTruthy() in src/lib/server/plain/env.js (this script cannot import from src/):
 // "true", "1" or "yes", any case, surrounding spaces ignored; anything else is off.
 function isTruthy(value) {
 	return value !== undefined && ['true', '1', 'yes'].includes(value.trim().toLowerCase());

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterEach, describe, expect, inject, test } from 'vitest';
-import { loadKey, seal } from '../../src/lib/server/crypto.js';
+import { loadKey, seal } from '../../src/lib/server/crypto';
 import { createTestDatabase, freePort } from '../helpers/pg.js';
 
 const REPO = process.cwd();
