@@ -3,6 +3,8 @@
 import type { ClientInfo } from './auth/client';
 import { forwardIdentity } from './auth/sources/forward';
 import { locksOut } from './auth/lockout';
+import type postgres from 'postgres';
+import { config } from './config';
 import { sql } from './db';
 import { open, seal } from './crypto';
 import { log } from './log';
@@ -57,8 +59,10 @@ export type SsoConfig = Omit<Connection, 'oidcClientSecret'> & {
 /** The sealed secret last reported as unreadable, so that the warning is logged once. */
 let reportedUnreadable: string | null = null;
 
-export async function getSsoConfig(): Promise<SsoConfig> {
-	const [row] = await sql`
+export async function getSsoConfig(
+	db: postgres.Sql | postgres.TransactionSql = sql
+): Promise<SsoConfig> {
+	const [row] = await db`
 		select "ssoEnabled", "ssoMode", "oidcIssuer", "oidcClientId", "oidcClientSecret",
 			"oidcClientAuthMethod", "oidcScopes", "oidcUsernameClaim", "forwardAuthUserHeader", "forwardAuthEmailHeader", "forwardAuthNameHeader",
 			"previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion"
@@ -345,4 +349,61 @@ export function forwardEnableRefusal(
 		return `Your proxy names “${result.identity.subject}” in this request, but your account is linked to “${linkedSubject ?? ''}”. Link the identity of this request in step 2, then enable SSO.`;
 	}
 	return null;
+}
+
+export type SsoSwitchRefusal =
+	| { reason: 'override' | 'not-configured' | 'not-linked' | 'would-lock-out' }
+	| { reason: 'proof'; message: string };
+
+/**
+ * Switches SSO sign-in on or off, in one transaction that locks the settings row and reads the
+ * configuration and the user inside it, so that a change made in another tab meanwhile (a new
+ * issuer, an unlink) is seen before deciding. Switching on needs an identity linked for the
+ * current settings, and for forward auth the proof `forwardProof` gives (the request came through
+ * a trusted proxy that named the linked user); switching off turns the password form or the Plex
+ * button back on when neither works, or is refused when the user has neither.
+ */
+export async function setSsoEnabled(
+	userId: number,
+	enable: boolean,
+	forwardProof: (sso: SsoConfig, subject: string | null) => string | null
+): Promise<{ ok: true; reenable: Reenable } | ({ ok: false } & SsoSwitchRefusal)> {
+	return sql.begin(async (tx) => {
+		const [toggles] = await tx<Toggles[]>`
+			select "localAuthEnabled", "plexLoginEnabled" from "AppSettings" where id = 1 for update
+		`;
+		const sso = await getSsoConfig(tx);
+		const [user] = await tx<(Identity & { hasPassword: boolean; plexId: string | null })[]>`
+			select "passwordHash" is not null as "hasPassword", "plexId", "ssoProvider", "ssoIssuer", "ssoSubject"
+			from "User" where id = ${userId}
+		`;
+		if (enable) {
+			if (config.ssoDisableOverride) return { ok: false, reason: 'override' };
+			if (sso.ssoMode === 'OIDC' && (!sso.oidcIssuer || !sso.oidcClientId))
+				return { ok: false, reason: 'not-configured' };
+			if (!identityFits(user, sso.ssoMode, sso.oidcIssuer))
+				return { ok: false, reason: 'not-linked' };
+			if (sso.ssoMode === 'FORWARD_AUTH' && !sso.ssoEnabled) {
+				const refusal = forwardProof(sso, user.ssoSubject);
+				if (refusal) return { ok: false, reason: 'proof', message: refusal };
+			}
+		}
+		let reenable = NOTHING;
+		if (!enable && sso.ssoEnabled) {
+			const fallback = fallbackFor(toggles, {
+				hasPassword: user.hasPassword,
+				hasPlex: !!user.plexId
+			});
+			if (!fallback) return { ok: false, reason: 'would-lock-out' };
+			reenable = fallback;
+		}
+		await tx`
+			update "AppSettings" set "ssoEnabled" = ${enable},
+				"localAuthEnabled" = "localAuthEnabled" or ${reenable.local},
+				"plexLoginEnabled" = "plexLoginEnabled" or ${reenable.plex},
+				"updatedAt" = now()
+			where id = 1
+		`;
+		return { ok: true, reenable };
+	});
 }

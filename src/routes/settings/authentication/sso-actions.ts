@@ -15,8 +15,6 @@ import {
 } from '$lib/server/auth/sources/oidc';
 import { describeProvider } from '$lib/server/auth/sources/oidc-report';
 import { beginTransaction } from '$lib/server/auth/transactions';
-import { config } from '$lib/server/config';
-import { sql } from '$lib/server/db';
 import { getSettings } from '$lib/server/settings';
 import {
 	CLIENT_AUTH_SETTINGS,
@@ -24,8 +22,8 @@ import {
 	FORWARD_AUTH_ISSUER,
 	isMultiTenantIssuer,
 	forwardEnableRefusal,
+	setSsoEnabled,
 	getSsoConfig,
-	identityFits,
 	reenabledText,
 	revertConnection,
 	fallbackFor,
@@ -66,6 +64,15 @@ async function parseConnection(event: Event) {
 		(form as Record<string, string | undefined>).clearClientSecret = undefined;
 	return { form, parsed: v.safeParse(connectionSchema, form) };
 }
+
+/** Why step 3's switch was refused (the forward-auth proof brings its own words). */
+const SWITCH_REFUSALS = {
+	override: 'SSO_DISABLE_OVERRIDE is set: SSO cannot be enabled until it is removed.',
+	'not-configured': 'Save an OIDC configuration in step 1 first.',
+	'not-linked':
+		'Link your identity for the current SSO settings in step 2 before enabling SSO login.',
+	'would-lock-out': LOCKOUT
+} as const;
 
 export const ssoActions = {
 	saveConnection: async (event: Event) => {
@@ -395,55 +402,15 @@ export const ssoActions = {
 	saveSso: async (event: Event) => {
 		const { user } = requireUser(event);
 		const enable = (await readForm(event.request)).get('ssoEnabled') === 'on';
-		const sso = await getSsoConfig();
-		if (enable) {
-			if (config.ssoDisableOverride) {
-				return fail(409, {
-					sso: {
-						step: 3,
-						ok: false,
-						message: 'SSO_DISABLE_OVERRIDE is set: SSO cannot be enabled until it is removed.'
-					}
-				});
-			}
-			if (sso.ssoMode === 'OIDC' && (!sso.oidcIssuer || !sso.oidcClientId)) {
-				return fail(409, {
-					sso: { step: 3, ok: false, message: 'Save an OIDC configuration in step 1 first.' }
-				});
-			}
-			if (!identityFits(user, sso.ssoMode, sso.oidcIssuer)) {
-				return fail(409, {
-					sso: {
-						step: 3,
-						ok: false,
-						message:
-							'Link your identity for the current SSO settings in step 2 before enabling SSO login.'
-					}
-				});
-			}
-			const refusal =
-				sso.ssoMode === 'FORWARD_AUTH' && !sso.ssoEnabled
-					? forwardEnableRefusal(event.locals.client, event.request.headers, sso, user.ssoSubject)
-					: null;
-			if (refusal) return fail(409, { sso: { step: 3, ok: false, message: refusal } });
+		const outcome = await setSsoEnabled(user.id, enable, (sso, subject) =>
+			forwardEnableRefusal(event.locals.client, event.request.headers, sso, subject)
+		);
+		if (!outcome.ok) {
+			const message =
+				outcome.reason === 'proof' ? outcome.message : SWITCH_REFUSALS[outcome.reason];
+			return fail(409, { sso: { step: 3, ok: false, message } });
 		}
-		// Switching SSO off must leave the local form or the Plex button working.
-		let reenable = { local: false, plex: false };
-		if (!enable && sso.ssoEnabled) {
-			const fallback = fallbackFor(await getSettings(), {
-				hasPassword: user.hasPassword,
-				hasPlex: !!user.plexId
-			});
-			if (!fallback) return fail(409, { sso: { step: 3, ok: false, message: LOCKOUT } });
-			reenable = fallback;
-		}
-		await sql`
-			update "AppSettings" set "ssoEnabled" = ${enable},
-				"localAuthEnabled" = "localAuthEnabled" or ${reenable.local},
-				"plexLoginEnabled" = "plexLoginEnabled" or ${reenable.plex},
-				"updatedAt" = now()
-			where id = 1
-		`;
+		const reenable = outcome.reenable;
 		await audit({
 			event: 'settings.sso_enabled',
 			userId: user.id,
