@@ -76,6 +76,8 @@ export async function createSession(
 		ssoSubject?: string | null;
 		displayName?: string | null;
 		email?: string | null;
+		/** For OIDC sessions: the ID token, already sealed, its `sid` and the issuer. */
+		oidc?: { sealedIdToken: string | null; sid: string | null; issuer: string } | null;
 	} = {}
 ): Promise<{ token: string; session: Session }> {
 	const token = generateSessionToken();
@@ -83,10 +85,11 @@ export async function createSession(
 	const expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
 	const [row] = await sql`
 		insert into "Session" (id, "userId", "sessionVersion", method, "ssoSubject", "expiresAt", ip,
-			"userAgent", "displayName", email)
+			"userAgent", "displayName", email, "oidcIdToken", "oidcSid", "oidcIssuer")
 		select ${id}, u.id, u."sessionVersion", ${method}, ${meta.ssoSubject ?? null}, ${expiresAt},
 			${meta.ip ?? null}, ${meta.userAgent?.slice(0, 512) ?? null}, ${meta.displayName ?? null},
-			${meta.email ?? null}
+			${meta.email ?? null}, ${meta.oidc?.sealedIdToken ?? null}, ${meta.oidc?.sid ?? null},
+			${meta.oidc?.issuer ?? null}
 		from "User" u where u.id = ${userId}
 		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt", "displayName", email
 	`;
