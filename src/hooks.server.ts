@@ -88,7 +88,12 @@ const client: Handle = async ({ event, resolve }) => {
 	}
 	const response = await resolve(event);
 	response.headers.set('x-request-id', event.locals.requestId);
-	await setSecurityHeaders(response.headers, event.route.id, event.locals.user !== null);
+	await setSecurityHeaders(
+		response.headers,
+		event.route.id,
+		event.locals.user !== null,
+		event.locals.session?.rpLogoutIssuer ?? null
+	);
 	return response;
 };
 

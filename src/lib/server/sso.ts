@@ -49,6 +49,10 @@ export type SsoConfig = Omit<Connection, 'oidcClientSecret'> & {
 	clientSecretUnreadable: boolean;
 	hasPrevious: boolean;
 	ssoConfigVersion: number;
+	/** "Also sign out at the identity provider" (RP-initiated logout). */
+	oidcRpLogout: boolean;
+	/** "Send visitors straight to the identity provider". */
+	ssoAutoRedirect: boolean;
 };
 
 /** The sealed secret last reported as unreadable, so that the warning is logged once. */
@@ -58,7 +62,8 @@ export async function getSsoConfig(): Promise<SsoConfig> {
 	const [row] = await sql`
 		select "ssoEnabled", "ssoMode", "oidcIssuer", "oidcClientId", "oidcClientSecret",
 			"oidcClientAuthMethod", "oidcScopes", "oidcUsernameClaim", "forwardAuthUserHeader", "forwardAuthEmailHeader", "forwardAuthNameHeader",
-			"previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion"
+			"previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion", "oidcRpLogout",
+			"ssoAutoRedirect"
 		from "AppSettings" where id = 1
 	`;
 	const clientSecret = open(row.oidcClientSecret);

@@ -75,6 +75,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 	return {
 		showPlex: await plexLoginOffered(),
 		setupDone: url.searchParams.get('setup') === 'done',
+		signedOut: url.searchParams.get('signed_out') === '1',
 		plexError: plexCode && Object.hasOwn(PLEX_ERRORS, plexCode) ? PLEX_ERRORS[plexCode] : null,
 		showLocal: shown.local,
 		showSso: shown.sso,

@@ -45,6 +45,11 @@ export type Session = {
 	/** Display name and email from the identity provider or proxy, for SSO sessions. */
 	displayName: string | null;
 	email: string | null;
+	/**
+	 * For an OIDC session while "Also sign out at the identity provider" is on: the configured
+	 * issuer, whose end-session endpoint signing out may lead to (the CSP must allow it).
+	 */
+	rpLogoutIssuer: string | null;
 };
 
 export type Resolved = {
@@ -91,7 +96,8 @@ export async function createSession(
 			${meta.email ?? null}, ${meta.oidc?.sealedIdToken ?? null}, ${meta.oidc?.sid ?? null},
 			${meta.oidc?.issuer ?? null}
 		from "User" u where u.id = ${userId}
-		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt", "displayName", email
+		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt", "displayName", email,
+			null as "rpLogoutIssuer"
 	`;
 	if (!row) throw new Error(`Cannot create a session: user ${userId} does not exist`);
 	return { token, session: row as Session };
@@ -110,7 +116,9 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 			s."createdAt", s."expiresAt", s."displayName" as "sessionDisplayName", s.email as "sessionEmail",
 			u.id, u.username, u.email, u."localUsername", u."passwordHash" is not null as "hasPassword",
 			u."plexId", u."plexUsername", u."ssoSubject", u."ssoIssuer", u."ssoProvider", u."sessionVersion",
-			a."forwardAuthUserHeader" as "forwardUserHeader"
+			a."forwardAuthUserHeader" as "forwardUserHeader",
+			case when s.method = 'oidc' and a."oidcRpLogout" and a."ssoMode" = 'OIDC'
+				then a."oidcIssuer" end as "rpLogoutIssuer"
 		from (select 1) as one
 		left join "AppSettings" a on a.id = 1
 		left join "Session" s on s.id = ${id} and s."expiresAt" > now()
@@ -128,7 +136,8 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 		createdAt: row.createdAt,
 		expiresAt: row.expiresAt,
 		displayName: row.sessionDisplayName,
-		email: row.sessionEmail
+		email: row.sessionEmail,
+		rpLogoutIssuer: row.rpLogoutIssuer ?? null
 	};
 	const renewed = session.expiresAt.getTime() - Date.now() < RENEW_WHEN_REMAINING_MS;
 	if (renewed) {

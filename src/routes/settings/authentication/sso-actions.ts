@@ -385,7 +385,11 @@ export const ssoActions = {
 
 	saveSso: async (event: Event) => {
 		const { user } = requireUser(event);
-		const enable = (await readForm(event.request)).get('ssoEnabled') === 'on';
+		const form = await readForm(event.request);
+		const enable = form.get('ssoEnabled') === 'on';
+		const rpLogout = form.get('oidcRpLogout') === 'on';
+		// Offered only while SSO is on: switching SSO off switches it off too.
+		const autoRedirect = enable && form.get('ssoAutoRedirect') === 'on';
 		const sso = await getSsoConfig();
 		if (enable) {
 			if (config.ssoDisableOverride) {
@@ -424,7 +428,8 @@ export const ssoActions = {
 			reenable = fallback;
 		}
 		await sql`
-			update "AppSettings" set "ssoEnabled" = ${enable},
+			update "AppSettings" set "ssoEnabled" = ${enable}, "oidcRpLogout" = ${rpLogout},
+				"ssoAutoRedirect" = ${autoRedirect},
 				"localAuthEnabled" = "localAuthEnabled" or ${reenable.local},
 				"plexLoginEnabled" = "plexLoginEnabled" or ${reenable.plex},
 				"updatedAt" = now()
@@ -434,7 +439,7 @@ export const ssoActions = {
 			event: 'settings.sso_enabled',
 			userId: user.id,
 			ip: event.locals.client.ip,
-			detail: { enabled: enable }
+			detail: { enabled: enable, rpLogout, autoRedirect }
 		});
 		const noFallback = enable && !user.hasPassword && !user.plexId;
 		return {
