@@ -21,7 +21,11 @@ import {
 import { config } from '$lib/server/config';
 import { getSettings } from '$lib/server/settings';
 import { getSsoConfig } from '$lib/server/sso';
-import { ssoAvailability } from '$lib/server/auth/sso-login';
+import {
+	autoRedirectAllowed,
+	rememberAutoRedirect,
+	ssoAvailability
+} from '$lib/server/auth/sso-login';
 import { findUserByLocalUsername, updatePasswordHash } from '$lib/server/users';
 import { loginSchema } from '$lib/schemas/login';
 import { formFields } from '$lib/schemas/fields';
@@ -45,7 +49,7 @@ async function methodsShown() {
 		settings.anyPassword &&
 		availability !== 'enabled';
 	const ssoPath = sso.ssoMode === 'OIDC' ? '/api/auth/sso/oidc/login' : '/api/auth/sso/forward';
-	return { local, sso: availability !== 'off', ssoPath };
+	return { local, sso: availability !== 'off', ssoPath, ssoConfig: sso, availability };
 }
 
 async function localFormShown() {
@@ -67,10 +71,18 @@ function refusalText(verdict: Extract<Verdict, { allowed: false }>) {
 	}
 }
 
-export const load: PageServerLoad = async ({ locals, url }) => {
+export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 	if (locals.user) redirect(303, safeReturnTo(url.searchParams.get('returnTo')));
 	const code = url.searchParams.get('sso_error');
 	const shown = await methodsShown();
+	if (autoRedirectAllowed(shown.ssoConfig, shown.availability, url, cookies)) {
+		rememberAutoRedirect(cookies, locals.secureCookies);
+		const returnTo = safeReturnTo(url.searchParams.get('returnTo'));
+		redirect(
+			303,
+			returnTo === '/' ? shown.ssoPath : `${shown.ssoPath}?returnTo=${encodeURIComponent(returnTo)}`
+		);
+	}
 	const plexCode = url.searchParams.get('plex_error');
 	return {
 		showPlex: await plexLoginOffered(),
