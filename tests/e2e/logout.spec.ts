@@ -169,3 +169,80 @@ test.describe('back-channel logout', () => {
 		expect(audit.detail.sessions).toBe(1);
 	});
 });
+
+test.describe('straight to SSO', () => {
+	test('a signed-out visitor goes straight to the provider and comes back signed in', async ({
+		page,
+		admin,
+		sql
+	}) => {
+		await configureSso(sql, admin, { autoRedirect: true });
+		await page.goto('/settings/backups');
+		await signInAtIdp(page);
+		await expect(page).toHaveURL(pathEquals('/settings/backups'));
+		expect(await sessionCount(sql)).toBe(1);
+	});
+
+	test('the login page shows itself with ?manual=1, after sign-out, with an SSO error, and within 30 seconds of the last redirect', async ({
+		page,
+		admin,
+		jsEnabled,
+		sql
+	}) => {
+		await configureSso(sql, admin, { autoRedirect: true });
+		const ssoLink = page.getByRole('link', { name: 'Sign in with SSO' });
+		for (const path of ['/login?manual=1', '/login?signed_out=1', '/login?sso_error=not_linked']) {
+			await gotoReady(page, path, jsEnabled);
+			await expect(page).toHaveURL(pathEquals(path));
+			await expect(ssoLink).toBeVisible();
+		}
+		// Sent once; coming back at once (a provider that fails and returns) shows the page.
+		await page.goto('/login');
+		await page.waitForURL((url) => url.origin === IDP_ORIGIN);
+		await gotoReady(page, '/login', jsEnabled);
+		await expect(page).toHaveURL(pathEquals('/login'));
+		await expect(ssoLink).toBeVisible();
+	});
+
+	test('signing out does not send the browser straight back to the provider', async ({
+		page,
+		admin,
+		jsEnabled,
+		sql
+	}) => {
+		await configureSso(sql, admin);
+		await signInWithSso(page, jsEnabled);
+		await sql`update "AppSettings" set "ssoAutoRedirect" = true where id = 1`;
+		await page.getByRole('button', { name: 'Sign out' }).click();
+		await expect(page).toHaveURL(pathEquals('/login?signed_out=1'));
+		await expect(page.getByRole('status').filter({ hasText: SIGNED_OUT })).toHaveText(SIGNED_OUT);
+	});
+
+	test('step 3 offers "Send visitors straight to the identity provider" only while SSO is on, and saves both logout settings', async ({
+		page,
+		admin,
+		jsEnabled,
+		sql
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await configureSso(sql, admin);
+		await sql`update "AppSettings" set "ssoEnabled" = false where id = 1`;
+		await gotoReady(page, '/settings/authentication', jsEnabled);
+		const enabling = page.getByRole('region', { name: '3. Enable' });
+		const straight = enabling.getByRole('checkbox', {
+			name: 'Send visitors straight to the identity provider'
+		});
+		await expect(straight).toHaveCount(0);
+
+		await sql`update "AppSettings" set "ssoEnabled" = true where id = 1`;
+		await gotoReady(page, '/settings/authentication', jsEnabled);
+		await straight.check();
+		await enabling
+			.getByRole('checkbox', { name: 'Also sign out at the identity provider' })
+			.check();
+		await enabling.getByRole('button', { name: 'Save SSO Settings' }).click();
+		await expect(enabling.getByRole('status')).toContainText('SSO login is on.');
+		const [row] = await sql`select "ssoAutoRedirect", "oidcRpLogout" from "AppSettings"`;
+		expect(row).toEqual({ ssoAutoRedirect: true, oidcRpLogout: true });
+	});
+});
