@@ -1,14 +1,16 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sessionIdFromToken } from '../../src/lib/server/auth/session';
+import { waysInFor } from '../../src/lib/server/plain/ways-in.js';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import { startServer } from '../helpers/server.js';
 
 // A property test over random sequences of settings actions, sent as a browser would to the built
 // server: whatever the admin clicks, in whatever order, they keep a working way in. "Working"
-// is judged the way the login page offers it: the local form (enabled, a password, SSO not on),
-// the Plex button (enabled, linked), or SSO (on, with an identity linked for the current mode
-// and issuer; for forward auth, also a trusted proxy that names the linked user).
+// is what the one rule (src/lib/server/plain/ways-in.js) says can sign the admin in: the local
+// form (enabled, a password, SSO not on), the Plex button (enabled, linked), or SSO (on, with an
+// identity linked for the current mode and issuer; for forward auth, also a trusted proxy that
+// names the linked user).
 //
 // Forward auth: each run is one deployment, with TRUSTED_PROXIES empty (every request reaches
 // the app untrusted) or with the proxy trusted. Through the proxy, the admin is who the auth
@@ -176,23 +178,33 @@ async function perform(s: Start, bs: Browsers, a: Action) {
 	}
 }
 
+/** The oracle is the one rule (plain/ways-in.js) applied to what the database holds. */
 async function waysIn(s: Start) {
 	const [row] = await app.sql`
 		select s."localAuthEnabled", s."plexLoginEnabled", s."ssoEnabled", s."ssoMode", s."oidcIssuer",
-			u."passwordHash" is not null as "hasPassword", u."plexId" is not null as "hasPlex",
-			u."ssoProvider", u."ssoIssuer", u."ssoSubject"
+			s."oidcClientId", u."passwordHash" is not null and u."localUsername" is not null as "hasPassword",
+			u."plexId" is not null as "hasPlex", u."ssoProvider", u."ssoIssuer", u."ssoSubject"
 		from "AppSettings" s, "User" u
 	`;
 	const trim = (x: string | null) => x?.replace(/\/+$/, '');
+	// Linked for the current mode: for forward auth, the proxy of this deployment names the
+	// linked user (whether that proxy is trusted is the environment's part, below).
 	const fits =
 		row.ssoSubject !== null &&
 		(row.ssoMode === 'FORWARD_AUTH'
-			? row.ssoProvider === 'forward-auth' && s.trustedProxy && row.ssoSubject === s.proxyUser
+			? row.ssoProvider === 'forward-auth' && row.ssoSubject === s.proxyUser
 			: row.ssoProvider === 'oidc' && trim(row.ssoIssuer) === trim(row.oidcIssuer));
-	const ways: string[] = [];
-	if (row.localAuthEnabled && row.hasPassword && !row.ssoEnabled) ways.push('local');
-	if (row.plexLoginEnabled && row.hasPlex) ways.push('plex');
-	if (row.ssoEnabled && fits) ways.push('sso');
+	const ways = waysInFor(
+		{
+			localAuthEnabled: row.localAuthEnabled,
+			plexLoginEnabled: row.plexLoginEnabled,
+			ssoEnabled: row.ssoEnabled,
+			ssoMode: row.ssoMode,
+			ssoConfigured: row.ssoMode === 'FORWARD_AUTH' || Boolean(row.oidcIssuer && row.oidcClientId)
+		},
+		{ hasPassword: row.hasPassword, hasPlex: row.hasPlex, ssoLinked: fits },
+		{ override: false, trustedProxies: s.trustedProxy }
+	);
 	return { ways, row };
 }
 

@@ -2,6 +2,7 @@
 // saving step 1 with its one-step undo snapshot, reverting, and the enable switch.
 import type { ClientInfo } from './auth/client';
 import { forwardIdentity } from './auth/sources/forward';
+import { locksOut } from './auth/lockout';
 import { sql } from './db';
 import { open, seal } from './crypto.js';
 import { log } from './log';
@@ -260,14 +261,26 @@ export class WouldLockOut extends Error {}
  * user has neither a password nor a Plex link.
  */
 export function fallbackFor(settings: Toggles, user: Credentials): Reenable | null {
-	if (
-		(settings.localAuthEnabled && user.hasPassword) ||
-		(settings.plexLoginEnabled && user.hasPlex)
-	)
-		return NOTHING;
-	if (user.hasPassword) return { local: true, plex: false };
-	if (user.hasPlex) return { local: false, plex: true };
-	return null;
+	// Try, in order: nothing, the password form back, the Plex button back; the first that the
+	// rule accepts once SSO is off wins.
+	const candidates: Reenable[] = [
+		NOTHING,
+		{ local: true, plex: false },
+		{ local: false, plex: true }
+	];
+	return (
+		candidates.find(
+			(r) =>
+				!locksOut({
+					localAuthEnabled: settings.localAuthEnabled || r.local,
+					plexLoginEnabled: settings.plexLoginEnabled || r.plex,
+					hasPassword: user.hasPassword,
+					hasPlex: user.hasPlex,
+					ssoEnabled: false,
+					ssoLinked: false
+				})
+		) ?? null
+	);
 }
 
 export function reenabledText(reenable: Reenable) {
