@@ -385,7 +385,32 @@ async function readState(sql) {
 
 const trimSlash = (s) => s.replace(/\/+$/, '');
 
-/** The same rules the login page uses (src/routes/login, src/lib/server/auth/sso-login.ts). */
+// ---- BEGIN copy of offeredWays() from src/lib/server/plain/ways-in.js -----------------------
+// The one rule for ways in. This script is copied alone into a container and cannot import the
+// app's module, so it carries this copy; tests/unit/ways-in.test.ts runs it against the original
+// over every combination of inputs and fails when the two disagree.
+function offeredWays(settings, accounts, env) {
+	/** @type {"enabled" | "probe" | "off"} */
+	let sso = 'off';
+	if (!env.override && settings.ssoConfigured) {
+		if (settings.ssoEnabled) sso = 'enabled';
+		else if (!accounts.some((a) => a.ssoLinked)) sso = 'probe';
+	}
+	return {
+		// SSO replaces the password form; the override brings it back whatever the toggle says.
+		local:
+			(settings.localAuthEnabled || env.override) &&
+			sso !== 'enabled' &&
+			accounts.some((a) => a.hasPassword),
+		// The Plex button stays beside "Sign in with SSO".
+		plex: (settings.plexLoginEnabled || env.override) && accounts.some((a) => a.hasPlex),
+		sso,
+		passkey: Boolean(settings.passkeyLoginEnabled) && accounts.some((a) => (a.passkeys ?? 0) > 0)
+	};
+}
+// ---- END copy --------------------------------------------------------------------------------
+
+/** What the login page offers right now, and to whom (the rule above, fed from the database). */
 function waysIn({ users, settings, override }) {
 	const configured =
 		settings.ssoMode === 'FORWARD_AUTH' || Boolean(settings.oidcIssuer && settings.oidcClientId);
@@ -396,18 +421,29 @@ function waysIn({ users, settings, override }) {
 			: u.ssoProvider === 'oidc' &&
 				Boolean(u.ssoIssuer && settings.oidcIssuer) &&
 				trimSlash(u.ssoIssuer) === trimSlash(settings.oidcIssuer));
-	const anyFits = users.some(fits);
-	const sso =
-		override || !configured ? 'off' : settings.ssoEnabled ? 'enabled' : anyFits ? 'off' : 'probe';
 	const passwordUsers = users.filter((u) => u.hasPassword && u.localUsername);
 	const plexUsers = users.filter((u) => u.hasPlex);
+	const offered = offeredWays(
+		{
+			localAuthEnabled: settings.localAuthEnabled,
+			plexLoginEnabled: settings.plexLoginEnabled,
+			ssoEnabled: settings.ssoEnabled,
+			ssoMode: settings.ssoMode,
+			ssoConfigured: configured
+		},
+		users.map((u) => ({
+			hasPassword: Boolean(u.hasPassword && u.localUsername),
+			hasPlex: Boolean(u.hasPlex),
+			ssoLinked: fits(u)
+		})),
+		{ override, trustedProxies: Boolean(process.env.TRUSTED_PROXIES?.trim()) }
+	);
 	return {
-		sso,
-		anyFits,
-		ssoHides: sso === 'enabled',
-		local: (settings.localAuthEnabled || override) && passwordUsers.length > 0 && sso !== 'enabled',
-		// The Plex button stays next to "Sign in with SSO": only the local form is replaced.
-		plex: (settings.plexLoginEnabled || override) && plexUsers.length > 0,
+		sso: offered.sso,
+		anyFits: users.some(fits),
+		ssoHides: offered.sso === 'enabled',
+		local: offered.local,
+		plex: offered.plex,
 		passwordUsers,
 		plexUsers
 	};

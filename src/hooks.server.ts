@@ -15,6 +15,7 @@ import { readIdentityHeader } from '$lib/server/auth/sources/forward';
 import { startBackupScheduler, stopBackupScheduler } from '$lib/server/backup-scheduler';
 import { config, configWarnings } from '$lib/server/config';
 import { startDatabase, stopDatabase } from '$lib/server/db';
+import { startHousekeeping, stopHousekeeping } from '$lib/server/housekeeping';
 import { setSecurityHeaders } from '$lib/server/headers';
 import { log } from '$lib/server/log';
 import { unavailablePage } from '$lib/server/pages';
@@ -39,8 +40,10 @@ export const init: ServerInit = async () => {
 			log.info(firstRun ? `Open ${url} to create the administrator account` : `Open ${url}`);
 		}, 0);
 	}
+	startHousekeeping();
 	process.once('sveltekit:shutdown' as never, () => {
 		stopBackupScheduler();
+		stopHousekeeping();
 		stopDatabase().catch((error) =>
 			log.error('Error while stopping the database', { error: String(error) })
 		);

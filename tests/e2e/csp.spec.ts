@@ -29,7 +29,13 @@ test.describe('Content-Security-Policy', () => {
 	}) => {
 		const violations = watchViolations(page);
 		await signIn(page, jsEnabled, admin);
-		for (const path of ['/', '/settings/authentication', '/settings/backups', '/logout']) {
+		for (const path of [
+			'/',
+			'/settings/authentication',
+			'/settings/backups',
+			'/settings/security',
+			'/logout'
+		]) {
 			await gotoReady(page, path, jsEnabled);
 			await expect(page.locator('main')).toBeVisible();
 		}

@@ -39,6 +39,7 @@ export async function resetDatabase(sql: postgres.Sql) {
 				"forwardAuthUserHeader" = 'Remote-User', "forwardAuthEmailHeader" = 'Remote-Email',
 				"forwardAuthNameHeader" = 'Remote-Name', "previousSsoConfig" = null,
 				"oidcRpLogout" = false, "ssoAutoRedirect" = false,
+				"auditRetentionDays" = 90,
 				-- Moved on, never back: the server caches discovery documents per version.
 				"ssoConfigVersion" = "ssoConfigVersion" + 1
 			where id = 1

@@ -410,3 +410,39 @@ for (const proxyName of ['nginx', 'caddy'] as ProxyName[]) {
 		});
 	});
 }
+
+test.describe('forward auth reached without the proxy', () => {
+	test.afterEach(async ({ sql }) => restoreSsoDefaults(sql));
+
+	test('switching SSO on is refused with a message that says why, and SSO stays off', async ({
+		page,
+		admin,
+		sql,
+		jsEnabled
+	}) => {
+		await configureForward(sql, 'remote', false);
+		await linkForward(sql, admin.id, 'alice');
+		// The app as reached directly trusts no proxy (TRUSTED_PROXIES empty), whatever it is sent.
+		await page.setExtraHTTPHeaders({ 'Remote-User': 'alice' });
+		await page.goto(`${process.env.E2E_BASE_URL}/login`);
+		await ready(page, jsEnabled);
+		await page.getByLabel('Username', { exact: true }).fill(admin.username);
+		await page.getByLabel('Password', { exact: true }).fill(admin.password);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await expect(page).toHaveURL(pathEquals('/'));
+		await page.goto(`${process.env.E2E_BASE_URL}/settings/authentication`);
+		await ready(page, jsEnabled);
+
+		await page.getByRole('switch', { name: 'Enable SSO Login' }).check();
+		await page.getByRole('button', { name: 'Save SSO Settings' }).click();
+		await expect(page.getByRole('alert')).toContainText(
+			'Forward-auth SSO can only be switched on through your authenticating proxy'
+		);
+		const [settings] = await sql`select "ssoEnabled" from "AppSettings" where id = 1`;
+		expect(settings.ssoEnabled).toBe(false);
+		// Signing out leaves the password form on the login page.
+		await page.getByRole('button', { name: 'Sign out' }).click();
+		await expect(page).toHaveURL((url) => url.pathname === '/login');
+		await expect(page.getByLabel('Password', { exact: true })).toBeVisible();
+	});
+});

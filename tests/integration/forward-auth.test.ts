@@ -241,3 +241,111 @@ describe('settings for forward auth', () => {
 		expect(refused.status).toBe(409);
 	});
 });
+
+describe('switching forward-auth SSO on needs proof that it works', () => {
+	// SSO off, forward-auth mode, alice linked (beforeEach), signed in with the password.
+	async function signedIn(url: string) {
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const b = browser(url);
+		expect((await b.signIn()).status).toBe(303);
+		return b;
+	}
+	async function ssoEnabled() {
+		return (await app.sql`select "ssoEnabled" from "AppSettings"`)[0].ssoEnabled as boolean;
+	}
+	const enable = { ssoEnabled: 'on' };
+
+	test.each([
+		[
+			'straight to the app (TRUSTED_PROXIES empty), even with the right header',
+			'direct',
+			{ 'remote-user': 'alice' },
+			'this request did not come through a trusted proxy (TRUSTED_PROXIES)'
+		],
+		[
+			'through the trusted proxy without a user header',
+			'proxy',
+			{},
+			'Your proxy did not send a usable Remote-User header with this request'
+		],
+		[
+			'through the trusted proxy naming another user',
+			'proxy',
+			{ 'remote-user': 'bob' },
+			'Your proxy names “bob” in this request, but your account is linked to “alice”'
+		]
+	])('refused when the request comes %s', async (_label, via, headers, message) => {
+		const b = await signedIn(via === 'direct' ? direct.url : app.url);
+		const res = await b.post('/settings/authentication?/saveSso', enable, as(headers));
+		expect(res.status).toBe(409);
+		expect(await res.text()).toContain(message);
+		expect(await ssoEnabled()).toBe(false);
+	});
+
+	test('the refusal reaches an enhanced form (JavaScript on) as a 409 failure with the message', async () => {
+		const b = await signedIn(direct.url);
+		const res = await b.post('/settings/authentication?/saveSso', enable, {
+			headers: { 'x-sveltekit-action': 'true', accept: 'application/json' }
+		});
+		const body = await res.json();
+		expect(body.type).toBe('failure');
+		expect(body.status).toBe(409);
+		expect(body.data).toContain('did not come through a trusted proxy');
+		expect(await ssoEnabled()).toBe(false);
+	});
+
+	test('allowed through the trusted proxy naming the linked user; then the proxy signs that user in', async () => {
+		const b = await signedIn(app.url);
+		const res = await b.post(
+			'/settings/authentication?/saveSso',
+			enable,
+			as({ 'remote-user': 'alice' })
+		);
+		expect(res.status).toBe(200);
+		expect(await res.text()).toContain('SSO login is on.');
+		expect(await ssoEnabled()).toBe(true);
+		const signIn = await browser(app.url).get(
+			'/api/auth/sso/forward',
+			as({ 'remote-user': 'alice' })
+		);
+		expect(signIn.headers.get('location')).toBe('/');
+	});
+
+	test('switching it off, or saving it on again, needs no proxy', async () => {
+		const b = await signedIn(app.url);
+		await app.sql`update "AppSettings" set "ssoEnabled" = true`;
+		const again = await b.post('/settings/authentication?/saveSso', enable);
+		expect(again.status).toBe(200);
+		expect(await ssoEnabled()).toBe(true);
+		// The password session is not a forward-auth one, so it survives the missing header.
+		const off = await b.post('/settings/authentication?/saveSso', {});
+		expect(off.status).toBe(200);
+		expect(await ssoEnabled()).toBe(false);
+	});
+});
+
+test('"Link the identity of this request" is refused in OIDC mode and leaves a working OIDC link alone', async () => {
+	await app.sql`
+		update "AppSettings" set "ssoMode" = 'OIDC', "oidcIssuer" = 'https://id.example.com',
+			"oidcClientId" = 'lib', "ssoEnabled" = false
+	`;
+	await app.sql`
+		update "User" set "ssoProvider" = 'oidc', "ssoIssuer" = 'https://id.example.com', "ssoSubject" = 'oidc-alice'
+	`;
+	const b = browser(app.url);
+	expect((await b.signIn()).status).toBe(303);
+	await app.sql`update "AppSettings" set "ssoEnabled" = true`;
+	const res = await b.post(
+		'/settings/authentication?/linkFromRequest',
+		{},
+		as({ 'remote-user': 'alice' })
+	);
+	expect(res.status).toBe(409);
+	expect(await res.text()).toContain('Save a Forward Auth configuration in step 1 first.');
+	const [user] = await app.sql`select "ssoProvider", "ssoIssuer", "ssoSubject" from "User"`;
+	expect(user).toEqual({
+		ssoProvider: 'oidc',
+		ssoIssuer: 'https://id.example.com',
+		ssoSubject: 'oidc-alice'
+	});
+});

@@ -202,6 +202,8 @@ const signedIn = { app: () => admin, cookie: () => settingsCookie };
 const POST_TARGETS: Target[] = [
 	...SETTINGS_ACTIONS.map((a) => ({ ...signedIn, path: `/settings/authentication?/${a}` })),
 	...BACKUP_ACTIONS.map((a) => ({ ...signedIn, path: `/settings/backups?/${a}` })),
+	// (not revokeOthers: it would end the session the /logout target uses)
+	{ ...signedIn, path: '/settings/security?/revoke' },
 	{ ...signedIn, path: '/api/auth/plex/start' },
 	{ app: () => admin, path: '/logout', cookie: () => logoutCookie },
 	{ app: () => admin, path: '/api/auth/plex/start' },
@@ -217,6 +219,7 @@ const POST_TARGETS: Target[] = [
 	{ app: () => admin, path: '/api/auth/plex/callback' },
 	{ app: () => admin, path: '/healthz' },
 	{ ...signedIn, path: '/settings/backups/download/x' },
+	{ ...signedIn, path: '/settings/security/history.csv' },
 	{ app: () => admin, path: '/login' }
 ];
 
@@ -231,6 +234,8 @@ function getTargets(value: string): Target[] {
 		`/login?${q({ returnTo: value, sso_error: value, plex_error: value, setup: value })}`,
 		`/settings/authentication?${q({ sso_link_error: value, plex_error: value, sso_linked: value, plex_linked: value })}`,
 		`/settings/backups/download/${encodeURIComponent(value.replace(/[\ud800-\udfff]/g, ''))}`,
+		`/settings/security?${q({ event: value, method: value, page: value })}`,
+		`/settings/security/history.csv?${q({ event: value, method: value, page: value })}`,
 		`/setup?${q({ plex_error: value })}`,
 		`/healthz?${q({ x: value })}`
 	];

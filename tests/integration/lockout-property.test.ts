@@ -1,38 +1,66 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sessionIdFromToken } from '../../src/lib/server/auth/session';
+import { waysInFor } from '../../src/lib/server/plain/ways-in.js';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
+import { startServer } from '../helpers/server.js';
 
 // A property test over random sequences of settings actions, sent as a browser would to the built
 // server: whatever the admin clicks, in whatever order, they keep a working way in. "Working"
-// is judged the way the login page offers it: the local form (enabled, a password, SSO not on),
-// the Plex button (enabled, linked), or SSO (on, with an identity linked for the current mode
-// and issuer).
+// is what the one rule (src/lib/server/plain/ways-in.js) says can sign the admin in: the local
+// form (enabled, a password, SSO not on), the Plex button (enabled, linked), or SSO (on, with an
+// identity linked for the current mode and issuer; for forward auth, also a trusted proxy that
+// names the linked user).
+//
+// Forward auth: each run is one deployment, with TRUSTED_PROXIES empty (every request reaches
+// the app untrusted) or with the proxy trusted. Through the proxy, the admin is who the auth
+// server says (alice or bob, per run); a request may carry that name, none (a bypass rule), or
+// reach the app directly, around the proxy. Two instances on one database play this: `proxied`
+// trusts loopback (the test is the proxy), `direct` trusts nobody.
 
 const ISSUER_A = 'https://a.example.com';
 const ISSUER_B = 'https://b.example.com/realms/home';
 
 let app: App;
+let direct: Awaited<ReturnType<typeof startServer>>;
 beforeAll(async () => {
-	app = await startApp({ SECRET_KEY: 'property' });
+	app = await startApp({ SECRET_KEY: 'property', TRUSTED_PROXIES: '127.0.0.1/32,::1/128' });
+	direct = await startServer({
+		databaseUrl: app.databaseUrl,
+		env: { SECRET_KEY: 'property', TRUSTED_PROXIES: '' }
+	});
 });
-afterAll(() => app?.stop());
+afterAll(async () => {
+	await direct?.stop();
+	await app?.stop();
+});
+
+/** How a request reaches the app: through the proxy with the admin's name or none, or around it. */
+type Via = 'proxy' | 'proxy-no-user' | 'direct';
 
 type Action =
 	| { kind: 'toggleLocal'; on: boolean }
 	| { kind: 'togglePlex'; on: boolean }
-	| { kind: 'linkManual'; subject: string }
+	| { kind: 'linkManual' }
 	| { kind: 'unlink' }
-	| { kind: 'saveSso'; on: boolean }
+	| { kind: 'saveSso'; on: boolean; via: Via }
+	| { kind: 'linkFromRequest'; via: Via }
 	| { kind: 'connection'; mode: 'OIDC' | 'FORWARD_AUTH'; issuer: string }
 	| { kind: 'revert' };
+
+const via = fc.constantFrom<Via>('proxy', 'proxy-no-user', 'direct');
 
 const action: fc.Arbitrary<Action> = fc.oneof(
 	fc.record({ kind: fc.constant('toggleLocal' as const), on: fc.boolean() }),
 	fc.record({ kind: fc.constant('togglePlex' as const), on: fc.boolean() }),
-	fc.record({ kind: fc.constant('linkManual' as const), subject: fc.constant('alice') }),
+	fc.record({ kind: fc.constant('linkManual' as const) }),
 	fc.record({ kind: fc.constant('unlink' as const) }),
-	fc.record({ kind: fc.constant('saveSso' as const), on: fc.boolean() }),
+	// Switching SSO is where lock-outs happen: drawn twice as often as the other actions.
+	{
+		arbitrary: fc.record({ kind: fc.constant('saveSso' as const), on: fc.boolean(), via }),
+		weight: 2
+	},
+	fc.record({ kind: fc.constant('linkFromRequest' as const), via }),
 	fc.record({
 		kind: fc.constant('connection' as const),
 		mode: fc.constantFrom('OIDC' as const, 'FORWARD_AUTH' as const),
@@ -41,16 +69,24 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 	fc.record({ kind: fc.constant('revert' as const) })
 );
 
-// Any starting point that has a working way in: credentials, toggles, and SSO possibly on already.
+// Any starting point that has a working way in: credentials, toggles, an identity linked for the
+// starting SSO mode or none, and SSO possibly on already (only where it works).
 const start = fc
 	.record({
 		password: fc.boolean(),
 		plex: fc.boolean(),
 		localOn: fc.boolean(),
 		plexOn: fc.boolean(),
+		mode: fc.constantFrom('OIDC' as const, 'FORWARD_AUTH' as const),
+		linked: fc.boolean(),
 		sso: fc.boolean(),
-		snapshot: fc.boolean()
+		snapshot: fc.boolean(),
+		/** TRUSTED_PROXIES names the proxy (else it is empty). */
+		trustedProxy: fc.boolean(),
+		/** Who the auth server behind the proxy says the admin is. */
+		proxyUser: fc.constantFrom('alice', 'bob')
 	})
+	.filter((s) => !s.sso || (s.linked && (s.mode === 'OIDC' || s.trustedProxy)))
 	.filter((s) => s.sso || (s.localOn && s.password) || (s.plexOn && s.plex));
 
 type Start = typeof start extends fc.Arbitrary<infer T> ? T : never;
@@ -60,16 +96,20 @@ async function prepare(s: Start) {
 	const snapshot = s.snapshot ? app.sql.json({ oidcIssuer: ISSUER_B, oidcClientId: 'old' }) : null;
 	await app.sql`
 		update "AppSettings" set "localAuthEnabled" = ${s.localOn}, "plexLoginEnabled" = ${s.plexOn},
-			"ssoEnabled" = ${s.sso}, "ssoMode" = 'OIDC', "oidcIssuer" = ${ISSUER_A}, "oidcClientId" = 'lib',
+			"ssoEnabled" = ${s.sso}, "ssoMode" = ${s.mode}, "oidcIssuer" = ${ISSUER_A}, "oidcClientId" = 'lib',
 			"previousSsoConfig" = ${snapshot}
 	`;
 	const id = await insertAdmin(app.sql);
+	const forward = s.mode === 'FORWARD_AUTH';
+	const link = s.linked
+		? forward
+			? { provider: 'forward-auth', issuer: 'forward-auth', subject: s.proxyUser }
+			: { provider: 'oidc', issuer: ISSUER_A, subject: 'alice' }
+		: { provider: null, issuer: null, subject: null };
 	await app.sql`
 		update "User" set "passwordHash" = case when ${s.password} then "passwordHash" end,
 			"plexId" = case when ${s.plex} then '1001' end,
-			"ssoProvider" = case when ${s.sso} then 'oidc' end,
-			"ssoIssuer" = case when ${s.sso} then ${ISSUER_A} end,
-			"ssoSubject" = case when ${s.sso} then 'alice' end
+			"ssoProvider" = ${link.provider}, "ssoIssuer" = ${link.issuer}, "ssoSubject" = ${link.subject}
 		where id = ${id}
 	`;
 	// Signed in already (how is beside the point here): a session row for a known token.
@@ -78,9 +118,20 @@ async function prepare(s: Start) {
 		insert into "Session" (id, "userId", "sessionVersion", method, "expiresAt")
 		values (${sessionIdFromToken(token)}, ${id}, 1, 'local', now() + interval '1 day')
 	`;
-	const b = browser(app.url);
-	b.jar.set('librariarr_session', token);
-	return b;
+	const proxied = browser(app.url);
+	const straight = browser(direct.url);
+	proxied.jar.set('librariarr_session', token);
+	straight.jar.set('librariarr_session', token);
+	return { proxied, straight };
+}
+
+type Browsers = Awaited<ReturnType<typeof prepare>>;
+type Browser = ReturnType<typeof browser>;
+
+/** The browser and headers for a request of this run that goes `v`. */
+function route(s: Start, bs: Browsers, v: Via): { b: Browser; headers: Record<string, string> } {
+	if (!s.trustedProxy || v === 'direct') return { b: bs.straight, headers: {} };
+	return { b: bs.proxied, headers: v === 'proxy' ? { 'remote-user': s.proxyUser } : {} };
 }
 
 function connectionForm(mode: string, issuer: string) {
@@ -97,43 +148,63 @@ function connectionForm(mode: string, issuer: string) {
 	};
 }
 
-async function perform(b: ReturnType<typeof browser>, a: Action) {
+async function perform(s: Start, bs: Browsers, a: Action) {
 	const path = '/settings/authentication?/';
+	// Settings clicks other than the two below go the run's usual way: through its proxy, if any.
+	const { b, headers } = route(s, bs, 'proxy');
+	const usual = { headers };
 	switch (a.kind) {
 		case 'toggleLocal':
-			return b.post(path + 'toggleLocal', { enabled: String(a.on) });
+			return b.post(path + 'toggleLocal', { enabled: String(a.on) }, usual);
 		case 'togglePlex':
-			return b.post(path + 'togglePlex', { enabled: String(a.on) });
+			return b.post(path + 'togglePlex', { enabled: String(a.on) }, usual);
 		case 'linkManual':
-			return b.post(path + 'linkManual', { subject: a.subject });
+			// The admin pastes their own subject (what the proxy names them; for OIDC any will do).
+			return b.post(path + 'linkManual', { subject: s.proxyUser }, usual);
 		case 'unlink':
-			return b.post(path + 'unlink', {});
-		case 'saveSso':
-			return b.post(path + 'saveSso', a.on ? { ssoEnabled: 'on' } : {});
+			return b.post(path + 'unlink', {}, usual);
+		case 'saveSso': {
+			const r = route(s, bs, a.via);
+			return r.b.post(path + 'saveSso', a.on ? { ssoEnabled: 'on' } : {}, { headers: r.headers });
+		}
+		case 'linkFromRequest': {
+			const r = route(s, bs, a.via);
+			return r.b.post(path + 'linkFromRequest', {}, { headers: r.headers });
+		}
 		case 'connection':
-			return b.post(path + 'saveConnection', connectionForm(a.mode, a.issuer));
+			return b.post(path + 'saveConnection', connectionForm(a.mode, a.issuer), usual);
 		case 'revert':
-			return b.post(path + 'revert', {});
+			return b.post(path + 'revert', {}, usual);
 	}
 }
 
-async function waysIn() {
+/** The oracle is the one rule (plain/ways-in.js) applied to what the database holds. */
+async function waysIn(s: Start) {
 	const [row] = await app.sql`
 		select s."localAuthEnabled", s."plexLoginEnabled", s."ssoEnabled", s."ssoMode", s."oidcIssuer",
-			u."passwordHash" is not null as "hasPassword", u."plexId" is not null as "hasPlex",
-			u."ssoProvider", u."ssoIssuer", u."ssoSubject"
+			s."oidcClientId", u."passwordHash" is not null and u."localUsername" is not null as "hasPassword",
+			u."plexId" is not null as "hasPlex", u."ssoProvider", u."ssoIssuer", u."ssoSubject"
 		from "AppSettings" s, "User" u
 	`;
 	const trim = (x: string | null) => x?.replace(/\/+$/, '');
+	// Linked for the current mode: for forward auth, the proxy of this deployment names the
+	// linked user (whether that proxy is trusted is the environment's part, below).
 	const fits =
 		row.ssoSubject !== null &&
 		(row.ssoMode === 'FORWARD_AUTH'
-			? row.ssoProvider === 'forward-auth'
+			? row.ssoProvider === 'forward-auth' && row.ssoSubject === s.proxyUser
 			: row.ssoProvider === 'oidc' && trim(row.ssoIssuer) === trim(row.oidcIssuer));
-	const ways: string[] = [];
-	if (row.localAuthEnabled && row.hasPassword && !row.ssoEnabled) ways.push('local');
-	if (row.plexLoginEnabled && row.hasPlex) ways.push('plex');
-	if (row.ssoEnabled && fits) ways.push('sso');
+	const ways = waysInFor(
+		{
+			localAuthEnabled: row.localAuthEnabled,
+			plexLoginEnabled: row.plexLoginEnabled,
+			ssoEnabled: row.ssoEnabled,
+			ssoMode: row.ssoMode,
+			ssoConfigured: row.ssoMode === 'FORWARD_AUTH' || Boolean(row.oidcIssuer && row.oidcClientId)
+		},
+		{ hasPassword: row.hasPassword, hasPlex: row.hasPlex, ssoLinked: fits },
+		{ override: false, trustedProxies: s.trustedProxy }
+	);
 	return { ways, row };
 }
 
@@ -144,20 +215,42 @@ describe('nobody locks themselves out', () => {
 				start,
 				fc.array(action, { minLength: 1, maxLength: 6 }),
 				async (s, actions) => {
-					const b = await prepare(s);
-					expect((await waysIn()).ways.length).toBeGreaterThan(0);
+					const bs = await prepare(s);
+					expect((await waysIn(s)).ways.length).toBeGreaterThan(0);
 					for (const a of actions) {
-						const res = await perform(b, a);
+						const res = await perform(s, bs, a);
 						expect([200, 400, 409], `${a.kind} answered ${res.status}`).toContain(res.status);
-						const { ways, row } = await waysIn();
+						const { ways, row } = await waysIn(s);
 						expect(
 							ways,
-							`after ${JSON.stringify(a)} in ${JSON.stringify(actions)}: ${JSON.stringify(row)}`
+							`after ${JSON.stringify(a)} in ${JSON.stringify(actions)} from ${JSON.stringify(s)}: ${JSON.stringify(row)}`
 						).not.toHaveLength(0);
 					}
 				}
 			),
-			{ numRuns: 60, seed: Number(process.env.PROPERTY_SEED) || undefined }
+			{
+				numRuns: 80,
+				seed: Number(process.env.PROPERTY_SEED) || undefined,
+				// Always tried first: forward auth linked by pasting, switched on while
+				// TRUSTED_PROXIES is empty (the lock-out of issue 9, point 9).
+				examples: [
+					[
+						{
+							password: true,
+							plex: false,
+							localOn: true,
+							plexOn: false,
+							mode: 'FORWARD_AUTH',
+							linked: false,
+							sso: false,
+							snapshot: false,
+							trustedProxy: false,
+							proxyUser: 'alice'
+						},
+						[{ kind: 'linkManual' }, { kind: 'saveSso', on: true, via: 'proxy' }]
+					]
+				]
+			}
 		);
 	}, 180_000);
 });

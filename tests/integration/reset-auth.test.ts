@@ -160,9 +160,17 @@ async function seed(
 	return user.id;
 }
 
-const VOLATILE = new Set(['createdAt', 'updatedAt', 'lastSeenAt', 'expiresAt', 'occurredAt']);
+// Timestamps, and the session's random public id, differ between two databases.
+const VOLATILE = new Set([
+	'createdAt',
+	'updatedAt',
+	'lastSeenAt',
+	'expiresAt',
+	'occurredAt',
+	'publicId'
+]);
 
-/** Every row of the auth tables, without the timestamps that differ between two databases. */
+/** Every row of the auth tables, without the values that differ between two databases. */
 async function snapshot(sql: postgres.Sql) {
 	const strip = (rows: Record<string, unknown>[]) =>
 		rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !VOLATILE.has(k))));

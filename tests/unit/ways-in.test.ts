@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
 	locksOut,
@@ -141,5 +142,41 @@ describe('the one rule for ways in', () => {
 			}
 		}
 		expect(cases).toBe(2 ** 11);
+	});
+});
+
+describe("the recovery script's copy of the rule", () => {
+	/** offeredWays() as reset-auth.js carries it (the script cannot import the app's module). */
+	function scriptCopy(): typeof offeredWays {
+		const text = fs.readFileSync('scripts/reset-auth.js', 'utf8');
+		const match =
+			/\/\/ ---- BEGIN copy of offeredWays\(\)[^\n]*\n([\s\S]*?)\/\/ ---- END copy/.exec(text);
+		if (!match) throw new Error('reset-auth.js no longer marks its copy of offeredWays()');
+		return new Function(`${match[1]}\nreturn offeredWays;`)();
+	}
+
+	test('agrees with the app over every combination of settings, environment and up to two accounts', () => {
+		const copy = scriptCopy();
+		const accounts: WaysAccount[] = [];
+		for (const hasPassword of bools)
+			for (const hasPlex of bools)
+				for (const ssoLinked of bools)
+					for (const passkeys of [0, 1])
+						accounts.push({ hasPassword, hasPlex, ssoLinked, passkeys });
+		let cases = 0;
+		for (const [settings, , env] of everyCase()) {
+			if (settings.ssoMode === 'FORWARD_AUTH' && !settings.ssoConfigured) continue;
+			for (const passkeyLoginEnabled of bools)
+				for (const a of accounts)
+					for (const others of [[], [accounts[cases % accounts.length]]]) {
+						const s = { ...settings, passkeyLoginEnabled };
+						const list = [a, ...others];
+						expect(copy(s, list, env), JSON.stringify({ s, list, env })).toEqual(
+							offeredWays(s, list, env)
+						);
+						cases++;
+					}
+		}
+		expect(cases).toBeGreaterThan(10_000);
 	});
 });

@@ -1,5 +1,8 @@
 // The audit trail: an "AuditEvent" row and one log line for every sign-in, failure, sign-out,
 // setup and settings change. `detail` must never hold a password, token or secret.
+// Inside a request the row also records the browser's User-Agent (for the sign-in history),
+// taken from Kit's request context so that no caller has to pass it along.
+import { getRequestEvent } from '$app/server';
 import { sql } from './db';
 import { log } from './log';
 
@@ -11,6 +14,17 @@ export type AuditInput = {
 	detail?: Record<string, string | number | boolean | null>;
 };
 
+const MAX_USER_AGENT = 512;
+
+/** The User-Agent of the request being handled, or null outside one (the backup scheduler). */
+function currentUserAgent(): string | null {
+	try {
+		return getRequestEvent().request.headers.get('user-agent')?.slice(0, MAX_USER_AGENT) ?? null;
+	} catch {
+		return null;
+	}
+}
+
 export async function audit({
 	event,
 	userId = null,
@@ -19,10 +33,12 @@ export async function audit({
 	detail
 }: AuditInput) {
 	log.info(event, { user: userId, method, ip, ...detail });
+	const userAgent = currentUserAgent();
 	try {
 		await sql`
-			insert into "AuditEvent" (event, "userId", method, ip, detail)
-			values (${event}, ${userId}, ${method}, ${ip}, ${detail ? sql.json(detail) : null})
+			insert into "AuditEvent" (event, "userId", method, ip, detail, "userAgent")
+			values (${event}, ${userId}, ${method}, ${ip}, ${detail ? sql.json(detail) : null},
+				${userAgent})
 		`;
 	} catch (error) {
 		// Losing an audit row must not turn a successful sign-in into an error page.
@@ -38,11 +54,13 @@ export async function audit({
  */
 export async function auditRepeated(input: AuditInput & { collapseKey: string }) {
 	const { event, userId = null, method = null, ip = null, detail, collapseKey } = input;
+	const userAgent = currentUserAgent();
 	try {
 		const [row] = await sql<{ count: number }[]>`
-			insert into "AuditEvent" (event, "userId", method, ip, detail, "collapseKey", "lastOccurredAt")
+			insert into "AuditEvent" (event, "userId", method, ip, detail, "collapseKey", "lastOccurredAt",
+				"userAgent")
 			values (${event}, ${userId}, ${method}, ${ip}, ${detail ? sql.json(detail) : null},
-				${collapseKey}, now())
+				${collapseKey}, now(), ${userAgent})
 			on conflict ("collapseKey") do update set
 				count = "AuditEvent".count + 1, "lastOccurredAt" = now()
 			returning count

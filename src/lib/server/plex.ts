@@ -2,6 +2,7 @@
 import { seal } from './crypto.js';
 import { config } from './config';
 import { sql } from './db';
+import { offeredWays } from './plain/ways-in.js';
 import { FIRST_USER_LOCK } from './users';
 import type { PlexAccount } from './auth/sources/plex';
 
@@ -11,7 +12,17 @@ export async function plexLoginOffered(): Promise<boolean> {
 		select "plexLoginEnabled" as enabled, exists (select 1 from "User" where "plexId" is not null) as linked
 		from "AppSettings" where id = 1
 	`;
-	return (row.enabled || config.ssoDisableOverride) && row.linked;
+	return offeredWays(
+		{
+			localAuthEnabled: false,
+			plexLoginEnabled: row.enabled,
+			ssoEnabled: false,
+			ssoMode: 'OIDC',
+			ssoConfigured: false
+		},
+		[{ hasPassword: false, hasPlex: row.linked, ssoLinked: false }],
+		{ override: config.ssoDisableOverride, trustedProxies: false }
+	).plex;
 }
 
 export async function findUserByPlexId(plexId: string) {

@@ -4,6 +4,8 @@ import { sql } from './db';
 export type AppSettings = {
 	/** Whether any user has a local password (so the local form can be of use). */
 	anyPassword: boolean;
+	/** Whether any user has a Plex account linked (so the Plex button can be of use). */
+	anyPlex: boolean;
 	localAuthEnabled: boolean;
 	plexLoginEnabled: boolean;
 	ssoEnabled: boolean;
@@ -17,8 +19,23 @@ export async function getSettings(): Promise<AppSettings> {
 	const [row] = await sql<AppSettings[]>`
 		select "localAuthEnabled", "plexLoginEnabled", "ssoEnabled", "ssoMode", "oidcIssuer",
 			"oidcClientId", "ssoConfigVersion",
-			exists (select 1 from "User" where "passwordHash" is not null) as "anyPassword"
+			exists (select 1 from "User" where "passwordHash" is not null) as "anyPassword",
+			exists (select 1 from "User" where "plexId" is not null) as "anyPlex"
 		from "AppSettings" where id = 1
 	`;
 	return row;
+}
+
+/** How many days audit entries are kept (housekeeping.ts deletes older ones). */
+export async function getAuditRetentionDays(): Promise<number> {
+	const [row] = await sql<{ auditRetentionDays: number }[]>`
+		select "auditRetentionDays" from "AppSettings" where id = 1
+	`;
+	return row.auditRetentionDays;
+}
+
+export async function setAuditRetentionDays(days: number) {
+	await sql`
+		update "AppSettings" set "auditRetentionDays" = ${days}, "updatedAt" = now() where id = 1
+	`;
 }

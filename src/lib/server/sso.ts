@@ -1,5 +1,8 @@
 // The single sign-on configuration in "AppSettings": reading it (with the client secret opened),
 // saving step 1 with its one-step undo snapshot, reverting, and the enable switch.
+import type { ClientInfo } from './auth/client';
+import { forwardIdentity } from './auth/sources/forward';
+import { locksOut } from './auth/lockout';
 import { sql } from './db';
 import { open, seal } from './crypto.js';
 import { log } from './log';
@@ -263,14 +266,26 @@ export class WouldLockOut extends Error {}
  * user has neither a password nor a Plex link.
  */
 export function fallbackFor(settings: Toggles, user: Credentials): Reenable | null {
-	if (
-		(settings.localAuthEnabled && user.hasPassword) ||
-		(settings.plexLoginEnabled && user.hasPlex)
-	)
-		return NOTHING;
-	if (user.hasPassword) return { local: true, plex: false };
-	if (user.hasPlex) return { local: false, plex: true };
-	return null;
+	// Try, in order: nothing, the password form back, the Plex button back; the first that the
+	// rule accepts once SSO is off wins.
+	const candidates: Reenable[] = [
+		NOTHING,
+		{ local: true, plex: false },
+		{ local: false, plex: true }
+	];
+	return (
+		candidates.find(
+			(r) =>
+				!locksOut({
+					localAuthEnabled: settings.localAuthEnabled || r.local,
+					plexLoginEnabled: settings.plexLoginEnabled || r.plex,
+					hasPassword: user.hasPassword,
+					hasPlex: user.hasPlex,
+					ssoEnabled: false,
+					ssoLinked: false
+				})
+		) ?? null
+	);
 }
 
 export function reenabledText(reenable: Reenable) {
@@ -302,4 +317,37 @@ export async function anyIdentityFits(config: Pick<SsoConfig, 'ssoMode' | 'oidcI
 		select "ssoIssuer", "ssoProvider", "ssoSubject" from "User" where "ssoSubject" is not null
 	`;
 	return users.some((u) => identityFits(u, config.ssoMode, config.oidcIssuer));
+}
+
+/**
+ * Forward-auth SSO is switched on only by a request that shows it will work: it came through a
+ * trusted proxy (the TCP peer is in TRUSTED_PROXIES) and the proxy named, in the configured user
+ * header, the identity linked to this admin. That is what Verify & Link proves for OIDC. Without
+ * it (TRUSTED_PROXIES empty, the wrong header name, another user at the proxy) switching SSO on
+ * would hide the password form while every SSO sign-in fails. Returns why not, or null.
+ */
+export function forwardEnableRefusal(
+	client: ClientInfo,
+	headers: Headers,
+	sso: Pick<
+		SsoConfig,
+		'forwardAuthUserHeader' | 'forwardAuthEmailHeader' | 'forwardAuthNameHeader'
+	>,
+	linkedSubject: string | null
+): string | null {
+	const result = forwardIdentity(client, headers, {
+		user: sso.forwardAuthUserHeader,
+		email: sso.forwardAuthEmailHeader,
+		name: sso.forwardAuthNameHeader
+	});
+	if (!result.ok && result.reason === 'untrusted_proxy') {
+		return 'Forward-auth SSO can only be switched on through your authenticating proxy: this request did not come through a trusted proxy (TRUSTED_PROXIES), so nobody could sign in with SSO. Open this page through the proxy and try again.';
+	}
+	if (!result.ok) {
+		return `Your proxy did not send a usable ${sso.forwardAuthUserHeader} header with this request, so SSO sign-in would fail. Check the User Header in step 1, then try again through the proxy.`;
+	}
+	if (result.identity.subject !== linkedSubject) {
+		return `Your proxy names “${result.identity.subject}” in this request, but your account is linked to “${linkedSubject ?? ''}”. Link the identity of this request in step 2, then enable SSO.`;
+	}
+	return null;
 }

@@ -18,42 +18,22 @@ import {
 	secretCheckSucceeded,
 	type Verdict
 } from '$lib/server/auth/throttle';
-import { config } from '$lib/server/config';
-import { getSettings } from '$lib/server/settings';
-import { getSsoConfig } from '$lib/server/sso';
 import {
 	autoRedirectAllowed,
-	rememberAutoRedirect,
-	ssoAvailability
+	loginPageWays,
+	rememberAutoRedirect
 } from '$lib/server/auth/sso-login';
 import { findUserByLocalUsername, updatePasswordHash } from '$lib/server/users';
 import { loginSchema } from '$lib/schemas/login';
 import { formFields } from '$lib/schemas/fields';
 import { SSO_ERRORS } from '$lib/sso-errors';
 import { PLEX_ERRORS } from '$lib/plex-errors';
-import { plexLoginOffered } from '$lib/server/plex';
 import type { Actions, PageServerLoad } from './$types';
 
 const INVALID = 'Invalid username or password';
 
-/**
- * What the login page offers. The local form: when it is enabled (or the override is on) and a
- * password exists, and SSO is not on (SSO replaces it, except under the override). The SSO
- * button: when SSO is on, or in the probe state (a configuration saved, nobody linked yet).
- */
-async function methodsShown() {
-	const [settings, sso] = await Promise.all([getSettings(), getSsoConfig()]);
-	const availability = await ssoAvailability(sso);
-	const local =
-		(settings.localAuthEnabled || config.ssoDisableOverride) &&
-		settings.anyPassword &&
-		availability !== 'enabled';
-	const ssoPath = sso.ssoMode === 'OIDC' ? '/api/auth/sso/oidc/login' : '/api/auth/sso/forward';
-	return { local, sso: availability !== 'off', ssoPath, ssoConfig: sso, availability };
-}
-
 async function localFormShown() {
-	return (await methodsShown()).local;
+	return (await loginPageWays()).local;
 }
 
 /** Why the attempt was refused and when to try again, by the key that refused it. */
@@ -74,8 +54,8 @@ function refusalText(verdict: Extract<Verdict, { allowed: false }>) {
 export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 	if (locals.user) redirect(303, safeReturnTo(url.searchParams.get('returnTo')));
 	const code = url.searchParams.get('sso_error');
-	const shown = await methodsShown();
-	if (autoRedirectAllowed(shown.ssoConfig, shown.availability, url, cookies)) {
+	const shown = await loginPageWays();
+	if (autoRedirectAllowed(shown.ssoAutoRedirect, shown.sso, url, cookies)) {
 		rememberAutoRedirect(cookies, locals.secureCookies);
 		const returnTo = safeReturnTo(url.searchParams.get('returnTo'));
 		redirect(
@@ -85,12 +65,12 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 	}
 	const plexCode = url.searchParams.get('plex_error');
 	return {
-		showPlex: await plexLoginOffered(),
+		showPlex: shown.plex,
 		setupDone: url.searchParams.get('setup') === 'done',
 		signedOut: url.searchParams.get('signed_out') === '1',
 		plexError: plexCode && Object.hasOwn(PLEX_ERRORS, plexCode) ? PLEX_ERRORS[plexCode] : null,
 		showLocal: shown.local,
-		showSso: shown.sso,
+		showSso: shown.sso !== 'off',
 		ssoPath: shown.ssoPath,
 		ssoError: code && Object.hasOwn(SSO_ERRORS, code) ? SSO_ERRORS[code] : null,
 		returnTo: safeReturnTo(url.searchParams.get('returnTo'))

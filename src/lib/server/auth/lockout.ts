@@ -1,16 +1,20 @@
-// The rule that keeps an admin from locking themselves out: a change that would leave the user
-// with no working way to sign in is refused. Pure logic, so it can be checked exhaustively.
+// The guard that keeps an admin from locking themselves out: a change that would leave the user
+// with no working way to sign in is refused. The decision is the one rule's
+// (plain/ways-in.js: `locksOut`); this module adapts the settings actions' view of a user to it.
+import { locksOut as ruleLocksOut, waysInFor, type Way } from '../plain/ways-in.js';
 
 export type LoginState = {
 	localAuthEnabled: boolean;
 	hasPassword: boolean;
 	plexLoginEnabled: boolean;
 	hasPlex: boolean;
+	/** SSO is on and not overridden. */
 	ssoEnabled: boolean;
+	/** An identity is linked for the current SSO mode (forward auth: and a proxy can name it). */
 	ssoLinked: boolean;
 };
 
-export type Method = 'local' | 'plex' | 'sso';
+export type Method = Way;
 
 /** The state of one user under the current settings; SSO counts only when not overridden. */
 export function loginStateOf(
@@ -28,15 +32,26 @@ export function loginStateOf(
 	};
 }
 
+/** The state in the rule's terms. The override is already folded into `ssoEnabled`. */
+function ruleInputs(state: LoginState) {
+	return [
+		{
+			localAuthEnabled: state.localAuthEnabled,
+			plexLoginEnabled: state.plexLoginEnabled,
+			ssoEnabled: state.ssoEnabled,
+			ssoMode: 'OIDC' as const,
+			ssoConfigured: true
+		},
+		{ hasPassword: state.hasPassword, hasPlex: state.hasPlex, ssoLinked: state.ssoLinked },
+		{ override: false, trustedProxies: true }
+	] as const;
+}
+
 export function workingMethods(state: LoginState): Method[] {
-	const methods: Method[] = [];
-	if (state.localAuthEnabled && state.hasPassword) methods.push('local');
-	if (state.plexLoginEnabled && state.hasPlex) methods.push('plex');
-	if (state.ssoEnabled && state.ssoLinked) methods.push('sso');
-	return methods;
+	return waysInFor(...ruleInputs(state));
 }
 
 /** Would `next` leave no way in? (Only refuses changes that remove the last one.) */
 export function locksOut(next: LoginState): boolean {
-	return workingMethods(next).length === 0;
+	return ruleLocksOut(...ruleInputs(next));
 }

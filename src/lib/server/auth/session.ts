@@ -3,8 +3,9 @@
 // The cookie holds a random token; the database holds only its SHA-256, so a leaked table
 // cannot be replayed. A session is valid while it has not expired and its "sessionVersion"
 // equals the user's: bumping the user's version (password change, recovery SQL) ends every
-// session at once. Resolving a request is one SQL round trip and writes nothing, except the
-// sliding renewal, written back at most once a day per session.
+// session at once. Resolving a request is one SQL round trip and writes nothing, except one
+// write back at most once an hour per session: it records "last seen" (so it is exact to the
+// hour) and slides the expiry in the same statement.
 //
 // CSRF: the cookie is SameSite=Lax and every write must pass the Origin check in the `client`
 // handle, so a cookie alone never authorises a cross-site POST.
@@ -17,6 +18,8 @@ import { sql } from '../db';
 export const SESSION_COOKIE = 'librariarr_session';
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const SESSION_LIFETIME_MS = 30 * DAY_MS;
+/** "Last seen" is written back at most this often per session, and is exact to this much. */
+export const LAST_SEEN_PRECISION_MS = 60 * 60 * 1000;
 const RENEW_WHEN_REMAINING_MS = SESSION_LIFETIME_MS - DAY_MS;
 
 export type LoginMethod = 'local' | 'plex' | 'oidc' | 'forward-auth';
@@ -113,7 +116,7 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 		select
 			exists (select 1 from "User") as "hasUsers",
 			s.id as "sessionId", s.method, s."ssoSubject" as "sessionSubject",
-			s."createdAt", s."expiresAt", s."displayName" as "sessionDisplayName", s.email as "sessionEmail",
+			s."createdAt", s."expiresAt", s."lastSeenAt", s."displayName" as "sessionDisplayName", s.email as "sessionEmail",
 			u.id, u.username, u.email, u."localUsername", u."passwordHash" is not null as "hasPassword",
 			u."plexId", u."plexUsername", u."ssoSubject", u."ssoIssuer", u."ssoProvider", u."sessionVersion",
 			a."forwardAuthUserHeader" as "forwardUserHeader",
@@ -139,12 +142,16 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 		email: row.sessionEmail,
 		rpLogoutIssuer: row.rpLogoutIssuer ?? null
 	};
-	const renewed = session.expiresAt.getTime() - Date.now() < RENEW_WHEN_REMAINING_MS;
+	const now = Date.now();
+	const lastSeenDue = new Date(now - LAST_SEEN_PRECISION_MS);
+	const renewDue = new Date(now + RENEW_WHEN_REMAINING_MS);
+	const renewed = session.expiresAt < renewDue || row.lastSeenAt <= lastSeenDue;
 	if (renewed) {
-		session.expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
+		session.expiresAt = new Date(now + SESSION_LIFETIME_MS);
+		// Repeating the test in SQL keeps concurrent requests of one session to a single write.
 		await sql`
 			update "Session" set "expiresAt" = ${session.expiresAt}, "lastSeenAt" = now()
-			where id = ${session.id}
+			where id = ${session.id} and ("expiresAt" < ${renewDue} or "lastSeenAt" <= ${lastSeenDue})
 		`;
 	}
 	const user: SessionUser = {

@@ -23,6 +23,7 @@ import {
 	type ClientAuthSetting,
 	FORWARD_AUTH_ISSUER,
 	isMultiTenantIssuer,
+	forwardEnableRefusal,
 	getSsoConfig,
 	identityFits,
 	reenabledText,
@@ -206,6 +207,7 @@ export const ssoActions = {
 		await beginTransaction(event.cookies, event.locals.secureCookies, {
 			kind: 'oidc',
 			purpose: 'link',
+			ip: event.locals.client.ip,
 			state,
 			nonce,
 			codeVerifier,
@@ -306,6 +308,13 @@ export const ssoActions = {
 	linkFromRequest: async (event: Event) => {
 		const { user, session } = requireUser(event);
 		const sso = await getSsoConfig();
+		// Linking a forward-auth identity in OIDC mode would replace a working OIDC link with one
+		// that SSO in this mode does not accept.
+		if (sso.ssoMode !== 'FORWARD_AUTH') {
+			return fail(409, {
+				sso: { step: 2, ok: false, message: 'Save a Forward Auth configuration in step 1 first.' }
+			});
+		}
 		const result = forwardIdentity(event.locals.client, event.request.headers, {
 			user: sso.forwardAuthUserHeader,
 			email: sso.forwardAuthEmailHeader,
@@ -416,6 +425,11 @@ export const ssoActions = {
 					}
 				});
 			}
+			const refusal =
+				sso.ssoMode === 'FORWARD_AUTH' && !sso.ssoEnabled
+					? forwardEnableRefusal(event.locals.client, event.request.headers, sso, user.ssoSubject)
+					: null;
+			if (refusal) return fail(409, { sso: { step: 3, ok: false, message: refusal } });
 		}
 		// Switching SSO off must leave the local form or the Plex button working.
 		let reenable = { local: false, plex: false };

@@ -20,14 +20,17 @@ import {
 import { isValidCron, SCHEDULES, type Schedule } from '$lib/server/backup-cron';
 import { seal } from '$lib/server/crypto.js';
 import { sql } from '$lib/server/db';
+import { purgeExpiredAudit } from '$lib/server/housekeeping';
 import { readForm } from '$lib/server/form';
+import { getAuditRetentionDays, setAuditRetentionDays } from '$lib/server/settings';
+import { auditRetentionSchema } from '$lib/schemas/audit';
 import { cronField, newPassphrase } from '$lib/schemas/backup';
-import { formFields } from '$lib/schemas/fields';
+import { fieldErrors, formFields } from '$lib/schemas/fields';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	requireUser(event);
-	const [[settings], files] = await Promise.all([
+	const [[settings], files, auditRetentionDays] = await Promise.all([
 		sql<
 			{
 				backupSchedule: Schedule;
@@ -41,7 +44,8 @@ export const load: PageServerLoad = async (event) => {
 				"backupPassphrase" is not null as "hasPassphrase", "lastBackupAt"
 			from "AppSettings" where id = 1
 		`,
-		listBackups()
+		listBackups(),
+		getAuditRetentionDays()
 	]);
 	return {
 		schedule: {
@@ -52,7 +56,8 @@ export const load: PageServerLoad = async (event) => {
 			lastBackupAt: settings.lastBackupAt?.toISOString() ?? null
 		},
 		files: files.map((f) => ({ ...f, createdAt: f.createdAt.toISOString() })),
-		folder: backupDir()
+		folder: backupDir(),
+		auditRetentionDays
 	};
 };
 
@@ -140,6 +145,33 @@ export const actions: Actions = {
 				values,
 				errors: {} as Record<string, string>,
 				message: `Schedule saved.${removed.length ? ` ${removed.length} older backup(s) removed by retention.` : ''}`
+			}
+		};
+	},
+
+	auditRetention: async (event) => {
+		const { user } = requireUser(event);
+		const form = formFields(await readForm(event.request), ['auditRetentionDays'] as const);
+		const parsed = v.safeParse(auditRetentionSchema, form);
+		if (!parsed.success) {
+			const values = { auditRetentionDays: form.auditRetentionDays.slice(0, 10) };
+			return fail(400, { audit: { ok: false, values, errors: fieldErrors(parsed.issues) } });
+		}
+		const days = parsed.output.auditRetentionDays;
+		await setAuditRetentionDays(days);
+		const removed = await purgeExpiredAudit();
+		await audit({
+			event: 'settings.audit_retention',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { days, removed }
+		});
+		return {
+			audit: {
+				ok: true,
+				values: { auditRetentionDays: String(days) },
+				errors: {} as Record<string, string>,
+				message: `Audit entries are kept for ${days} day${days === 1 ? '' : 's'}.${removed ? ` ${removed} older entr${removed === 1 ? 'y was' : 'ies were'} removed.` : ''}`
 			}
 		};
 	},

@@ -45,6 +45,7 @@ export const POST: RequestHandler = async ({ request, locals, cookies }) => {
 	const tx = await beginTransaction(cookies, locals.secureCookies, {
 		kind: 'plex',
 		purpose,
+		ip: locals.client.ip,
 		plexPinId: pin.id,
 		plexPinCode: pin.code,
 		userId: locals.user?.id ?? null,

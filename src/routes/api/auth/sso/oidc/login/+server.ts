@@ -32,6 +32,7 @@ export const GET: RequestHandler = async ({ url, locals, cookies }) => {
 	await beginTransaction(cookies, locals.secureCookies, {
 		kind: 'oidc',
 		purpose: 'login',
+		ip: locals.client.ip,
 		state,
 		nonce,
 		codeVerifier,

@@ -1,0 +1,88 @@
+// Housekeeping: rows that matter only for a while are deleted on a schedule, so that nothing a
+// visitor can make the server write piles up for ever.
+//
+// - "LoginTransaction": sign-ins in flight, once finished (used) or expired (ten minutes).
+// - "Session": expired ones, and those whose "sessionVersion" no longer equals the user's
+//   (ended by a password change or "sign everyone out"; they can never be valid again).
+// - "Throttle": counters whose window has ended (the throttle also drops them as attempts come
+//   in; this catches the ones no later attempt touches).
+// - "AuditEvent": entries older than "AppSettings"."auditRetentionDays" (default 90); a collapsed
+//   entry (a count of repeated events) by its latest occurrence.
+//
+// The job runs once when the instance starts and then every 15 minutes. With several instances
+// on one database each run happens once: the instance that gets pg_try_advisory_xact_lock does
+// it, the others skip that occurrence (the same idea as the backup scheduler).
+import { Cron } from 'croner';
+import { sql } from './db';
+import { log } from './log';
+
+/** Every 15 minutes (server time), on the quarter hour. */
+export const HOUSEKEEPING_PATTERN = '*/15 * * * *';
+const HOUSEKEEPING_LOCK = 727_274_004; // arbitrary, fixed: "librariarr housekeeping"
+
+export type Purged = {
+	transactions: number;
+	sessions: number;
+	throttles: number;
+	auditEvents: number;
+};
+
+/** Audit entries older than the configured retention; returns how many went. */
+export async function purgeExpiredAudit(db: typeof sql = sql): Promise<number> {
+	const result = await db`
+		delete from "AuditEvent"
+		where coalesce("lastOccurredAt", "occurredAt") < now() - make_interval(days => (
+			select "auditRetentionDays" from "AppSettings" where id = 1
+		))
+	`;
+	return result.count;
+}
+
+/** One run; null when another instance holds the lock (and is doing it). */
+export async function runHousekeeping(): Promise<Purged | null> {
+	return sql.begin(async (tx) => {
+		const [{ locked }] = await tx<{ locked: boolean }[]>`
+			select pg_try_advisory_xact_lock(${HOUSEKEEPING_LOCK}) as locked
+		`;
+		if (!locked) return null;
+		const transactions = await tx`
+			delete from "LoginTransaction" where "expiresAt" < now() or "usedAt" is not null
+		`;
+		const sessions = await tx`
+			delete from "Session" s where s."expiresAt" < now()
+				or s."sessionVersion" <> (select u."sessionVersion" from "User" u where u.id = s."userId")
+		`;
+		const throttles = await tx`delete from "Throttle" where "windowEndsAt" <= now()`;
+		const auditEvents = await purgeExpiredAudit(tx as unknown as typeof sql);
+		return {
+			transactions: transactions.count,
+			sessions: sessions.count,
+			throttles: throttles.count,
+			auditEvents
+		};
+	});
+}
+
+async function runAndLog() {
+	try {
+		const purged = await runHousekeeping();
+		if (!purged) return;
+		const total = Object.values(purged).reduce((a, b) => a + b, 0);
+		(total ? log.info : log.debug)('Housekeeping purged expired rows', purged);
+	} catch (error) {
+		log.error('Housekeeping failed', { error: String(error) });
+	}
+}
+
+let job: Cron | null = null;
+
+export function startHousekeeping() {
+	if (job) return;
+	job = new Cron(HOUSEKEEPING_PATTERN, { protect: true }, runAndLog);
+	void runAndLog();
+}
+
+export function stopHousekeeping() {
+	job?.stop();
+	job = null;
+}
