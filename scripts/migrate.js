@@ -3,8 +3,8 @@
 // this is for running them on their own (before a rollout, or to check a database).
 // With DATABASE_URL unset it uses the embedded PostgreSQL in CONFIG_DIR, as the app would.
 import postgres from 'postgres';
-import { embeddedConnection, startEmbeddedPostgres } from '../src/lib/server/embedded-db.js';
-import { migrate } from '../src/lib/server/migrate.js';
+import { embeddedConnection, startEmbeddedPostgres } from '../src/lib/server/plain/embedded-db.js';
+import { migrate } from '../src/lib/server/plain/migrate.js';
 
 const url = process.env.DATABASE_URL?.trim();
 let stop = async () => {};

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
+import { parseArgs as parseArgv } from 'node:util';
 
 const ARGON2_OPTIONS = { memoryCost: 19456, timeCost: 2, parallelism: 1 }; // as src/lib/server/auth/password.ts
 const PASSWORD_MIN = 8; // as src/lib/schemas/fields.ts (checked on the trimmed value)
@@ -56,7 +57,9 @@ const ACTIONS = {
 };
 
 const FLAG_HELP = {
-	force: '--force          do not ask for confirmation (needed when there is no terminal)',
+	force:
+		'--force          do not ask for confirmation (needed when there is no terminal);\n' +
+		'                   accepted by every action, a no-op where nothing is asked',
 	username:
 		'--username=NAME  the local username to sign in with; picks the user when there are\n' +
 		"                   several, and is stored as the user's username (3-64 of a-z 0-9 . _ @ -)"
@@ -105,7 +108,7 @@ function mainHelp() {
 		...Object.entries(ACTIONS).map(([name, a]) => `  ${name.padEnd(width)}  ${a.summary}`),
 		'',
 		'Options:',
-		`  ${FLAG_HELP.force}`,
+		`  ${FLAG_HELP.force.replace('\n', '\n  ')}`,
 		`  ${FLAG_HELP.username.replace('\n', '\n  ')}`,
 		"  --help           show this text, or one action's text with <action> --help",
 		'',
@@ -129,30 +132,60 @@ function actionHelp(name) {
 }
 
 // ---- arguments -----------------------------------------------------------------------------
+//
+// --force is accepted by every action (where nothing is asked it changes nothing), so automation
+// can pass it everywhere.
 
-function parseArgs(argv) {
-	let action = null;
-	const flags = { help: false, force: false, username: undefined };
-	for (const arg of argv) {
-		if (arg === '--help' || arg === '-h') flags.help = true;
-		else if (arg === '--force') flags.force = true;
-		else if (arg.startsWith('--force=')) throw new UsageError('--force takes no value.');
-		else if (arg === '--username')
-			throw new UsageError('--username needs a value: --username=NAME');
-		else if (arg.startsWith('--username=')) {
-			if (flags.username !== undefined) throw new UsageError('--username was given twice.');
-			flags.username = arg.slice('--username='.length);
-		} else if (arg.startsWith('-')) throw new UsageError(`Unknown option "${arg}". See --help.`);
-		else if (action === null) action = arg;
-		else throw new UsageError(`Unexpected argument "${arg}". See --help.`);
+/** @param {unknown} error @param {string[]} argv */
+function argumentRefusal(error, argv) {
+	const code = /** @type {{ code?: string }} */ (error).code;
+	const message = error instanceof Error ? error.message : String(error);
+	if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+		const arg = argv.find((a) => a.startsWith('-') && message.includes(a.split('=')[0]));
+		return `Unknown option "${arg ?? message}". See --help.`;
 	}
+	if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+		if (message.includes('--force')) return '--force takes no value.';
+		if (message.includes('--username')) return '--username needs a value: --username=NAME';
+		if (message.includes('--help')) return '--help takes no value.';
+	}
+	return `${message} See --help.`;
+}
+
+/** Node's own parser (util.parseArgs), with this script's words for its refusals. */
+function parseArgs(argv) {
+	let parsed;
+	try {
+		parsed = parseArgv({
+			args: argv,
+			options: {
+				help: { type: 'boolean', short: 'h' },
+				force: { type: 'boolean' },
+				username: { type: 'string' }
+			},
+			strict: true,
+			allowPositionals: true,
+			tokens: true
+		});
+	} catch (error) {
+		throw new UsageError(argumentRefusal(error, argv));
+	}
+	const names = parsed.tokens.filter((t) => t.kind === 'option').map((t) => t.name);
+	if (names.filter((n) => n === 'username').length > 1)
+		throw new UsageError('--username was given twice.');
+	if (parsed.positionals.length > 1)
+		throw new UsageError(`Unexpected argument "${parsed.positionals[1]}". See --help.`);
+	const action = parsed.positionals[0] ?? null;
+	const flags = {
+		help: parsed.values.help ?? false,
+		force: parsed.values.force ?? false,
+		username: parsed.values.username
+	};
 	if (action !== null && !Object.hasOwn(ACTIONS, action)) {
 		throw new UsageError(`Unknown action "${action}". See --help for the list.`);
 	}
 	if (action && !flags.help) {
 		const allowed = ACTIONS[action].flags;
-		if (flags.force && !allowed.includes('force'))
-			throw new UsageError(`${action} does not take --force.`);
 		if (flags.username !== undefined && !allowed.includes('username'))
 			throw new UsageError(`${action} does not take --username.`);
 	}
@@ -170,7 +203,7 @@ function parseArgs(argv) {
 
 // ---- environment ---------------------------------------------------------------------------
 
-// Mirrors isTruthy() in src/lib/server/env.js (this script cannot import from src/):
+// Mirrors isTruthy() in src/lib/server/plain/env.js (this script cannot import from src/):
 // "true", "1" or "yes", any case, surrounding spaces ignored; anything else is off.
 function isTruthy(value) {
 	return value !== undefined && ['true', '1', 'yes'].includes(value.trim().toLowerCase());

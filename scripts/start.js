@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { preflightOrExit } from '../src/lib/server/preflight.js';
+import { preflightOrExit } from '../src/lib/server/plain/preflight.js';
 import { buildIsCurrent } from './build-state.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { migrate } from '../../src/lib/server/migrate.js';
+import { migrate } from '../../src/lib/server/plain/migrate.js';
 
 const isRoot = process.getuid?.() === 0;
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { type JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { open, loadKey } from '../../src/lib/server/crypto.js';
+import { open, loadKey } from '../../src/lib/server/crypto';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import {
 	craftJwt,

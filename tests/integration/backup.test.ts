@@ -6,7 +6,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { decodeBackup, encodeBackup, type Payload } from '../../src/lib/server/backup-format';
-import { loadKey, open, seal } from '../../src/lib/server/crypto.js';
+import { loadKey, open, seal } from '../../src/lib/server/crypto';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 
 const SECRET_KEY = 'backup test instance key';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterEach, describe, expect, inject, test } from 'vitest';
-import { migrate } from '../../src/lib/server/migrate.js';
+import { migrate } from '../../src/lib/server/plain/migrate.js';
 import { withDatabase } from '../helpers/pg.js';
 
 const pg = inject('pg');

@@ -3,7 +3,7 @@
 // first, through the same harness, so that a refusal below means a refusal and not a broken rig.
 import { SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { loadKey, seal } from '../../src/lib/server/crypto.js';
+import { loadKey, seal } from '../../src/lib/server/crypto';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import {
 	craftJwt,

@@ -5,7 +5,7 @@
 // pages as a browser would, then hands the code to the app.
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { loadKey, seal } from '../../src/lib/server/crypto.js';
+import { loadKey, seal } from '../../src/lib/server/crypto';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import { startIdp, USERS } from '../helpers/idp.js';
 

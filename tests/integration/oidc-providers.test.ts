@@ -5,7 +5,7 @@
 // and JWKS are cached per issuer, with one fetch in flight.
 import type { JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { loadKey, seal } from '../../src/lib/server/crypto.js';
+import { loadKey, seal } from '../../src/lib/server/crypto';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import { makeKey, startHostileIdp, without, type HostileIdp } from '../helpers/hostile-idp';
 

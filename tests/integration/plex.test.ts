@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { open, loadKey } from '../../src/lib/server/crypto.js';
+import { open, loadKey } from '../../src/lib/server/crypto';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import { startFakePlex } from '../helpers/fake-plex.js';
 import { startServer } from '../helpers/server.js';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterEach, describe, expect, inject, test } from 'vitest';
-import { loadKey, seal } from '../../src/lib/server/crypto.js';
+import { loadKey, seal } from '../../src/lib/server/crypto';
 import { createTestDatabase, freePort } from '../helpers/pg.js';
 
 const REPO = process.cwd();
@@ -226,7 +226,6 @@ describe('help and usage', () => {
 			[['reset-password', '--username=A B'], /--username must be 3 to 64/],
 			[['reset-password', '--username=ab'], /--username must be 3 to 64/],
 			[['wipe-sso', '--force=yes'], /--force takes no value/],
-			[['status', '--force'], /status does not take --force/],
 			[['status', 'extra'], /Unexpected argument "extra"/]
 		] as const;
 		for (const [args, message] of cases) {
@@ -269,6 +268,15 @@ describe('help and usage', () => {
 });
 
 describe('status', () => {
+	test('every action takes --force, so automation can pass it everywhere (a no-op where nothing is asked)', async () => {
+		const { url, sql } = await database();
+		await seed(sql);
+		for (const action of ['status', 'enable-local', 'enable-plex', 'clear-throttles']) {
+			const r = await run([action, '--force'], { url });
+			expect(r.code, `${action} --force: ${r.stderr}`).toBe(0);
+		}
+	});
+
 	test('describes users, toggles and SSO in words, never the hash or the secret', async () => {
 		const { url, sql } = await database();
 		await seed(sql);

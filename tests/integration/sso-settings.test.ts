@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { open, loadKey } from '../../src/lib/server/crypto.js';
+import { open, loadKey } from '../../src/lib/server/crypto';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 
 const SECRET_KEY = 'integration-test-key';

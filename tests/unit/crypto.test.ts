@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { loadKey, open, seal } from '../../src/lib/server/crypto.js';
+import { loadKey, open, seal } from '../../src/lib/server/crypto';
 
 describe('secrets at rest', () => {
 	const key = loadKey({ SECRET_KEY: 'a test key' });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isTruthy } from '../../src/lib/server/env.js';
+import { isTruthy } from '../../src/lib/server/plain/env.js';
 
 describe('boolean environment switches', () => {
 	test.each(['true', 'TRUE', ' yes ', 'Yes', '1', '\ttrue\n'])('%j is on', (v) =>

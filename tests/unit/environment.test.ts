@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { readEnvironment } from '../../src/lib/server/env.js';
+import { readEnvironment } from '../../src/lib/server/plain/env.js';
 
 // Every variable is checked at start: one line per bad one, naming it, the value and an example.
 describe('the environment is checked as a whole', () => {

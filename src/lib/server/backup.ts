@@ -20,7 +20,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { config } from './config';
-import { open, seal } from './crypto.js';
+import { open, seal } from './crypto';
 import { sql } from './db';
 import { FIRST_USER_LOCK } from './users';
 import {

@@ -1,7 +1,7 @@
 // Everything the app reads from its environment. Read on first use at run time — never while
 // `vite build` imports the server modules — and checked as a whole by preflight.js before the
 // app starts, so a bad value never reaches here in a running server.
-import { readEnvironment, type Settings } from './env.js';
+import { readEnvironment, type Settings } from './plain/env.js';
 
 let settings: Settings | null = null;
 

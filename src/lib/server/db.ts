@@ -2,9 +2,9 @@
 // `startDatabase` (called from the `init` hook) brings up before the first request.
 import postgres, { type Sql } from 'postgres';
 import { config } from './config';
-import { embeddedConnection, startEmbeddedPostgres } from './embedded-db.js';
+import { embeddedConnection, startEmbeddedPostgres } from './plain/embedded-db.js';
 import { log } from './log';
-import { migrate } from './migrate.js';
+import { migrate } from './plain/migrate.js';
 
 const options = {
 	max: 10,

@@ -1,5 +1,5 @@
 // Plex as a way in: whether the login page offers it, and linking/unlinking accounts.
-import { seal } from './crypto.js';
+import { seal } from './crypto';
 import { config } from './config';
 import { sql } from './db';
 import { offeredWays } from './plain/ways-in.js';

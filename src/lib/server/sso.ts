@@ -4,7 +4,7 @@ import type { ClientInfo } from './auth/client';
 import { forwardIdentity } from './auth/sources/forward';
 import { locksOut } from './auth/lockout';
 import { sql } from './db';
-import { open, seal } from './crypto.js';
+import { open, seal } from './crypto';
 import { log } from './log';
 
 export type SsoMode = 'OIDC' | 'FORWARD_AUTH';

@@ -11,7 +11,7 @@
 // the instance key makes every device unknown again, which is safe.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Cookies } from '@sveltejs/kit';
-import { derivedKey } from '../crypto.js';
+import { derivedKey } from '../crypto';
 
 export const DEVICE_COOKIE = 'librariarr_device';
 const LIFETIME_MS = 365 * 24 * 60 * 60 * 1000;

@@ -6,7 +6,7 @@
 // `state` is a fresh random value that nothing checks on return: the return address is a fixed
 // page that only shows "You have been signed out.", so there is nothing to protect there.
 import { encodeBase64urlNoPadding } from '@oslojs/encoding';
-import { open } from '../crypto.js';
+import { open } from '../crypto';
 import { sql } from '../db';
 import { log } from '../log';
 import { getSsoConfig, sameIssuer } from '../sso';

@@ -3,7 +3,7 @@
 // as a known device of that user (see known-device.ts), and the sign-in is audited.
 import type { RequestEvent } from '@sveltejs/kit';
 import { audit } from '../audit';
-import { seal } from '../crypto.js';
+import { seal } from '../crypto';
 import { rememberDevice } from './known-device';
 import { createSession, invalidateSession, setSessionCookie, type LoginMethod } from './session';
 

@@ -18,7 +18,7 @@ import {
 	UPLOAD_TOO_LARGE
 } from '$lib/server/backup-restore';
 import { isValidCron, SCHEDULES, type Schedule } from '$lib/server/backup-cron';
-import { seal } from '$lib/server/crypto.js';
+import { seal } from '$lib/server/crypto';
 import { sql } from '$lib/server/db';
 import { purgeExpiredAudit } from '$lib/server/housekeeping';
 import { readForm } from '$lib/server/form';

@@ -2,20 +2,18 @@
 // AES-256-GCM. The key comes from SECRET_KEY (any string; stretched with scrypt) or, failing
 // that, from 32 random bytes generated once into CONFIG_DIR/secret.key with mode 0600.
 // A value that no longer opens (the key was lost or changed) reads as "not set", never a crash:
-// the admin sees the field as empty and enters it again.
-// Plain JS without $lib/$env so that the recovery script can share it.
+// the admin sees the field as empty and enters it again. (The recovery script does not load this
+// module: it never needs a secret, only to clear one.)
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { configDir } from './env.js';
+import { configDir } from './plain/env.js';
 
 const PREFIX = 'v1';
 
-/** @type {Buffer | null} */
-let cachedKey = null;
+let cachedKey: Buffer | null = null;
 
-/** @param {NodeJS.ProcessEnv} [env] */
-export function loadKey(env = process.env) {
+export function loadKey(env: NodeJS.ProcessEnv = process.env): Buffer {
 	const secret = env.SECRET_KEY?.trim();
 	if (secret) return scryptSync(secret, 'librariarr:secret-key:v1', 32);
 	const dir = configDir(env);
@@ -25,7 +23,7 @@ export function loadKey(env = process.env) {
 		if (key.length === 32) return key;
 		throw new Error(`${file} does not hold a 32-byte key`);
 	} catch (error) {
-		if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'ENOENT') throw error;
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
 	}
 	fs.mkdirSync(dir, { recursive: true });
 	const key = randomBytes(32);
@@ -40,15 +38,12 @@ function key() {
 /**
  * A 32-byte key for one purpose (e.g. signing known-device cookies), derived from the instance
  * key with HKDF-SHA256, so that no two uses share key material.
- * @param {string} label
- * @param {Buffer} [k]
  */
-export function derivedKey(label, k = key()) {
+export function derivedKey(label: string, k: Buffer = key()): Buffer {
 	return Buffer.from(hkdfSync('sha256', k, Buffer.alloc(0), `librariarr:${label}`, 32));
 }
 
-/** @param {string} plaintext @param {Buffer} [k] */
-export function seal(plaintext, k = key()) {
+export function seal(plaintext: string, k: Buffer = key()): string {
 	const iv = randomBytes(12);
 	const cipher = createCipheriv('aes-256-gcm', k, iv);
 	const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
@@ -60,12 +55,8 @@ export function seal(plaintext, k = key()) {
 	].join(':');
 }
 
-/**
- * @param {string | null | undefined} sealed
- * @param {Buffer} [k]
- * @returns {string | null} the plaintext, or null when there is none or it no longer opens
- */
-export function open(sealed, k) {
+/** The plaintext, or null when there is none or it no longer opens. */
+export function open(sealed: string | null | undefined, k?: Buffer): string | null {
 	if (!sealed) return null;
 	const parts = sealed.split(':');
 	if (parts.length !== 4 || parts[0] !== PREFIX) return null;
