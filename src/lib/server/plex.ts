@@ -54,20 +54,6 @@ export async function linkPlex(userId: number, account: PlexAccount, token: stri
 	}
 }
 
-export async function unlinkPlex(userId: number) {
-	await sql.begin(async (tx) => {
-		await tx`
-			update "User" set "plexId" = null, "plexUsername" = null, "plexToken" = null, "updatedAt" = now()
-			where id = ${userId}
-		`;
-		// With nobody linked, an enabled Plex login would only be a dead button.
-		await tx`
-			update "AppSettings" set "plexLoginEnabled" = false
-			where id = 1 and not exists (select 1 from "User" where "plexId" is not null)
-		`;
-	});
-}
-
 /** First-run setup through Plex: the admin is the Plex account; local login starts disabled. */
 export async function createFirstUserFromPlex(
 	account: PlexAccount,

@@ -1,5 +1,5 @@
 // Reading and changing the "User" rows behind local sign-in and first-run setup.
-import { invalidateOtherSessions } from './auth/session';
+import { invalidateOtherSessions, type SessionUser } from './auth/session';
 import { sql } from './db';
 
 /** Taken by every way of creating the first user (setup, Plex setup, restore on the setup page). */
@@ -39,6 +39,27 @@ export async function findUserByLocalUsername(localUsername: string) {
 		select id, "passwordHash" from "User" where "localUsername" = ${localUsername.toLowerCase()}
 	`;
 	return user ?? null;
+}
+
+/** The user's sign-in fields as stored now (a form action may have just changed them). */
+export async function getSignInFields(userId: number) {
+	const [row] = await sql<
+		Pick<
+			SessionUser,
+			| 'localUsername'
+			| 'hasPassword'
+			| 'plexId'
+			| 'plexUsername'
+			| 'ssoSubject'
+			| 'ssoIssuer'
+			| 'ssoProvider'
+		>[]
+	>`
+		select "localUsername", "passwordHash" is not null as "hasPassword", "plexId", "plexUsername",
+			"ssoSubject", "ssoIssuer", "ssoProvider"
+		from "User" where id = ${userId}
+	`;
+	return row;
 }
 
 export async function getPasswordHash(userId: number): Promise<string | null> {

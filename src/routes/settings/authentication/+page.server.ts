@@ -3,7 +3,7 @@ import { readForm } from '$lib/server/form';
 import * as v from 'valibot';
 import { audit, auditRepeated } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
-import { locksOut, loginStateOf } from '$lib/server/auth/lockout';
+import { setLocalLogin } from '$lib/server/auth/toggles';
 import { hashPassword, verifyPassword } from '$lib/server/auth/password';
 import {
 	checkAndCount,
@@ -13,9 +13,13 @@ import {
 } from '$lib/server/auth/throttle';
 import type { SessionUser } from '$lib/server/auth/session';
 import { config } from '$lib/server/config';
-import { sql } from '$lib/server/db';
 import { getSettings } from '$lib/server/settings';
-import { getPasswordHash, updateCredentials, UsernameTakenError } from '$lib/server/users';
+import {
+	getPasswordHash,
+	getSignInFields,
+	updateCredentials,
+	UsernameTakenError
+} from '$lib/server/users';
 import { credentialsSchema } from '$lib/schemas/credentials';
 import { fieldErrors, formFields } from '$lib/schemas/fields';
 import { redirectUri } from '$lib/server/auth/sources/oidc';
@@ -59,23 +63,8 @@ export const load: PageServerLoad = async (event) => {
 	const { user: sessionUser } = requireUser(event);
 	// locals.user was read before this request's form action ran (without JavaScript the page is
 	// rendered in that same request): read the fields an action can change again.
-	const [[fresh], settings, sso] = await Promise.all([
-		sql<
-			Pick<
-				SessionUser,
-				| 'localUsername'
-				| 'hasPassword'
-				| 'plexId'
-				| 'plexUsername'
-				| 'ssoSubject'
-				| 'ssoIssuer'
-				| 'ssoProvider'
-			>[]
-		>`
-			select "localUsername", "passwordHash" is not null as "hasPassword", "plexId", "plexUsername",
-				"ssoSubject", "ssoIssuer", "ssoProvider"
-			from "User" where id = ${sessionUser.id}
-		`,
+	const [fresh, settings, sso] = await Promise.all([
+		getSignInFields(sessionUser.id),
 		getSettings(),
 		getSsoConfig()
 	]);
@@ -137,7 +126,6 @@ export const actions: Actions = {
 	toggleLocal: async (event) => {
 		const { user } = requireUser(event);
 		const enable = (await readForm(event.request)).get('enabled') === 'true';
-		const settings = await getSettings();
 		if (enable && !user.hasPassword) {
 			return fail(400, {
 				local: {
@@ -146,13 +134,7 @@ export const actions: Actions = {
 				}
 			});
 		}
-		if (
-			!enable &&
-			locksOut({
-				...loginStateOf(user, settings, config.ssoDisableOverride),
-				localAuthEnabled: false
-			})
-		) {
+		if ((await setLocalLogin(user.id, enable)) === 'would-lock-out') {
 			return fail(409, {
 				local: {
 					message:
@@ -161,7 +143,6 @@ export const actions: Actions = {
 				}
 			});
 		}
-		await sql`update "AppSettings" set "localAuthEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
 		await audit({
 			event: 'settings.local_login',
 			userId: user.id,

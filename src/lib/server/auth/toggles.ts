@@ -1,0 +1,63 @@
+// Switching password and Plex sign-in on and off, and unlinking Plex. Each change is one
+// transaction that locks the settings row first, reads the user inside it and asks the one rule
+// (lockout.ts → plain/ways-in.js) before writing: two browser tabs cannot combine two changes
+// that are each allowed into a lock-out, because the second waits for the first and then sees it.
+import type postgres from 'postgres';
+import { config } from '../config';
+import { sql } from '../db';
+import { locksOut, loginStateOf, type LoginState } from './lockout';
+
+export type ChangeResult = 'changed' | 'would-lock-out';
+
+/** The settings row (locked until the transaction ends) and the user, as the rule sees them. */
+async function lockedState(tx: postgres.TransactionSql, userId: number): Promise<LoginState> {
+	const [settings] = await tx<
+		{ localAuthEnabled: boolean; plexLoginEnabled: boolean; ssoEnabled: boolean }[]
+	>`
+		select "localAuthEnabled", "plexLoginEnabled", "ssoEnabled"
+		from "AppSettings" where id = 1 for update
+	`;
+	const [user] = await tx<
+		{ hasPassword: boolean; plexId: string | null; ssoSubject: string | null }[]
+	>`
+		select "passwordHash" is not null as "hasPassword", "plexId", "ssoSubject"
+		from "User" where id = ${userId}
+	`;
+	return loginStateOf(user, settings, config.ssoDisableOverride);
+}
+
+export async function setLocalLogin(userId: number, enable: boolean): Promise<ChangeResult> {
+	return sql.begin(async (tx) => {
+		const state = await lockedState(tx, userId);
+		if (!enable && locksOut({ ...state, localAuthEnabled: false })) return 'would-lock-out';
+		await tx`update "AppSettings" set "localAuthEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
+		return 'changed';
+	});
+}
+
+export async function setPlexLogin(userId: number, enable: boolean): Promise<ChangeResult> {
+	return sql.begin(async (tx) => {
+		const state = await lockedState(tx, userId);
+		if (!enable && locksOut({ ...state, plexLoginEnabled: false })) return 'would-lock-out';
+		await tx`update "AppSettings" set "plexLoginEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
+		return 'changed';
+	});
+}
+
+/** Unlinks the user's Plex account; with nobody linked any more, Plex login goes off too. */
+export async function unlinkPlex(userId: number): Promise<ChangeResult> {
+	return sql.begin(async (tx) => {
+		const state = await lockedState(tx, userId);
+		if (locksOut({ ...state, hasPlex: false, plexLoginEnabled: false })) return 'would-lock-out';
+		await tx`
+			update "User" set "plexId" = null, "plexUsername" = null, "plexToken" = null, "updatedAt" = now()
+			where id = ${userId}
+		`;
+		// With nobody linked, an enabled Plex login would only be a dead button.
+		await tx`
+			update "AppSettings" set "plexLoginEnabled" = false, "updatedAt" = now()
+			where id = 1 and not exists (select 1 from "User" where "plexId" is not null)
+		`;
+		return 'changed';
+	});
+}
