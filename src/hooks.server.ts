@@ -1,6 +1,7 @@
 import { redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
+import { BACKCHANNEL_LOGOUT_PATH } from '$lib/server/auth/backchannel';
 import { isCrossOriginWrite, resolveClient } from '$lib/server/auth/client';
 import {
 	deleteSessionCookie,
@@ -71,7 +72,12 @@ const client: Handle = async ({ event, resolve }) => {
 	event.locals.client = resolveClient(event.getClientAddress(), event.request.headers, event.url);
 	event.locals.secureCookies =
 		config.cookieSecure || event.locals.client.origin.startsWith('https:');
-	if (isCrossOriginWrite(event.request.method, event.request.headers, event.locals.client.origin)) {
+	// The identity provider's back-channel logout comes server to server, without an Origin: that
+	// one path checks its own input (a signed logout token) instead.
+	if (
+		event.url.pathname !== BACKCHANNEL_LOGOUT_PATH &&
+		isCrossOriginWrite(event.request.method, event.request.headers, event.locals.client.origin)
+	) {
 		log.warn('Refused cross-origin write', {
 			path: event.url.pathname,
 			origin: event.request.headers.get('origin') ?? '(none)',
@@ -85,7 +91,12 @@ const client: Handle = async ({ event, resolve }) => {
 	}
 	const response = await resolve(event);
 	response.headers.set('x-request-id', event.locals.requestId);
-	await setSecurityHeaders(response.headers, event.route.id, event.locals.user !== null);
+	await setSecurityHeaders(
+		response.headers,
+		event.route.id,
+		event.locals.user !== null,
+		event.locals.session?.rpLogoutIssuer ?? null
+	);
 	return response;
 };
 

@@ -38,6 +38,7 @@ export async function resetDatabase(sql: postgres.Sql) {
 				"oidcScopes" = 'openid profile email', "oidcUsernameClaim" = 'preferred_username',
 				"forwardAuthUserHeader" = 'Remote-User', "forwardAuthEmailHeader" = 'Remote-Email',
 				"forwardAuthNameHeader" = 'Remote-Name', "previousSsoConfig" = null,
+				"oidcRpLogout" = false, "ssoAutoRedirect" = false,
 				"auditRetentionDays" = 90,
 				-- Moved on, never back: the server caches discovery documents per version.
 				"ssoConfigVersion" = "ssoConfigVersion" + 1

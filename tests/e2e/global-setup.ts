@@ -99,7 +99,8 @@ export default async function globalSetup(_config: FullConfig) {
 		});
 		idp = await startIdp({
 			redirectUris: [`${server.url}/api/auth/sso/oidc/callback`],
-			port: idpPort
+			port: idpPort,
+			logout: true
 		});
 		fixtures = await startDiscoveryFixtures();
 		process.env.E2E_BASE_URL = server.url;

@@ -105,7 +105,7 @@ test.describe('signing in', () => {
 		await expect(page.getByTestId('signed-in-as')).toHaveText(admin.displayName);
 
 		await page.getByRole('button', { name: 'Sign out' }).click();
-		await expect(page).toHaveURL(pathEquals('/login'));
+		await expect(page).toHaveURL(pathEquals('/login?signed_out=1'));
 		await signIn(page, jsEnabled, admin, {
 			path: '/login?returnTo=//evil.example/settings',
 			expectPath: '/'
@@ -156,7 +156,7 @@ test.describe('signing out', () => {
 	}) => {
 		await signIn(page, jsEnabled, admin);
 		await page.getByRole('button', { name: 'Sign out' }).click();
-		await expect(page).toHaveURL(pathEquals('/login'));
+		await expect(page).toHaveURL(pathEquals('/login?signed_out=1'));
 		await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
 
 		const [{ count }] = await sql`select count(*)::int as count from "Session"`;

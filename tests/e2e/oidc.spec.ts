@@ -106,7 +106,7 @@ async function enableSso(page: Page) {
 
 async function signOut(page: Page) {
 	await page.getByRole('button', { name: 'Sign out' }).click();
-	await expect(page).toHaveURL(pathEquals('/login'));
+	await expect(page).toHaveURL(pathEquals('/login?signed_out=1'));
 }
 
 /** On the provider's own pages: its login form (any password), then its consent page. */

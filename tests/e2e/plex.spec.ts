@@ -190,7 +190,7 @@ test.describe('Plex sign-in', () => {
 		await expect(allow).toHaveAttribute('aria-checked', 'true');
 
 		await page.getByRole('button', { name: 'Sign out' }).click();
-		await expect(page).toHaveURL(onApp('/login'));
+		await expect(page).toHaveURL(onApp('/login?signed_out=1'));
 		expect(await signedSessions(sql)).toBe(0);
 
 		await gotoReady(page, at('/login'), jsEnabled);

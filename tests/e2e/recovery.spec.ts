@@ -96,7 +96,7 @@ test('locked out of SSO: the override lets the admin in to fix it, and SSO works
 	await enabling.getByRole('button', { name: 'Save SSO Settings' }).click();
 	await expect(enabling.getByRole('status')).toContainText('SSO login is on.');
 	await p.getByRole('button', { name: 'Sign out' }).click();
-	await expect(p).toHaveURL(pathEquals('/login'));
+	await expect(p).toHaveURL(pathEquals('/login?signed_out=1'));
 	await p.getByRole('link', { name: 'Sign in with SSO' }).click();
 	await p.waitForURL((url) => url.origin === IDP_ORIGIN);
 	await p.locator('input[name=login]').fill('grace');

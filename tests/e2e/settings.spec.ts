@@ -84,7 +84,7 @@ test.describe('Settings → Authentication', () => {
 		}
 
 		await page.getByRole('button', { name: 'Sign out' }).click();
-		await expect(page).toHaveURL(pathEquals('/login'));
+		await expect(page).toHaveURL(pathEquals('/login?signed_out=1'));
 
 		// The old password no longer works; the new one does.
 		await gotoReady(page, '/login', jsEnabled);

@@ -30,14 +30,31 @@ export const USERS = {
  * provider shaped like a particular product: its client authentication methods, keys, features).
  * `refuseBasic`: the token endpoint refuses HTTP Basic client authentication, as providers that
  * support only client_secret_post do (oidc-provider by itself takes either for both).
+ * `logout`: the two built-in clients register the app's post-logout redirect URI and back-channel
+ * logout URI (on the origin of the first redirect URI), and the provider sends back-channel logouts.
  * @param {{ redirectUris: string[], port?: number, clients?: import('oidc-provider').ClientMetadata[],
- *   config?: Record<string, unknown>, refuseBasic?: boolean }} options
+ *   config?: Record<string, unknown>, refuseBasic?: boolean, logout?: boolean }} options
  */
-export async function startIdp({ redirectUris, port, clients = [], config = {}, refuseBasic }) {
+export async function startIdp({
+	redirectUris,
+	port,
+	clients = [],
+	config = {},
+	refuseBasic,
+	logout
+}) {
 	port ??= await freePort();
 	const issuer = `http://127.0.0.1:${port}`;
 	/** @type {Record<string, Record<string, unknown>>} */
 	const known = Object.fromEntries(Object.values(USERS).map((u) => [u.sub, u]));
+	const appOrigin = new URL(redirectUris[0]).origin;
+	const logoutMetadata = logout
+		? {
+				post_logout_redirect_uris: [`${appOrigin}/login?signed_out=1`],
+				backchannel_logout_uri: `${appOrigin}/api/auth/sso/oidc/backchannel-logout`,
+				backchannel_logout_session_required: true
+			}
+		: {};
 	const provider = new Provider(issuer, {
 		clients: [
 			{
@@ -46,14 +63,16 @@ export async function startIdp({ redirectUris, port, clients = [], config = {}, 
 				redirect_uris: redirectUris,
 				grant_types: ['authorization_code'],
 				response_types: ['code'],
-				token_endpoint_auth_method: 'client_secret_basic'
+				token_endpoint_auth_method: 'client_secret_basic',
+				...logoutMetadata
 			},
 			{
 				client_id: 'librariarr-public',
 				redirect_uris: redirectUris,
 				grant_types: ['authorization_code'],
 				response_types: ['code'],
-				token_endpoint_auth_method: 'none'
+				token_endpoint_auth_method: 'none',
+				...logoutMetadata
 			},
 			...clients.map(
 				(c) =>
@@ -66,8 +85,24 @@ export async function startIdp({ redirectUris, port, clients = [], config = {}, 
 			)
 		],
 		pkce: { required: () => true },
-		features: { devInteractions: { enabled: true }, .../** @type {object} */ (config.features) },
+		features: {
+			devInteractions: { enabled: true },
+			...(logout ? { backchannelLogout: { enabled: true } } : {}),
+			.../** @type {object} */ (config.features)
+		},
 		cookies: { keys: ['test-only-cookie-key'] },
+		// oidc-provider refuses to call loopback addresses (its guard against SSRF); the app under
+		// test is on loopback, so back-channel logouts go out without that guard here.
+		...(logout
+			? {
+					/** @type {(url: string | URL | Request, options?: RequestInit) => Promise<Response>} */
+					fetch: (url, options = {}) => {
+						const { dispatcher: _guard, ...rest } =
+							/** @type {RequestInit & { dispatcher?: unknown }} */ (options);
+						return fetch(url, rest);
+					}
+				}
+			: {}),
 		claims: {
 			openid: ['sub'],
 			email: ['email', 'email_verified'],
@@ -93,6 +128,9 @@ export async function startIdp({ redirectUris, port, clients = [], config = {}, 
 		});
 	}
 	provider.on('server_error', (_ctx, error) => console.error('[idp] server_error', error));
+	provider.on('backchannel.error', (_ctx, error) =>
+		console.error('[idp] backchannel.error', error)
+	);
 	const server = provider.listen(port, '127.0.0.1');
 	await new Promise((resolve) => server.once('listening', resolve));
 	return {

@@ -46,6 +46,7 @@ afterAll(async () => {
 /** Every field name any form of the app reads. */
 const FIELDS = [
 	'username',
+	'logout_token',
 	'password',
 	'returnTo',
 	'displayName',
@@ -206,6 +207,8 @@ const POST_TARGETS: Target[] = [
 	{ ...signedIn, path: '/api/auth/plex/start' },
 	{ app: () => admin, path: '/logout', cookie: () => logoutCookie },
 	{ app: () => admin, path: '/api/auth/plex/start' },
+	{ app: () => admin, path: '/api/auth/sso/oidc/backchannel-logout' },
+	{ app: () => fresh, path: '/api/auth/sso/oidc/backchannel-logout' },
 	{ app: () => fresh, path: '/setup' },
 	{ app: () => fresh, path: '/setup/restore' },
 	{ app: () => fresh, path: '/api/auth/plex/start' },

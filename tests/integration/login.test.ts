@@ -162,7 +162,7 @@ describe('local sign-in', () => {
 		expect((await b.get('/')).status).toBe(200);
 		const out = await b.post('/logout', {});
 		expect(out.status).toBe(303);
-		expect(out.headers.get('location')).toBe('/login');
+		expect(out.headers.get('location')).toBe('/login?signed_out=1');
 		// replaying the old cookie does not work: the row is gone
 		const replay = await fetch(`${app.url}/`, {
 			headers: { cookie: `librariarr_session=${token}` },

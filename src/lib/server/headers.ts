@@ -34,10 +34,15 @@ async function offsiteFormTargets(routeId: string): Promise<string[]> {
 	return targets.filter((t): t is string => t !== null);
 }
 
+/**
+ * `providerLogout`: the issuer a sign-out form on this page may be redirected to (RP-initiated
+ * logout, see rp-logout.ts); the sign-out form is on every signed-in page.
+ */
 export async function setSecurityHeaders(
 	headers: Headers,
 	routeId: string | null,
-	signedIn: boolean
+	signedIn: boolean,
+	providerLogout: string | null = null
 ) {
 	headers.set('x-content-type-options', 'nosniff');
 	headers.set('referrer-policy', 'same-origin');
@@ -48,8 +53,11 @@ export async function setSecurityHeaders(
 		headers.set('cache-control', 'no-store');
 	}
 	const csp = headers.get('content-security-policy');
-	if (csp && routeId && OFFSITE_FORM_PAGES.has(routeId)) {
-		const extra = await offsiteFormTargets(routeId);
+	const logoutOrigin = signedIn ? originOf(providerLogout) : null;
+	if (csp && ((routeId && OFFSITE_FORM_PAGES.has(routeId)) || logoutOrigin)) {
+		const extra =
+			routeId && OFFSITE_FORM_PAGES.has(routeId) ? await offsiteFormTargets(routeId) : [];
+		if (logoutOrigin && !extra.includes(logoutOrigin)) extra.push(logoutOrigin);
 		if (extra.length) {
 			headers.set(
 				'content-security-policy',

@@ -54,6 +54,10 @@ export type SsoConfig = Omit<Connection, 'oidcClientSecret'> & {
 	clientSecretUnreadable: boolean;
 	hasPrevious: boolean;
 	ssoConfigVersion: number;
+	/** "Also sign out at the identity provider" (RP-initiated logout). */
+	oidcRpLogout: boolean;
+	/** "Send visitors straight to the identity provider". */
+	ssoAutoRedirect: boolean;
 };
 
 /** The sealed secret last reported as unreadable, so that the warning is logged once. */
@@ -65,7 +69,8 @@ export async function getSsoConfig(
 	const [row] = await db`
 		select "ssoEnabled", "ssoMode", "oidcIssuer", "oidcClientId", "oidcClientSecret",
 			"oidcClientAuthMethod", "oidcScopes", "oidcUsernameClaim", "forwardAuthUserHeader", "forwardAuthEmailHeader", "forwardAuthNameHeader",
-			"previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion"
+			"previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion", "oidcRpLogout",
+			"ssoAutoRedirect"
 		from "AppSettings" where id = 1
 	`;
 	const clientSecret = open(row.oidcClientSecret);
@@ -361,11 +366,12 @@ export type SsoSwitchRefusal =
  * issuer, an unlink) is seen before deciding. Switching on needs an identity linked for the
  * current settings, and for forward auth the proof `forwardProof` gives (the request came through
  * a trusted proxy that named the linked user); switching off turns the password form or the Plex
- * button back on when neither works, or is refused when the user has neither.
+ * button back on when neither works, or is refused when the user has neither. The two step 3
+ * options (sign out at the provider too; send visitors straight to it) are saved with it.
  */
 export async function setSsoEnabled(
 	userId: number,
-	enable: boolean,
+	{ enable, rpLogout, autoRedirect }: { enable: boolean; rpLogout: boolean; autoRedirect: boolean },
 	forwardProof: (sso: SsoConfig, subject: string | null) => string | null
 ): Promise<{ ok: true; reenable: Reenable } | ({ ok: false } & SsoSwitchRefusal)> {
 	return sql.begin(async (tx) => {
@@ -398,7 +404,8 @@ export async function setSsoEnabled(
 			reenable = fallback;
 		}
 		await tx`
-			update "AppSettings" set "ssoEnabled" = ${enable},
+			update "AppSettings" set "ssoEnabled" = ${enable}, "oidcRpLogout" = ${rpLogout},
+				"ssoAutoRedirect" = ${autoRedirect},
 				"localAuthEnabled" = "localAuthEnabled" or ${reenable.local},
 				"plexLoginEnabled" = "plexLoginEnabled" or ${reenable.plex},
 				"updatedAt" = now()

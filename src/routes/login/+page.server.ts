@@ -18,7 +18,11 @@ import {
 	secretCheckSucceeded,
 	type Verdict
 } from '$lib/server/auth/throttle';
-import { loginPageWays } from '$lib/server/auth/sso-login';
+import {
+	autoRedirectAllowed,
+	loginPageWays,
+	rememberAutoRedirect
+} from '$lib/server/auth/sso-login';
 import { findUserByLocalUsername, updatePasswordHash } from '$lib/server/users';
 import { loginSchema } from '$lib/schemas/login';
 import { formFields } from '$lib/schemas/fields';
@@ -47,14 +51,23 @@ function refusalText(verdict: Extract<Verdict, { allowed: false }>) {
 	}
 }
 
-export const load: PageServerLoad = async ({ locals, url }) => {
+export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 	if (locals.user) redirect(303, safeReturnTo(url.searchParams.get('returnTo')));
 	const code = url.searchParams.get('sso_error');
 	const shown = await loginPageWays();
+	if (autoRedirectAllowed(shown.ssoAutoRedirect, shown.sso, url, cookies)) {
+		rememberAutoRedirect(cookies, locals.secureCookies);
+		const returnTo = safeReturnTo(url.searchParams.get('returnTo'));
+		redirect(
+			303,
+			returnTo === '/' ? shown.ssoPath : `${shown.ssoPath}?returnTo=${encodeURIComponent(returnTo)}`
+		);
+	}
 	const plexCode = url.searchParams.get('plex_error');
 	return {
 		showPlex: shown.plex,
 		setupDone: url.searchParams.get('setup') === 'done',
+		signedOut: url.searchParams.get('signed_out') === '1',
 		plexError: plexCode && Object.hasOwn(PLEX_ERRORS, plexCode) ? PLEX_ERRORS[plexCode] : null,
 		showLocal: shown.local,
 		showSso: shown.sso !== 'off',

@@ -1,5 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { audit } from '$lib/server/audit';
+import { providerLogoutUrl, SIGNED_OUT_PATH } from '$lib/server/auth/rp-logout';
 import { deleteSessionCookie, invalidateSession } from '$lib/server/auth/session';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -10,16 +11,21 @@ export const load: PageServerLoad = ({ locals }) => {
 
 export const actions: Actions = {
 	default: async ({ locals, cookies }) => {
+		let next = SIGNED_OUT_PATH;
 		if (locals.session) {
+			// Read before the session ends: the ID token it keeps is the id_token_hint.
+			const atProvider = await providerLogoutUrl(locals.session, locals.client.origin);
 			await invalidateSession(locals.session.id);
 			await audit({
 				event: 'logout',
 				userId: locals.session.userId,
 				method: locals.session.method,
-				ip: locals.client.ip
+				ip: locals.client.ip,
+				detail: atProvider ? { atProvider: true } : undefined
 			});
+			if (atProvider) next = atProvider;
 		}
 		deleteSessionCookie(cookies, locals.secureCookies);
-		redirect(303, '/login');
+		redirect(303, next);
 	}
 };

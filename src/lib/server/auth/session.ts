@@ -48,6 +48,11 @@ export type Session = {
 	/** Display name and email from the identity provider or proxy, for SSO sessions. */
 	displayName: string | null;
 	email: string | null;
+	/**
+	 * For an OIDC session while "Also sign out at the identity provider" is on: the configured
+	 * issuer, whose end-session endpoint signing out may lead to (the CSP must allow it).
+	 */
+	rpLogoutIssuer: string | null;
 };
 
 export type Resolved = {
@@ -79,6 +84,8 @@ export async function createSession(
 		ssoSubject?: string | null;
 		displayName?: string | null;
 		email?: string | null;
+		/** For OIDC sessions: the ID token, already sealed, its `sid` and the issuer. */
+		oidc?: { sealedIdToken: string | null; sid: string | null; issuer: string } | null;
 	} = {}
 ): Promise<{ token: string; session: Session }> {
 	const token = generateSessionToken();
@@ -86,12 +93,14 @@ export async function createSession(
 	const expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
 	const [row] = await sql`
 		insert into "Session" (id, "userId", "sessionVersion", method, "ssoSubject", "expiresAt", ip,
-			"userAgent", "displayName", email)
+			"userAgent", "displayName", email, "oidcIdToken", "oidcSid", "oidcIssuer")
 		select ${id}, u.id, u."sessionVersion", ${method}, ${meta.ssoSubject ?? null}, ${expiresAt},
 			${meta.ip ?? null}, ${meta.userAgent?.slice(0, 512) ?? null}, ${meta.displayName ?? null},
-			${meta.email ?? null}
+			${meta.email ?? null}, ${meta.oidc?.sealedIdToken ?? null}, ${meta.oidc?.sid ?? null},
+			${meta.oidc?.issuer ?? null}
 		from "User" u where u.id = ${userId}
-		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt", "displayName", email
+		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt", "displayName", email,
+			null as "rpLogoutIssuer"
 	`;
 	if (!row) throw new Error(`Cannot create a session: user ${userId} does not exist`);
 	return { token, session: row as Session };
@@ -110,7 +119,9 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 			s."createdAt", s."expiresAt", s."lastSeenAt", s."displayName" as "sessionDisplayName", s.email as "sessionEmail",
 			u.id, u.username, u.email, u."localUsername", u."passwordHash" is not null as "hasPassword",
 			u."plexId", u."plexUsername", u."ssoSubject", u."ssoIssuer", u."ssoProvider", u."sessionVersion",
-			a."forwardAuthUserHeader" as "forwardUserHeader"
+			a."forwardAuthUserHeader" as "forwardUserHeader",
+			case when s.method = 'oidc' and a."oidcRpLogout" and a."ssoMode" = 'OIDC'
+				then a."oidcIssuer" end as "rpLogoutIssuer"
 		from (select 1) as one
 		left join "AppSettings" a on a.id = 1
 		left join "Session" s on s.id = ${id} and s."expiresAt" > now()
@@ -128,7 +139,8 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 		createdAt: row.createdAt,
 		expiresAt: row.expiresAt,
 		displayName: row.sessionDisplayName,
-		email: row.sessionEmail
+		email: row.sessionEmail,
+		rpLogoutIssuer: row.rpLogoutIssuer ?? null
 	};
 	const now = Date.now();
 	const lastSeenDue = new Date(now - LAST_SEEN_PRECISION_MS);

@@ -1,5 +1,6 @@
 // What the login page and the SSO endpoints agree on: when "Sign in with SSO" is offered. The
 // decision is the one rule's (plain/ways-in.js); this module only gathers its inputs.
+import type { Cookies } from '@sveltejs/kit';
 import { config } from '../config';
 import { offeredWays, type SsoOffer } from '../plain/ways-in.js';
 import { getSettings } from '../settings';
@@ -61,5 +62,38 @@ export async function loginPageWays() {
 		env
 	);
 	const ssoPath = sso.ssoMode === 'OIDC' ? '/api/auth/sso/oidc/login' : '/api/auth/sso/forward';
-	return { ...offered, ssoPath };
+	return { ...offered, ssoPath, ssoAutoRedirect: sso.ssoAutoRedirect };
+}
+
+/** Set when /login sends a browser straight to SSO; while it lasts, /login shows itself. */
+export const AUTO_REDIRECT_COOKIE = 'librariarr_sso_auto';
+export const AUTO_REDIRECT_WINDOW_S = 30;
+
+/**
+ * Whether GET /login sends this visit straight to the SSO start ("Send visitors straight to the
+ * identity provider"). Never: unless SSO is on (so never under SSO_DISABLE_OVERRIDE), after
+ * sign-out (`signed_out`), with an SSO error in the URL, with `?manual=1`, or when this browser
+ * was sent there in the last AUTO_REDIRECT_WINDOW_S seconds (a failing provider that sends the
+ * browser straight back must not make a redirect loop).
+ */
+export function autoRedirectAllowed(
+	autoRedirect: boolean,
+	availability: SsoAvailability,
+	url: URL,
+	cookies: Cookies
+): boolean {
+	if (!autoRedirect || availability !== 'enabled' || config.ssoDisableOverride) return false;
+	const p = url.searchParams;
+	if (p.has('manual') || p.has('signed_out') || p.has('sso_error')) return false;
+	return cookies.get(AUTO_REDIRECT_COOKIE) === undefined;
+}
+
+export function rememberAutoRedirect(cookies: Cookies, secure: boolean) {
+	cookies.set(AUTO_REDIRECT_COOKIE, '1', {
+		path: '/login',
+		httpOnly: true,
+		sameSite: 'lax',
+		secure,
+		maxAge: AUTO_REDIRECT_WINDOW_S
+	});
 }

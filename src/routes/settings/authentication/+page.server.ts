@@ -23,6 +23,7 @@ import {
 import { credentialsSchema } from '$lib/schemas/credentials';
 import { fieldErrors, formFields } from '$lib/schemas/fields';
 import { redirectUri } from '$lib/server/auth/sources/oidc';
+import { backchannelLogoutUri, postLogoutRedirectUri } from '$lib/server/auth/rp-logout';
 import { forwardIdentity, PRESETS, trustLineFor } from '$lib/server/auth/sources/forward';
 import { getSsoConfig, identityFits } from '$lib/server/sso';
 import { ssoActions } from './sso-actions';
@@ -92,6 +93,10 @@ export const load: PageServerLoad = async (event) => {
 			forwardAuthNameHeader: sso.forwardAuthNameHeader,
 			hasPrevious: sso.hasPrevious,
 			redirectUri: redirectUri(event.locals.client.origin),
+			postLogoutRedirectUri: postLogoutRedirectUri(event.locals.client.origin),
+			backchannelLogoutUri: backchannelLogoutUri(event.locals.client.origin),
+			rpLogout: sso.oidcRpLogout,
+			autoRedirect: sso.ssoAutoRedirect,
 			linked: user.ssoSubject
 				? { subject: user.ssoSubject, issuer: user.ssoIssuer, provider: user.ssoProvider }
 				: null,

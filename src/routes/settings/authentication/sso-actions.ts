@@ -401,9 +401,16 @@ export const ssoActions = {
 
 	saveSso: async (event: Event) => {
 		const { user } = requireUser(event);
-		const enable = (await readForm(event.request)).get('ssoEnabled') === 'on';
-		const outcome = await setSsoEnabled(user.id, enable, (sso, subject) =>
-			forwardEnableRefusal(event.locals.client, event.request.headers, sso, subject)
+		const form = await readForm(event.request);
+		const enable = form.get('ssoEnabled') === 'on';
+		const rpLogout = form.get('oidcRpLogout') === 'on';
+		// Offered only while SSO is on: switching SSO off switches it off too.
+		const autoRedirect = enable && form.get('ssoAutoRedirect') === 'on';
+		const outcome = await setSsoEnabled(
+			user.id,
+			{ enable, rpLogout, autoRedirect },
+			(sso, subject) =>
+				forwardEnableRefusal(event.locals.client, event.request.headers, sso, subject)
 		);
 		if (!outcome.ok) {
 			const message =
@@ -415,7 +422,7 @@ export const ssoActions = {
 			event: 'settings.sso_enabled',
 			userId: user.id,
 			ip: event.locals.client.ip,
-			detail: { enabled: enable }
+			detail: { enabled: enable, rpLogout, autoRedirect }
 		});
 		const noFallback = enable && !user.hasPassword && !user.plexId;
 		return {

@@ -107,6 +107,10 @@ export type VerifiedIdentity = {
 	issuer: string;
 	displayName: string | null;
 	email: string | null;
+	/** The ID token as received, for the id_token_hint of RP-initiated logout. */
+	idToken: string;
+	/** The provider's session id (`sid`), which back-channel logout tokens name. */
+	sid: string | null;
 };
 
 /** A failure the login page shows as one of its banner codes; `reason` goes to the log only. */
@@ -227,7 +231,12 @@ export async function finishAuthorization(
 			claimString(claims, config.oidcUsernameClaim) ??
 			claimString(claims, 'name') ??
 			subject.slice(0, 200),
-		email: claimString(claims, 'email')
+		email: claimString(claims, 'email'),
+		idToken,
+		sid:
+			typeof payload.sid === 'string' && payload.sid && payload.sid.length <= 255
+				? payload.sid
+				: null
 	};
 }
 

@@ -126,7 +126,8 @@ export const GET: RequestHandler = async (event) => {
 	await signIn(event, user.id, 'oidc', {
 		ssoSubject: identity.subject,
 		displayName: identity.displayName,
-		email: identity.email
+		email: identity.email,
+		oidc: { idToken: identity.idToken, sid: identity.sid, issuer: identity.issuer }
 	});
 	redirect(303, safeReturnTo(tx.returnTo));
 };
