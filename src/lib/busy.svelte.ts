@@ -1,0 +1,47 @@
+import type { SubmitFunction } from '@sveltejs/kit';
+
+/**
+ * "Busy while submitting" for a form enhanced with `use:enhance`: one instance per form.
+ *
+ *     const saving = new Busy();
+ *     <form use:enhance={saving.submit}> … <button disabled={saving.pending} aria-busy={saving.pending}>
+ *
+ * `pending` is true from the submit until the page has been updated with the answer (also when
+ * the request fails). `action` names the action that is running (`?/test` → `test`), so a form
+ * with several buttons can label only the one that was pressed. Without JavaScript the browser
+ * shows its own progress and none of this runs.
+ */
+export class Busy {
+	pending = $state(false);
+	action = $state<string | null>(null);
+
+	/**
+	 * @param options.reset clear the form after a successful answer (SvelteKit's default: true).
+	 * @param options.after runs after the update, with the form element (to clear a secret, say).
+	 */
+	constructor(
+		private readonly options: {
+			reset?: boolean;
+			after?: (form: HTMLFormElement) => void;
+		} = {}
+	) {}
+
+	submit: SubmitFunction = ({ action, formElement }) => {
+		this.pending = true;
+		this.action = action.search.startsWith('?/') ? action.search.slice(2) : null;
+		return async ({ update }) => {
+			try {
+				await update({ reset: this.options.reset ?? true });
+				this.options.after?.(formElement);
+			} finally {
+				this.pending = false;
+				this.action = null;
+			}
+		};
+	};
+
+	/** True while the named action (`test` for `?/test`) of this form is running. */
+	running(action: string): boolean {
+		return this.pending && this.action === action;
+	}
+}
