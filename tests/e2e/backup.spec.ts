@@ -48,6 +48,31 @@ test.describe('backups', () => {
 		await expect(page).toHaveURL(/\/login/);
 	});
 
+	test('deleting a backup takes a confirmation step, with or without JavaScript', async ({
+		page,
+		admin,
+		jsEnabled
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await gotoReady(page, '/settings/backups', jsEnabled);
+		await page.getByRole('button', { name: 'Create backup' }).click();
+		const created = page.getByRole('status').filter({ hasText: /Backup librariarr-.* created/ });
+		await expect(created).toBeVisible();
+		const name = /Backup (librariarr-\S+) created/.exec((await created.textContent()) ?? '')![1];
+		const row = page.locator(`tr[data-backup="${name}"]`);
+
+		// the first press only opens the warning; nothing is deleted yet
+		const confirm = row.getByRole('button', { name: `Delete this backup ${name}` });
+		await expect(confirm).toBeHidden();
+		await row.getByText('Delete', { exact: true }).click();
+		await expect(row.getByText('removes the file from the backup folder for good')).toBeVisible();
+		await expect(row).toBeVisible();
+
+		await confirm.click();
+		await expect(page.getByRole('status').filter({ hasText: 'deleted' })).toBeVisible();
+		await expect(page.locator(`tr[data-backup="${name}"]`)).toHaveCount(0);
+	});
+
 	test('the first-run page offers Restore from Backup and lists names only', async ({
 		page,
 		admin,
