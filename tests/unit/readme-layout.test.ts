@@ -1,0 +1,65 @@
+// The README's layout block (under "## Development") must match the tree: every server module and
+// folder is named there, and every file it names exists. A new module without a README line, or a
+// README line for a module that was renamed away, fails here.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function layoutBlock(): string {
+	const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+	const development = readme.slice(readme.indexOf('\n## Development'));
+	const match = /```text\n([\s\S]*?)```/.exec(development);
+	if (!match) throw new Error('README.md has no ```text layout block under "## Development"');
+	return match[1];
+}
+
+function walk(dir: string): string[] {
+	return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+		const full = path.join(dir, entry.name);
+		return entry.isDirectory() ? [full, ...walk(full)] : [full];
+	});
+}
+
+/** `backup*.ts` in the README covers backup.ts and backup-format.ts. */
+function globToRegExp(glob: string): RegExp {
+	const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\w.-]*');
+	return new RegExp(`^${escaped}$`);
+}
+
+const block = layoutBlock();
+const fileTokens = [...block.matchAll(/[\w*.-]+\.(?:ts|js|sh|svelte)\b/g)].map((m) => m[0]);
+const folderTokens = new Set([...block.matchAll(/([\w-]+)\//g)].map((m) => m[1]));
+const patterns = fileTokens.map(globToRegExp);
+
+describe('the README layout block', () => {
+	const server = path.join(root, 'src/lib/server');
+	const entries = walk(server).filter((p) => !p.endsWith('README.md'));
+
+	it('names every server module', () => {
+		const modules = entries.filter((p) => /\.(ts|js)$/.test(p)).map((p) => path.basename(p));
+		const missing = modules.filter((name) => !patterns.some((re) => re.test(name)));
+		expect(missing, 'modules under src/lib/server with no line in the README layout').toEqual([]);
+	});
+
+	it('names every server folder', () => {
+		const folders = entries
+			.filter((p) => fs.statSync(p).isDirectory())
+			.map((p) => path.basename(p));
+		const missing = folders.filter((name) => !folderTokens.has(name));
+		expect(missing, 'folders under src/lib/server with no line in the README layout').toEqual([]);
+	});
+
+	it('names no file that does not exist', () => {
+		const everything = ['src', 'scripts', 'tests']
+			.flatMap((dir) => walk(path.join(root, dir)))
+			.concat(fs.readdirSync(root).map((name) => path.join(root, name)))
+			.map((p) => path.basename(p));
+		const stale = fileTokens.filter(
+			(token) => !everything.some((name) => globToRegExp(token).test(name))
+		);
+		expect(stale, 'files named in the README layout that are not in the tree').toEqual([]);
+	});
+});
