@@ -5,14 +5,10 @@ import type { Page } from '@playwright/test';
 import type postgres from 'postgres';
 import { USERS } from '../helpers/idp.js';
 import { expect, gotoReady, pathEquals, ready, signIn, test, type Admin } from './fixtures';
+import { IDP, sessionCount, signInAtIdp } from './steps';
 
-function env(name: string): string {
-	const value = process.env[name];
-	if (!value) throw new Error(`${name} is not set: is tests/e2e/global-setup.ts running?`);
-	return value;
-}
-const ISSUER = env('E2E_IDP_ISSUER');
-const IDP_ORIGIN = new URL(ISSUER).origin;
+const ISSUER = IDP.issuer;
+const IDP_ORIGIN = IDP.origin;
 const SUB = USERS.username.sub;
 const SIGNED_OUT = 'You have been signed out.';
 
@@ -35,26 +31,12 @@ async function configureSso(
 	`;
 }
 
-/** On the provider's own pages: its login form (any password), then its consent page. */
-async function signInAtIdp(page: Page) {
-	await page.waitForURL((url) => url.origin === IDP_ORIGIN);
-	await page.locator('input[name=login]').fill(SUB);
-	await page.locator('input[name=password]').fill('any password will do');
-	await page.getByRole('button', { name: 'Sign-in' }).click();
-	await page.getByRole('button', { name: 'Continue' }).click();
-}
-
 async function signInWithSso(page: Page, jsEnabled: boolean) {
 	await gotoReady(page, '/login?manual=1', jsEnabled);
 	await page.getByRole('link', { name: 'Sign in with SSO' }).click();
-	await signInAtIdp(page);
+	await signInAtIdp(page, SUB);
 	await expect(page).toHaveURL(pathEquals('/'));
 	await expect(page.getByTestId('signed-in-method')).toHaveText('single sign-on (OIDC)');
-}
-
-async function sessionCount(sql: postgres.Sql) {
-	const [{ count }] = await sql`select count(*)::int as count from "Session"`;
-	return count as number;
 }
 
 test.describe('RP-initiated logout', () => {
@@ -178,7 +160,7 @@ test.describe('straight to SSO', () => {
 	}) => {
 		await configureSso(sql, admin, { autoRedirect: true });
 		await page.goto('/settings/backups');
-		await signInAtIdp(page);
+		await signInAtIdp(page, SUB);
 		await expect(page).toHaveURL(pathEquals('/settings/backups'));
 		expect(await sessionCount(sql)).toBe(1);
 	});

@@ -17,6 +17,7 @@ import {
 	signIn,
 	test
 } from './fixtures';
+import { env, sessionCount } from './steps';
 
 type PlexUser = 'alice' | 'bob';
 const PLEX_IDS: Record<PlexUser, string> = { alice: '1001', bob: '1002' };
@@ -26,12 +27,6 @@ const UNAVAILABLE = 'plex.tv did not answer properly in time. Try again in a mom
 const LAST_WAY =
 	'Plex is your only way in, so this is refused. Set a local password or enable SSO first.';
 const SETTINGS = '/settings/authentication';
-
-function env(name: string): string {
-	const value = process.env[name];
-	if (!value) throw new Error(`${name} is not set: is tests/e2e/global-setup.ts running?`);
-	return value;
-}
 
 const PLEX_TIMEOUT_MS = '1500';
 let fake: Awaited<ReturnType<typeof startFakePlex>>;
@@ -59,6 +54,7 @@ test.afterAll(async () => {
 
 test.beforeEach(() => {
 	fake.state.mode = 'ok';
+	fake.state.slowMs = 3000;
 });
 
 /** An absolute URL on `base` (this file's app instance unless told otherwise). */
@@ -108,11 +104,6 @@ async function linkPlexInDb(sql: postgres.Sql, userId: number, plexUser: PlexUse
 		update "User" set "plexId" = ${PLEX_IDS[plexUser]}, "plexUsername" = ${plexUser}
 		where id = ${userId}
 	`;
-}
-
-async function signedSessions(sql: postgres.Sql) {
-	const [row] = await sql<{ n: number }[]>`select count(*)::int as n from "Session"`;
-	return row.n;
 }
 
 /** How long the app took to answer the next request to `path` (ms, request sent to response start). */
@@ -191,7 +182,7 @@ test.describe('Plex sign-in', () => {
 
 		await page.getByRole('button', { name: 'Sign out' }).click();
 		await expect(page).toHaveURL(onApp('/login?signed_out=1'));
-		expect(await signedSessions(sql)).toBe(0);
+		expect(await sessionCount(sql)).toBe(0);
 
 		await gotoReady(page, at('/login'), jsEnabled);
 		await clickPlexButton(page);
@@ -217,7 +208,7 @@ test.describe('Plex sign-in', () => {
 		await expect(page).toHaveURL(onApp('/login?plex_error=plex_not_linked'));
 		await expect(page.getByRole('alert')).toHaveText(NOT_LINKED);
 		await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
-		expect(await signedSessions(sql)).toBe(0);
+		expect(await sessionCount(sql)).toBe(0);
 		await page.goto(at('/'));
 		await expect(page).toHaveURL(onApp('/login'));
 	});
@@ -287,7 +278,7 @@ test.describe('Plex sign-in', () => {
 	});
 
 	for (const mode of ['error', 'malformed', 'slow'] as const) {
-		test(`plex.tv answering "${mode}" ends on the banner, quickly, without a session`, async ({
+		test(`plex.tv answering "${mode}" ends on the banner, within the app's deadline, without a session`, async ({
 			page,
 			admin,
 			jsEnabled,
@@ -301,31 +292,28 @@ test.describe('Plex sign-in', () => {
 			await clickPlexButton(page);
 			await page.waitForURL((url) => url.origin === new URL(fake.url).origin);
 			fake.state.mode = mode;
-			let started = Date.now();
+			// Slow means slower than the whole test may take: only the app's own deadline
+			// (PLEX_TIMEOUT_MS, 1.5 s) can bring the banner in time. No upper bound on a clock is
+			// asserted here, so a busy machine cannot fail it; the lower bounds show the deadline
+			// was what ended the wait.
+			fake.state.slowMs = 60_000;
 			const callback = answerTime(page, '/api/auth/plex/callback');
 			await approveAtPlex(page, testInfo, 'alice');
 			await expect(page).toHaveURL(onApp('/login?plex_error=plex_unavailable'));
 			await expect(page.getByRole('alert')).toHaveText(UNAVAILABLE);
-			// The app gives up after PLEX_TIMEOUT_MS (1.5 s), before the slow fake's 3 s delay ends…
 			const callbackTime = await callback;
-			expect(callbackTime).toBeLessThan(2500);
 			if (mode === 'slow') expect(callbackTime).toBeGreaterThan(1000); // (the deadline was hit)
-			// …and the user sees the banner within a few seconds.
-			expect(Date.now() - started).toBeLessThan(5000);
-			expect(await signedSessions(sql)).toBe(0);
+			expect(await sessionCount(sql)).toBe(0);
 
 			// Failing at the start: the PIN cannot be created.
 			await gotoReady(page, at('/login'), jsEnabled);
-			started = Date.now();
 			const start = answerTime(page, '/api/auth/plex/start');
 			await clickPlexButton(page);
 			await expect(page).toHaveURL(onApp('/login?plex_error=plex_unavailable'));
 			await expect(page.getByRole('alert')).toHaveText(UNAVAILABLE);
 			const startTime = await start;
-			expect(startTime).toBeLessThan(2500);
 			if (mode === 'slow') expect(startTime).toBeGreaterThan(1000);
-			expect(Date.now() - started).toBeLessThan(5000);
-			expect(await signedSessions(sql)).toBe(0);
+			expect(await sessionCount(sql)).toBe(0);
 			await page.goto(at('/'));
 			await expect(page).toHaveURL(onApp('/login'));
 		});

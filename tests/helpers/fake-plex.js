@@ -18,7 +18,12 @@ export async function startFakePlex() {
 	const tokens = new Map();
 	/** @type {{ method: string, path: string, headers: http.IncomingHttpHeaders }[]} */
 	const requests = [];
-	const state = { /** @type {'ok' | 'error' | 'slow' | 'malformed'} */ mode: 'ok', nextPin: 5000 };
+	const state = {
+		/** @type {'ok' | 'error' | 'slow' | 'malformed'} */ mode: 'ok',
+		nextPin: 5000,
+		/** How long 'slow' holds each answer (then answers normally). */
+		slowMs: 3000
+	};
 
 	/** Approves the PIN with this code as `user`, as if they signed in at plex.tv. */
 	function approve(/** @type {string} */ code, /** @type {keyof typeof ACCOUNTS} */ user) {
@@ -47,7 +52,7 @@ export async function startFakePlex() {
 			headers: req.headers
 		});
 		if (u.pathname.startsWith('/api/')) {
-			if (state.mode === 'slow') await new Promise((r) => setTimeout(r, 3000));
+			if (state.mode === 'slow') await new Promise((r) => setTimeout(r, state.slowMs).unref());
 			if (state.mode === 'error') return send(res, 500, { error: 'internal' });
 			if (state.mode === 'malformed') {
 				res.writeHead(200, { 'content-type': 'application/json' });
