@@ -13,6 +13,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { sql } from '../db';
 import { sameIssuer, type SsoConfig } from '../sso';
 import { getDiscovery, getJwks } from './sources/oidc-discovery';
+import { ALLOWED_ALGORITHMS } from './sources/oidc';
 
 export const BACKCHANNEL_LOGOUT_PATH = '/api/auth/sso/oidc/backchannel-logout';
 export const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -21,18 +22,7 @@ export const MAX_AGE_S = 10 * 60;
 export const CLOCK_SKEW_S = 60;
 export const MAX_SEEN = 10_000;
 /** Asymmetric algorithms only: a shared-secret MAC would let anyone holding the secret forge. */
-export const LOGOUT_TOKEN_ALGORITHMS = [
-	'RS256',
-	'RS384',
-	'RS512',
-	'PS256',
-	'PS384',
-	'PS512',
-	'ES256',
-	'ES384',
-	'ES512',
-	'EdDSA'
-];
+export const LOGOUT_TOKEN_ALGORITHMS = ALLOWED_ALGORITHMS;
 
 export class LogoutTokenError extends Error {}
 
