@@ -32,5 +32,28 @@ export default ts.config(
 			'svelte/no-navigation-without-resolve': 'off'
 		}
 	},
+	{
+		// Routes stay thin: SQL lives in the server modules, so no route reaches the pool itself.
+		files: ['src/routes/**'],
+		rules: {
+			'no-restricted-imports': [
+				'error',
+				{
+					paths: [
+						{
+							name: '$lib/server/db',
+							message: 'Routes do not talk to the database: call a module in src/lib/server.'
+						}
+					],
+					patterns: [
+						{
+							regex: '(^|/)lib/server/db(\\.(js|ts))?$',
+							message: 'Routes do not talk to the database: call a module in src/lib/server.'
+						}
+					]
+				}
+			]
+		}
+	},
 	{ ignores: ['build/', '.svelte-kit/', 'node_modules/', 'data/', 'test-results/'] }
 );

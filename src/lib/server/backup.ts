@@ -23,6 +23,7 @@ import { config } from './config';
 import { open, seal } from './crypto';
 import { sql } from './db';
 import { FIRST_USER_LOCK } from './users';
+import type { Schedule } from './backup-cron';
 import {
 	BACKUP_TABLES,
 	backupError,
@@ -150,6 +151,70 @@ export async function savedPassphrase(): Promise<string | null> {
 		select "backupPassphrase" from "AppSettings" where id = 1
 	`;
 	return open(row?.backupPassphrase);
+}
+
+export type ScheduleSettings = {
+	schedule: Schedule;
+	cron: string;
+	retention: number;
+	hasPassphrase: boolean;
+	lastBackupAt: Date | null;
+};
+
+/** The schedule as Settings → Backups shows it (the passphrase only as "one is saved"). */
+export async function getBackupSchedule(): Promise<ScheduleSettings> {
+	const [row] = await sql<
+		{
+			backupSchedule: Schedule;
+			backupCron: string | null;
+			backupRetention: number;
+			hasPassphrase: boolean;
+			lastBackupAt: Date | null;
+		}[]
+	>`
+		select "backupSchedule", "backupCron", "backupRetention",
+			"backupPassphrase" is not null as "hasPassphrase", "lastBackupAt"
+		from "AppSettings" where id = 1
+	`;
+	return {
+		schedule: row.backupSchedule,
+		cron: row.backupCron ?? '',
+		retention: row.backupRetention,
+		hasPassphrase: row.hasPassphrase,
+		lastBackupAt: row.lastBackupAt
+	};
+}
+
+export type ScheduleChange = {
+	schedule: Schedule;
+	/** Kept only when the schedule is 'cron'. */
+	cron: string;
+	retention: number;
+	/** A new passphrase; empty keeps the saved one unless `clearPassphrase`. */
+	passphrase: string;
+	clearPassphrase: boolean;
+};
+
+/**
+ * Saves the schedule in one transaction that holds the settings row lock (as every settings
+ * change does), then applies the new retention. Returns the backups retention removed.
+ */
+export async function saveBackupSchedule(change: ScheduleChange): Promise<string[]> {
+	const { schedule, cron, retention, passphrase, clearPassphrase } = change;
+	await sql.begin(async (tx) => {
+		await tx`select 1 from "AppSettings" where id = 1 for update`;
+		const sealed = passphrase ? seal(passphrase) : null;
+		await tx`
+			update "AppSettings" set
+				"backupSchedule" = ${schedule},
+				"backupCron" = ${schedule === 'cron' ? cron : null},
+				"backupRetention" = ${retention},
+				"backupPassphrase" = ${sealed ?? (clearPassphrase ? null : tx`"backupPassphrase"`)},
+				"updatedAt" = now()
+			where id = 1
+		`;
+	});
+	return applyRetention();
 }
 
 /** Writes a new backup (temporary file, then an atomic link into place) and applies retention. */

@@ -47,16 +47,3 @@ export async function stopDatabase() {
 		log.info('Embedded PostgreSQL stopped');
 	}
 }
-
-/** True when the database answers a trivial query within `ms`. */
-export async function databaseAnswers(ms = 2000): Promise<boolean> {
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-	try {
-		return await Promise.race([sql`select 1`.then(() => true), timeout]);
-	} catch {
-		return false;
-	} finally {
-		clearTimeout(timer);
-	}
-}

@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import { databaseAnswers } from '$lib/server/db';
+import { databaseAnswers } from '$lib/server/health';
 import type { RequestHandler } from './$types';
 
 // For Docker's HEALTHCHECK and for load balancers: healthy means the database answers.

@@ -4,11 +4,12 @@ import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
 import { deleteSessionCookie } from '$lib/server/auth/session';
 import {
-	applyRetention,
 	backupDir,
 	createBackup,
 	deleteBackup,
+	getBackupSchedule,
 	listBackups,
+	saveBackupSchedule,
 	savedPassphrase
 } from '$lib/server/backup';
 import { isBackupName } from '$lib/server/backup-format';
@@ -18,8 +19,6 @@ import {
 	UPLOAD_TOO_LARGE
 } from '$lib/server/backup-restore';
 import { isValidCron, SCHEDULES, type Schedule } from '$lib/server/backup-cron';
-import { seal } from '$lib/server/crypto';
-import { sql } from '$lib/server/db';
 import { purgeExpiredAudit } from '$lib/server/housekeeping';
 import { readForm } from '$lib/server/form';
 import { getAuditRetentionDays, setAuditRetentionDays } from '$lib/server/settings';
@@ -30,31 +29,13 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	requireUser(event);
-	const [[settings], files, auditRetentionDays] = await Promise.all([
-		sql<
-			{
-				backupSchedule: Schedule;
-				backupCron: string | null;
-				backupRetention: number;
-				hasPassphrase: boolean;
-				lastBackupAt: Date | null;
-			}[]
-		>`
-			select "backupSchedule", "backupCron", "backupRetention",
-				"backupPassphrase" is not null as "hasPassphrase", "lastBackupAt"
-			from "AppSettings" where id = 1
-		`,
+	const [schedule, files, auditRetentionDays] = await Promise.all([
+		getBackupSchedule(),
 		listBackups(),
 		getAuditRetentionDays()
 	]);
 	return {
-		schedule: {
-			schedule: settings.backupSchedule,
-			cron: settings.backupCron ?? '',
-			retention: settings.backupRetention,
-			hasPassphrase: settings.hasPassphrase,
-			lastBackupAt: settings.lastBackupAt?.toISOString() ?? null
-		},
+		schedule: { ...schedule, lastBackupAt: schedule.lastBackupAt?.toISOString() ?? null },
 		files: files.map((f) => ({ ...f, createdAt: f.createdAt.toISOString() })),
 		folder: backupDir(),
 		auditRetentionDays
@@ -117,17 +98,13 @@ export const actions: Actions = {
 		if (!typed.success) errors.passphrase = typed.issues[0].message;
 		if (Object.keys(errors).length) return fail(400, { schedule: { ok: false, values, errors } });
 
-		const sealed = passphrase ? seal(passphrase) : null;
-		await sql`
-			update "AppSettings" set
-				"backupSchedule" = ${schedule},
-				"backupCron" = ${schedule === 'cron' ? cron : null},
-				"backupRetention" = ${retention},
-				"backupPassphrase" = ${passphrase ? sealed : clearPassphrase ? null : sql`"backupPassphrase"`},
-				"updatedAt" = now()
-			where id = 1
-		`;
-		const removed = await applyRetention();
+		const removed = await saveBackupSchedule({
+			schedule: schedule as Schedule,
+			cron,
+			retention,
+			passphrase,
+			clearPassphrase
+		});
 		await audit({
 			event: 'backup.schedule_changed',
 			userId: user.id,
