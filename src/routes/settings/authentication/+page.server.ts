@@ -27,17 +27,10 @@ import { backchannelLogoutUri, postLogoutRedirectUri } from '$lib/server/auth/rp
 import { forwardIdentity, PRESETS, trustLineFor } from '$lib/server/auth/sources/forward';
 import { getSsoConfig, identityFits } from '$lib/server/sso';
 import { ssoActions } from './sso-actions';
+import { LINK_ERRORS } from './sso-messages';
 import { plexActions } from './plex-actions';
 import { PLEX_ERRORS } from '$lib/plex-errors';
 import type { Actions, PageServerLoad } from './$types';
-
-const LINK_ERRORS: Record<string, string> = {
-	state_mismatch: 'The verification expired or was tampered with. Try Verify & Link again.',
-	token_exchange_failed:
-		'Your identity provider could not be verified. Check the client ID, client secret and redirect URI; the log has the details.',
-	sso_not_configured: 'Save an OIDC configuration in step 1 first.',
-	already_linked: 'That identity is already linked to another account.'
-};
 
 /** What the forward-auth panel tells the admin about the request they are making right now. */
 function forwardPanel(
@@ -119,7 +112,7 @@ export const load: PageServerLoad = async (event) => {
 	};
 };
 
-export const actions: Actions = {
+export const actions = {
 	...ssoActions,
 	...plexActions,
 
@@ -237,4 +230,4 @@ export const actions: Actions = {
 			}
 		};
 	}
-};
+} satisfies Actions;

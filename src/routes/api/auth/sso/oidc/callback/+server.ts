@@ -8,9 +8,9 @@ import {
 	DiscoveryError,
 	finishAuthorization,
 	getDiscovery,
-	logRejected,
 	OidcFailure
 } from '$lib/server/auth/sources/oidc';
+import { rejectNotLinked } from '$lib/server/auth/sso-login';
 import { takeTransaction } from '$lib/server/auth/transactions';
 import { log } from '$lib/server/log';
 import { getSsoConfig } from '$lib/server/sso';
@@ -103,13 +103,7 @@ export const GET: RequestHandler = async (event) => {
 
 	const user = await findUserBySsoIdentity('oidc', identity.issuer, identity.subject);
 	if (!user) {
-		logRejected(identity.subject);
-		await audit({
-			event: 'login.failed',
-			method: 'oidc',
-			ip,
-			detail: { reason: 'not_linked', subject: identity.subject }
-		});
+		await rejectNotLinked('oidc', identity.subject, ip);
 		redirect(303, '/login?sso_error=not_linked');
 	}
 	if (!sso.ssoEnabled) {
