@@ -8,18 +8,37 @@ import { requireUser } from '$lib/server/auth/guard';
 import { forwardIdentity } from '$lib/server/auth/sources/forward';
 import { DiscoveryError, getDiscovery, startAuthorization } from '$lib/server/auth/sources/oidc';
 import { beginTransaction } from '$lib/server/auth/transactions';
-import { getSettings } from '$lib/server/settings';
-import {
-	FORWARD_AUTH_ISSUER,
-	isMultiTenantIssuer,
-	getSsoConfig,
-	fallbackFor
-} from '$lib/server/sso';
-import { linkIdentity, LinkConflictError, unlinkIdentity } from '$lib/server/users';
+import { getSsoConfig } from '$lib/server/sso';
+import { linkSsoIdentity, unlinkSsoIdentity, type LinkRefusal } from '$lib/server/sso-link';
 import { subjectSchema } from '$lib/schemas/sso';
 import { ssoDone, ssoFail } from './sso-answer';
 import { reenabledText, SSO_TEXT } from './sso-messages';
 import type { Actions } from './$types';
+
+/** Refusals of "Link Manually" that belong under its field. */
+const MANUAL_FIELD_ERRORS: Partial<Record<LinkRefusal, string>> = {
+	'multi-tenant': SSO_TEXT.multiTenantManual,
+	taken: SSO_TEXT.subjectTaken
+};
+
+function linkRefusal(reason: LinkRefusal, header: string): string {
+	switch (reason) {
+		case 'oidc-not-configured':
+			return SSO_TEXT.saveOidcFirst;
+		case 'forward-not-configured':
+			return SSO_TEXT.saveForwardFirst;
+		case 'untrusted_proxy':
+			return SSO_TEXT.untrustedRequest;
+		case 'missing_user_header':
+			return SSO_TEXT.missingHeader(header);
+		case 'taken':
+			return SSO_TEXT.identityTaken;
+		case 'multi-tenant':
+			return SSO_TEXT.multiTenantManual;
+		case 'would-lock-out':
+			return SSO_TEXT.linkLocksOut;
+	}
+}
 
 export const linkingActions = {
 	verifyLink: async (event) => {
@@ -65,39 +84,17 @@ export const linkingActions = {
 			});
 		}
 		const subject = parsed.output;
-		const sso = await getSsoConfig();
-		const forward = sso.ssoMode === 'FORWARD_AUTH';
-		if (!forward && !sso.oidcIssuer) {
-			return ssoFail(409, { step: 2, ok: false, message: SSO_TEXT.saveOidcFirst });
-		}
-		if (!forward && isMultiTenantIssuer(sso.oidcIssuer)) {
-			return ssoFail(409, {
-				step: 2,
-				manual: true,
-				subject,
-				errors: { subject: SSO_TEXT.multiTenantManual }
-			});
-		}
-		const identity = {
-			provider: forward ? ('forward-auth' as const) : ('oidc' as const),
-			issuer: forward ? FORWARD_AUTH_ISSUER : sso.oidcIssuer!,
-			subject
-		};
-		try {
-			await linkIdentity(user.id, session.id, identity);
-		} catch (error) {
-			if (!(error instanceof LinkConflictError)) throw error;
-			return ssoFail(409, {
-				step: 2,
-				manual: true,
-				subject,
-				errors: { subject: SSO_TEXT.subjectTaken }
-			});
+		const outcome = await linkSsoIdentity(user.id, session.id, { via: 'manual', subject });
+		if (!outcome.ok) {
+			const field = MANUAL_FIELD_ERRORS[outcome.reason];
+			if (field)
+				return ssoFail(409, { step: 2, manual: true, subject, errors: { subject: field } });
+			return ssoFail(409, { step: 2, ok: false, message: linkRefusal(outcome.reason, '') });
 		}
 		await audit({
 			event: 'sso.linked',
 			userId: user.id,
-			method: identity.provider,
+			method: outcome.identity.provider,
 			ip: event.locals.client.ip,
 			detail: { subject, via: 'manual' }
 		});
@@ -106,35 +103,22 @@ export const linkingActions = {
 
 	linkFromRequest: async (event) => {
 		const { user, session } = requireUser(event);
-		const sso = await getSsoConfig();
-		// Linking a forward-auth identity in OIDC mode would replace a working OIDC link with one
-		// that SSO in this mode does not accept.
-		if (sso.ssoMode !== 'FORWARD_AUTH') {
-			return ssoFail(409, { step: 2, ok: false, message: SSO_TEXT.saveForwardFirst });
-		}
-		const result = forwardIdentity(event.locals.client, event.request.headers, {
-			user: sso.forwardAuthUserHeader,
-			email: sso.forwardAuthEmailHeader,
-			name: sso.forwardAuthNameHeader
+		let header = '';
+		const outcome = await linkSsoIdentity(user.id, session.id, {
+			via: 'request',
+			identify: (sso) => {
+				header = sso.forwardAuthUserHeader;
+				return forwardIdentity(event.locals.client, event.request.headers, {
+					user: sso.forwardAuthUserHeader,
+					email: sso.forwardAuthEmailHeader,
+					name: sso.forwardAuthNameHeader
+				});
+			}
 		});
-		if (!result.ok) {
-			const message =
-				result.reason === 'untrusted_proxy'
-					? SSO_TEXT.untrustedRequest
-					: SSO_TEXT.missingHeader(sso.forwardAuthUserHeader);
-			return ssoFail(409, { step: 2, ok: false, message });
+		if (!outcome.ok) {
+			return ssoFail(409, { step: 2, ok: false, message: linkRefusal(outcome.reason, header) });
 		}
-		const subject = result.identity.subject;
-		try {
-			await linkIdentity(user.id, session.id, {
-				provider: 'forward-auth',
-				issuer: FORWARD_AUTH_ISSUER,
-				subject
-			});
-		} catch (error) {
-			if (!(error instanceof LinkConflictError)) throw error;
-			return ssoFail(409, { step: 2, ok: false, message: SSO_TEXT.identityTaken });
-		}
+		const { subject } = outcome.identity;
 		await audit({
 			event: 'sso.linked',
 			userId: user.id,
@@ -147,15 +131,12 @@ export const linkingActions = {
 
 	unlink: async (event) => {
 		const { user, session } = requireUser(event);
-		if (!user.ssoSubject) return ssoFail(409, { step: 2, ok: false, message: SSO_TEXT.notLinked });
-		// The local form (or the Plex button) must be there once SSO is off.
-		const settings = await getSettings();
-		const reenable = fallbackFor(settings, {
-			hasPassword: user.hasPassword,
-			hasPlex: !!user.plexId
-		});
-		if (!reenable) return ssoFail(409, { step: 2, ok: false, message: SSO_TEXT.unlinkRefused });
-		await unlinkIdentity(user.id, session.id, reenable);
+		const outcome = await unlinkSsoIdentity(user.id, session.id);
+		if (!outcome.ok) {
+			const message = outcome.reason === 'not-linked' ? SSO_TEXT.notLinked : SSO_TEXT.unlinkRefused;
+			return ssoFail(409, { step: 2, ok: false, message });
+		}
+		const { reenable } = outcome;
 		await audit({
 			event: 'sso.unlinked',
 			userId: user.id,

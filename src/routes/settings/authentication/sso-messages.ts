@@ -31,6 +31,8 @@ export const SSO_TEXT = {
 	missingHeader: (header: string) =>
 		`The proxy did not send a usable ${header} header with this request.`,
 	notLinked: 'No SSO identity is linked.',
+	linkLocksOut:
+		'SSO is your only way in, and that identity does not fit the current SSO settings: linking it would lock you out.',
 	unlinkRefused:
 		'Unlinking would leave you with no way to sign in. Set a local password (or link Plex) first.',
 	unlinked:
