@@ -122,3 +122,27 @@ export async function rejectNotLinked(
 	);
 	await audit({ event: 'login.failed', method, ip, detail: { reason: 'not_linked', subject } });
 }
+
+/**
+ * What the login page will offer a signed-out visitor once SSO is switched on (step 3 says it
+ * before the switch), as the rule decides it for the current settings and accounts.
+ */
+export async function waysOnceSsoIsOn() {
+	const [settings, sso] = await Promise.all([getSettings(), getSsoConfig()]);
+	const offered = offeredWays(
+		{
+			localAuthEnabled: settings.localAuthEnabled,
+			plexLoginEnabled: settings.plexLoginEnabled,
+			ssoEnabled: true,
+			ssoMode: sso.ssoMode,
+			ssoConfigured: isConfigured(sso)
+		},
+		[{ hasPassword: settings.anyPassword, hasPlex: settings.anyPlex, ssoLinked: true }],
+		// The override is the way back, not the state step 3 describes.
+		{ ...waysEnvironment(), override: false }
+	);
+	return {
+		...offered,
+		passwordHidden: !offered.local && settings.localAuthEnabled && settings.anyPassword
+	};
+}

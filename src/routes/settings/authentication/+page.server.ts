@@ -26,6 +26,7 @@ import { redirectUri } from '$lib/server/auth/sources/oidc';
 import { backchannelLogoutUri, postLogoutRedirectUri } from '$lib/server/auth/rp-logout';
 import { forwardIdentity, PRESETS, trustLineFor } from '$lib/server/auth/sources/forward';
 import { getSsoConfig, identityFits } from '$lib/server/sso';
+import { isConfigured, waysOnceSsoIsOn } from '$lib/server/auth/sso-login';
 import { ssoActions } from './sso-actions';
 import { LINK_ERRORS } from './sso-messages';
 import { plexActions } from './plex-actions';
@@ -56,10 +57,11 @@ export const load: PageServerLoad = async (event) => {
 	const { user: sessionUser } = requireUser(event);
 	// locals.user was read before this request's form action ran (without JavaScript the page is
 	// rendered in that same request): read the fields an action can change again.
-	const [fresh, settings, sso] = await Promise.all([
+	const [fresh, settings, sso, onceSsoIsOn] = await Promise.all([
 		getSignInFields(sessionUser.id),
 		getSettings(),
-		getSsoConfig()
+		getSsoConfig(),
+		waysOnceSsoIsOn()
 	]);
 	const user: SessionUser = { ...sessionUser, ...fresh };
 	const params = event.url.searchParams;
@@ -74,6 +76,8 @@ export const load: PageServerLoad = async (event) => {
 			override: config.ssoDisableOverride,
 			enabled: sso.ssoEnabled,
 			mode: sso.ssoMode,
+			configured: isConfigured(sso),
+			onceSsoIsOn,
 			oidcIssuer: sso.oidcIssuer ?? '',
 			oidcClientId: sso.oidcClientId ?? '',
 			hasClientSecret: sso.clientSecret !== null,

@@ -29,6 +29,8 @@ export type SsoAnswer = {
 	/** Step 2's manual form stays open, holding what was pasted. */
 	manual?: boolean;
 	subject?: string;
+	/** Test Discovery ran with a typed secret, which is not sent back (see the step 1 form). */
+	secretTyped?: boolean;
 };
 
 /** A refusal: nothing was changed. */

@@ -7,7 +7,7 @@ import { readForm } from '$lib/server/form';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
 import { PRESETS } from '$lib/server/auth/sources/forward';
-import { DiscoveryError, fetchDiscovery } from '$lib/server/auth/sources/oidc';
+import { DiscoveryError, fetchDiscovery, getDiscovery } from '$lib/server/auth/sources/oidc';
 import { describeProvider } from '$lib/server/auth/sources/oidc-report';
 import {
 	CLIENT_AUTH_SETTINGS,
@@ -34,14 +34,31 @@ const CONNECTION_FIELDS = [
 	'oidcUsernameClaim',
 	'forwardAuthUserHeader',
 	'forwardAuthEmailHeader',
-	'forwardAuthNameHeader'
+	'forwardAuthNameHeader',
+	'secretTypedInTest'
 ] as const;
 
 type ConnectionForm = Record<(typeof CONNECTION_FIELDS)[number], string>;
 
 function echo(form: ConnectionForm): ConnectionValues {
-	const { oidcClientSecret: _never, ...values } = form;
+	const { oidcClientSecret: _never, secretTypedInTest: _marker, ...values } = form;
 	return values;
+}
+
+/**
+ * After a save that leaves a public client (no secret), whether the provider's discovery document
+ * says it accepts none: a warning, not a refusal, since a provider may accept more than it lists.
+ */
+async function publicClientWarning(): Promise<string | null> {
+	const sso = await getSsoConfig();
+	if (sso.ssoMode !== 'OIDC' || !sso.oidcIssuer || sso.clientSecret !== null) return null;
+	try {
+		const methods = (await getDiscovery(sso.oidcIssuer, sso.ssoConfigVersion))
+			.token_endpoint_auth_methods_supported;
+		return methods?.length && !methods.includes('none') ? SSO_TEXT.publicClientRefused : null;
+	} catch {
+		return null; // Test Discovery and Verify & Link say what is wrong with the provider
+	}
 }
 
 async function parseConnection(event: RequestEvent) {
@@ -59,6 +76,15 @@ export const connectionActions = {
 			return ssoFail(400, { step: 1, values: echo(form), errors: fieldErrors(parsed.issues) });
 		}
 		const input = parsed.output;
+		// Without JavaScript the page that Test Discovery answered holds no secret (it is never
+		// sent back); saving it as it is would quietly store a public client.
+		if (form.secretTypedInTest && !input.oidcClientSecret && !input.clearClientSecret) {
+			return ssoFail(400, {
+				step: 1,
+				values: echo(form),
+				errors: { oidcClientSecret: SSO_TEXT.secretAgain }
+			});
+		}
 		let result;
 		try {
 			result = await saveConnection(
@@ -90,7 +116,8 @@ export const connectionActions = {
 			: result.ssoSwitchedOff
 				? SSO_TEXT.savedSsoOff + reenabledText(result.reenabled)
 				: SSO_TEXT.saved;
-		return ssoDone({ step: 1, ok: true, message });
+		const warning = input.ssoMode === 'OIDC' ? await publicClientWarning() : null;
+		return ssoDone({ step: 1, ok: true, message, warning });
 	},
 
 	testDiscovery: async (event) => {
@@ -112,7 +139,12 @@ export const connectionActions = {
 			doc = await fetchDiscovery(target);
 		} catch (error) {
 			const message = error instanceof DiscoveryError ? error.message : SSO_TEXT.discoveryFailed;
-			return ssoFail(502, { step: 1, values: echo(form), discovery: { ok: false, message } });
+			return ssoFail(502, {
+				step: 1,
+				values: echo(form),
+				discovery: { ok: false, message },
+				secretTyped: !!form.oidcClientSecret
+			});
 		}
 		// The report judges the form as filled in: a typed secret, or the saved one unless it is
 		// being removed.
@@ -133,7 +165,8 @@ export const connectionActions = {
 		return ssoDone({
 			step: 1,
 			values: echo(form),
-			discovery: { ok: true, message: SSO_TEXT.discoveryOk, ...report }
+			discovery: { ok: true, message: SSO_TEXT.discoveryOk, ...report },
+			secretTyped: !!form.oidcClientSecret
 		});
 	},
 

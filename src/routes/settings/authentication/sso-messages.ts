@@ -12,6 +12,10 @@ export const SSO_TEXT = {
 	savedSsoOff:
 		'Configuration saved. SSO login was switched off because your linked identity does not belong to the new settings; link again in step 2.',
 	issuerFirst: 'Enter the issuer URL first.',
+	secretAgain:
+		'The client secret you typed for Test Discovery is not sent back to this page: type it again, then Save Configuration.',
+	publicClientRefused:
+		'No client secret is saved, and the provider lists no public-client method (none): Verify & Link will be refused. Enter the client secret and save again, or register the client as public at the provider.',
 	discoveryFailed: 'OIDC discovery failed',
 	discoveryOk: 'Discovery succeeded.',
 	noPrevious: 'There is no previous configuration to restore.',
