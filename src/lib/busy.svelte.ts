@@ -1,4 +1,4 @@
-import type { SubmitFunction } from '@sveltejs/kit';
+import type { ActionResult, SubmitFunction } from '@sveltejs/kit';
 
 /**
  * "Busy while submitting" for a form enhanced with `use:enhance`: one instance per form.
@@ -17,22 +17,23 @@ export class Busy {
 
 	/**
 	 * @param options.reset clear the form after a successful answer (SvelteKit's default: true).
-	 * @param options.after runs after the update, with the form element (to clear a secret, say).
+	 * @param options.after runs after the update, with the form element and the action's answer
+	 *   (to clear a secret once it was saved, say).
 	 */
 	constructor(
 		private readonly options: {
 			reset?: boolean;
-			after?: (form: HTMLFormElement) => void;
+			after?: (form: HTMLFormElement, result: ActionResult) => void;
 		} = {}
 	) {}
 
 	submit: SubmitFunction = ({ action, formElement }) => {
 		this.pending = true;
 		this.action = action.search.startsWith('?/') ? action.search.slice(2) : null;
-		return async ({ update }) => {
+		return async ({ update, result }) => {
 			try {
 				await update({ reset: this.options.reset ?? true });
-				this.options.after?.(formElement);
+				this.options.after?.(formElement, result);
 			} finally {
 				this.pending = false;
 				this.action = null;

@@ -292,14 +292,6 @@ export function fallbackFor(settings: Toggles, user: Credentials): Reenable | nu
 	);
 }
 
-export function reenabledText(reenable: Reenable) {
-	return reenable.local
-		? ' Local sign-in was turned back on so that you keep a way in.'
-		: reenable.plex
-			? ' Plex sign-in was turned back on so that you keep a way in.'
-			: '';
-}
-
 export const FORWARD_AUTH_ISSUER = 'forward-auth';
 
 type Identity =

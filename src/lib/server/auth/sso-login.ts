@@ -1,7 +1,9 @@
 // What the login page and the SSO endpoints agree on: when "Sign in with SSO" is offered. The
 // decision is the one rule's (plain/ways-in.js); this module only gathers its inputs.
 import type { Cookies } from '@sveltejs/kit';
+import { audit } from '../audit';
 import { config } from '../config';
+import { log } from '../log';
 import { offeredWays, type SsoOffer } from '../plain/ways-in.js';
 import { getSettings } from '../settings';
 import { anyIdentityFits, getSsoConfig, type SsoConfig } from '../sso';
@@ -96,4 +98,51 @@ export function rememberAutoRedirect(cookies: Cookies, secure: boolean) {
 		secure,
 		maxAge: AUTO_REDIRECT_WINDOW_S
 	});
+}
+
+/**
+ * An SSO sign-in whose identity is linked to nobody: one log line that names the subject (the
+ * admin pastes it into "Link Manually") and one audit row. The OIDC callback and the forward-auth
+ * endpoint both end here before sending the browser to `/login?sso_error=not_linked`.
+ */
+export async function rejectNotLinked(
+	method: 'oidc' | 'forward-auth',
+	subject: string,
+	ip: string | null
+) {
+	// Printed as it is, except that control characters (a forged line break) are escaped.
+	const printable = subject.replace(
+		/[\u0000-\u001f\u007f]/g,
+		(c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`
+	);
+	log.warn(
+		method === 'oidc'
+			? `OIDC login rejected: no linked account for sub=${printable}`
+			: `Forward-auth login rejected: no linked account for user=${printable}`
+	);
+	await audit({ event: 'login.failed', method, ip, detail: { reason: 'not_linked', subject } });
+}
+
+/**
+ * What the login page will offer a signed-out visitor once SSO is switched on (step 3 says it
+ * before the switch), as the rule decides it for the current settings and accounts.
+ */
+export async function waysOnceSsoIsOn() {
+	const [settings, sso] = await Promise.all([getSettings(), getSsoConfig()]);
+	const offered = offeredWays(
+		{
+			localAuthEnabled: settings.localAuthEnabled,
+			plexLoginEnabled: settings.plexLoginEnabled,
+			ssoEnabled: true,
+			ssoMode: sso.ssoMode,
+			ssoConfigured: isConfigured(sso)
+		},
+		[{ hasPassword: settings.anyPassword, hasPlex: settings.anyPlex, ssoLinked: true }],
+		// The override is the way back, not the state step 3 describes.
+		{ ...waysEnvironment(), override: false }
+	);
+	return {
+		...offered,
+		passwordHidden: !offered.local && settings.localAuthEnabled && settings.anyPassword
+	};
 }

@@ -26,18 +26,12 @@ import { redirectUri } from '$lib/server/auth/sources/oidc';
 import { backchannelLogoutUri, postLogoutRedirectUri } from '$lib/server/auth/rp-logout';
 import { forwardIdentity, PRESETS, trustLineFor } from '$lib/server/auth/sources/forward';
 import { getSsoConfig, identityFits } from '$lib/server/sso';
+import { isConfigured, waysOnceSsoIsOn } from '$lib/server/auth/sso-login';
 import { ssoActions } from './sso-actions';
+import { LINK_ERRORS } from './sso-messages';
 import { plexActions } from './plex-actions';
 import { PLEX_ERRORS } from '$lib/plex-errors';
 import type { Actions, PageServerLoad } from './$types';
-
-const LINK_ERRORS: Record<string, string> = {
-	state_mismatch: 'The verification expired or was tampered with. Try Verify & Link again.',
-	token_exchange_failed:
-		'Your identity provider could not be verified. Check the client ID, client secret and redirect URI; the log has the details.',
-	sso_not_configured: 'Save an OIDC configuration in step 1 first.',
-	already_linked: 'That identity is already linked to another account.'
-};
 
 /** What the forward-auth panel tells the admin about the request they are making right now. */
 function forwardPanel(
@@ -63,10 +57,11 @@ export const load: PageServerLoad = async (event) => {
 	const { user: sessionUser } = requireUser(event);
 	// locals.user was read before this request's form action ran (without JavaScript the page is
 	// rendered in that same request): read the fields an action can change again.
-	const [fresh, settings, sso] = await Promise.all([
+	const [fresh, settings, sso, onceSsoIsOn] = await Promise.all([
 		getSignInFields(sessionUser.id),
 		getSettings(),
-		getSsoConfig()
+		getSsoConfig(),
+		waysOnceSsoIsOn()
 	]);
 	const user: SessionUser = { ...sessionUser, ...fresh };
 	const params = event.url.searchParams;
@@ -81,6 +76,8 @@ export const load: PageServerLoad = async (event) => {
 			override: config.ssoDisableOverride,
 			enabled: sso.ssoEnabled,
 			mode: sso.ssoMode,
+			configured: isConfigured(sso),
+			onceSsoIsOn,
 			oidcIssuer: sso.oidcIssuer ?? '',
 			oidcClientId: sso.oidcClientId ?? '',
 			hasClientSecret: sso.clientSecret !== null,
@@ -119,7 +116,7 @@ export const load: PageServerLoad = async (event) => {
 	};
 };
 
-export const actions: Actions = {
+export const actions = {
 	...ssoActions,
 	...plexActions,
 
@@ -237,4 +234,4 @@ export const actions: Actions = {
 			}
 		};
 	}
-};
+} satisfies Actions;

@@ -8,7 +8,6 @@
 // character, or longer than 256 characters all count as "no identity". Only the configured name
 // is read; look-alikes such as Remote_User are different headers and never match.
 import type { ClientInfo } from '../client';
-import { log } from '../../log';
 
 const MAX_LENGTH = 256;
 
@@ -50,10 +49,6 @@ export function forwardIdentity(
 export function trustLineFor(peer: string, current: string[]): string {
 	const entry = peer.includes(':') ? `${peer}/128` : `${peer}/32`;
 	return `TRUSTED_PROXIES=${[...current, entry].join(',')}`;
-}
-
-export function logRejectedForward(value: string) {
-	log.warn(`Forward-auth login rejected: no linked account for user=${value}`);
 }
 
 /** Header-name presets for the proxies the README documents. */

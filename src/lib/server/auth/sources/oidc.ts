@@ -388,13 +388,3 @@ async function exchangeCode(
 		throw new HttpError('token response is not a JSON object', res.status);
 	return new OAuth2Tokens(data);
 }
-
-export function logRejected(subject: string) {
-	// The subject is pasted from this line into the link form, so it is printed as it is, except
-	// that control characters (a forged line break) are escaped.
-	const printable = subject.replace(
-		/[\u0000-\u001f\u007f]/g,
-		(c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`
-	);
-	log.warn(`OIDC login rejected: no linked account for sub=${printable}`);
-}

@@ -2,8 +2,8 @@ import { redirect } from '@sveltejs/kit';
 import { audit } from '$lib/server/audit';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { signIn } from '$lib/server/auth/sign-in';
-import { ssoAvailability } from '$lib/server/auth/sso-login';
-import { forwardIdentity, logRejectedForward } from '$lib/server/auth/sources/forward';
+import { rejectNotLinked, ssoAvailability } from '$lib/server/auth/sso-login';
+import { forwardIdentity } from '$lib/server/auth/sources/forward';
 import { log } from '$lib/server/log';
 import { FORWARD_AUTH_ISSUER, getSsoConfig } from '$lib/server/sso';
 import { findUserBySsoIdentity } from '$lib/server/users';
@@ -41,13 +41,7 @@ export const GET: RequestHandler = async (event) => {
 	const { identity } = result;
 	const user = await findUserBySsoIdentity('forward-auth', FORWARD_AUTH_ISSUER, identity.subject);
 	if (!user) {
-		logRejectedForward(identity.subject);
-		await audit({
-			event: 'login.failed',
-			method: 'forward-auth',
-			ip,
-			detail: { reason: 'not_linked', subject: identity.subject }
-		});
+		await rejectNotLinked('forward-auth', identity.subject, ip);
 		redirect(303, '/login?sso_error=not_linked');
 	}
 	if (availability !== 'enabled') {

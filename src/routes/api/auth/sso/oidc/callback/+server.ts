@@ -8,14 +8,15 @@ import {
 	DiscoveryError,
 	finishAuthorization,
 	getDiscovery,
-	logRejected,
 	OidcFailure
 } from '$lib/server/auth/sources/oidc';
+import { rejectNotLinked } from '$lib/server/auth/sso-login';
 import { takeTransaction } from '$lib/server/auth/transactions';
 import { log } from '$lib/server/log';
 import { getSsoConfig } from '$lib/server/sso';
 import { config } from '$lib/server/config';
-import { findUserBySsoIdentity, linkIdentity, LinkConflictError } from '$lib/server/users';
+import { linkSsoIdentity } from '$lib/server/sso-link';
+import { findUserBySsoIdentity } from '$lib/server/users';
 import type { RequestHandler } from './$types';
 
 const SETTINGS = '/settings/authentication';
@@ -81,15 +82,14 @@ export const GET: RequestHandler = async (event) => {
 		// Verify & Link: only for the signed-in user who started it, and their session stays.
 		if (!locals.user || !locals.session || locals.user.id !== tx.userId)
 			redirect(303, failTo('state_mismatch'));
-		try {
-			await linkIdentity(locals.user.id, locals.session.id, {
-				provider: 'oidc',
-				issuer: identity.issuer,
-				subject: identity.subject
-			});
-		} catch (error) {
-			if (!(error instanceof LinkConflictError)) throw error;
-			redirect(303, failTo('already_linked'));
+		const linked = await linkSsoIdentity(locals.user.id, locals.session.id, {
+			via: 'verify',
+			issuer: identity.issuer,
+			subject: identity.subject
+		});
+		if (!linked.ok) {
+			log.warn('OIDC verify-and-link refused', { reason: linked.reason, ip });
+			redirect(303, failTo(linked.reason === 'taken' ? 'already_linked' : 'sso_not_configured'));
 		}
 		await audit({
 			event: 'sso.linked',
@@ -103,13 +103,7 @@ export const GET: RequestHandler = async (event) => {
 
 	const user = await findUserBySsoIdentity('oidc', identity.issuer, identity.subject);
 	if (!user) {
-		logRejected(identity.subject);
-		await audit({
-			event: 'login.failed',
-			method: 'oidc',
-			ip,
-			detail: { reason: 'not_linked', subject: identity.subject }
-		});
+		await rejectNotLinked('oidc', identity.subject, ip);
 		redirect(303, '/login?sso_error=not_linked');
 	}
 	if (!sso.ssoEnabled) {

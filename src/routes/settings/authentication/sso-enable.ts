@@ -1,0 +1,44 @@
+// Step 3 of Single Sign-On: the switch and its two options. The decision is setSsoEnabled's
+// (one transaction on the settings row); this action maps its refusals to words.
+import { readForm } from '$lib/server/form';
+import { audit } from '$lib/server/audit';
+import { requireUser } from '$lib/server/auth/guard';
+import { forwardEnableRefusal, setSsoEnabled } from '$lib/server/sso';
+import { ssoDone, ssoFail } from './sso-answer';
+import { reenabledText, SSO_TEXT, SWITCH_REFUSALS } from './sso-messages';
+import type { Actions } from './$types';
+
+export const enableActions = {
+	saveSso: async (event) => {
+		const { user } = requireUser(event);
+		const form = await readForm(event.request);
+		const enable = form.get('ssoEnabled') === 'on';
+		const rpLogout = form.get('oidcRpLogout') === 'on';
+		// Offered only while SSO is on: switching SSO off switches it off too.
+		const autoRedirect = enable && form.get('ssoAutoRedirect') === 'on';
+		const outcome = await setSsoEnabled(
+			user.id,
+			{ enable, rpLogout, autoRedirect },
+			(sso, subject) =>
+				forwardEnableRefusal(event.locals.client, event.request.headers, sso, subject)
+		);
+		if (!outcome.ok) {
+			const message =
+				outcome.reason === 'proof' ? outcome.message : SWITCH_REFUSALS[outcome.reason];
+			return ssoFail(409, { step: 3, ok: false, message });
+		}
+		await audit({
+			event: 'settings.sso_enabled',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { enabled: enable, rpLogout, autoRedirect }
+		});
+		const noFallback = enable && !user.hasPassword && !user.plexId;
+		return ssoDone({
+			step: 3,
+			ok: true,
+			message: enable ? SSO_TEXT.ssoOn : SSO_TEXT.ssoOff + reenabledText(outcome.reenable),
+			warning: noFallback ? SSO_TEXT.noFallback : null
+		});
+	}
+} satisfies Actions;

@@ -1,0 +1,148 @@
+// Step 2 of Single Sign-On: link an identity (Verify & Link via OIDC, the identity of this
+// forward-auth request, or a pasted subject) and unlink it.
+import { redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { readForm } from '$lib/server/form';
+import { audit } from '$lib/server/audit';
+import { requireUser } from '$lib/server/auth/guard';
+import { forwardIdentity } from '$lib/server/auth/sources/forward';
+import { DiscoveryError, getDiscovery, startAuthorization } from '$lib/server/auth/sources/oidc';
+import { beginTransaction } from '$lib/server/auth/transactions';
+import { getSsoConfig } from '$lib/server/sso';
+import { linkSsoIdentity, unlinkSsoIdentity, type LinkRefusal } from '$lib/server/sso-link';
+import { subjectSchema } from '$lib/schemas/sso';
+import { ssoDone, ssoFail } from './sso-answer';
+import { reenabledText, SSO_TEXT } from './sso-messages';
+import type { Actions } from './$types';
+
+/** Refusals of "Link Manually" that belong under its field. */
+const MANUAL_FIELD_ERRORS: Partial<Record<LinkRefusal, string>> = {
+	'multi-tenant': SSO_TEXT.multiTenantManual,
+	taken: SSO_TEXT.subjectTaken
+};
+
+function linkRefusal(reason: LinkRefusal, header: string): string {
+	switch (reason) {
+		case 'oidc-not-configured':
+			return SSO_TEXT.saveOidcFirst;
+		case 'forward-not-configured':
+			return SSO_TEXT.saveForwardFirst;
+		case 'untrusted_proxy':
+			return SSO_TEXT.untrustedRequest;
+		case 'missing_user_header':
+			return SSO_TEXT.missingHeader(header);
+		case 'taken':
+			return SSO_TEXT.identityTaken;
+		case 'multi-tenant':
+			return SSO_TEXT.multiTenantManual;
+		case 'would-lock-out':
+			return SSO_TEXT.linkLocksOut;
+	}
+}
+
+export const linkingActions = {
+	verifyLink: async (event) => {
+		const { user } = requireUser(event);
+		const sso = await getSsoConfig();
+		if (sso.ssoMode !== 'OIDC' || !sso.oidcIssuer || !sso.oidcClientId) {
+			return ssoFail(409, { step: 2, ok: false, message: SSO_TEXT.saveOidcFirst });
+		}
+		let doc;
+		try {
+			doc = await getDiscovery(sso.oidcIssuer, sso.ssoConfigVersion);
+		} catch (error) {
+			const message = error instanceof DiscoveryError ? error.message : SSO_TEXT.discoveryFailed;
+			return ssoFail(502, { step: 2, ok: false, message });
+		}
+		const { url, state, nonce, codeVerifier } = startAuthorization(
+			sso,
+			doc,
+			event.locals.client.origin
+		);
+		await beginTransaction(event.cookies, event.locals.secureCookies, {
+			kind: 'oidc',
+			purpose: 'link',
+			ip: event.locals.client.ip,
+			state,
+			nonce,
+			codeVerifier,
+			userId: user.id
+		});
+		redirect(303, url.toString());
+	},
+
+	linkManual: async (event) => {
+		const { user, session } = requireUser(event);
+		const raw = (await readForm(event.request)).get('subject');
+		const parsed = v.safeParse(subjectSchema, typeof raw === 'string' ? raw : '');
+		if (!parsed.success) {
+			return ssoFail(400, {
+				step: 2,
+				manual: true,
+				subject: typeof raw === 'string' ? raw.slice(0, 255) : '',
+				errors: { subject: parsed.issues[0].message }
+			});
+		}
+		const subject = parsed.output;
+		const outcome = await linkSsoIdentity(user.id, session.id, { via: 'manual', subject });
+		if (!outcome.ok) {
+			const field = MANUAL_FIELD_ERRORS[outcome.reason];
+			if (field)
+				return ssoFail(409, { step: 2, manual: true, subject, errors: { subject: field } });
+			return ssoFail(409, { step: 2, ok: false, message: linkRefusal(outcome.reason, '') });
+		}
+		await audit({
+			event: 'sso.linked',
+			userId: user.id,
+			method: outcome.identity.provider,
+			ip: event.locals.client.ip,
+			detail: { subject, via: 'manual' }
+		});
+		return ssoDone({ step: 2, ok: true, message: SSO_TEXT.linked });
+	},
+
+	linkFromRequest: async (event) => {
+		const { user, session } = requireUser(event);
+		let header = '';
+		const outcome = await linkSsoIdentity(user.id, session.id, {
+			via: 'request',
+			identify: (sso) => {
+				header = sso.forwardAuthUserHeader;
+				return forwardIdentity(event.locals.client, event.request.headers, {
+					user: sso.forwardAuthUserHeader,
+					email: sso.forwardAuthEmailHeader,
+					name: sso.forwardAuthNameHeader
+				});
+			}
+		});
+		if (!outcome.ok) {
+			return ssoFail(409, { step: 2, ok: false, message: linkRefusal(outcome.reason, header) });
+		}
+		const { subject } = outcome.identity;
+		await audit({
+			event: 'sso.linked',
+			userId: user.id,
+			method: 'forward-auth',
+			ip: event.locals.client.ip,
+			detail: { subject, via: 'request' }
+		});
+		return ssoDone({ step: 2, ok: true, message: SSO_TEXT.linkedRequest(subject) });
+	},
+
+	unlink: async (event) => {
+		const { user, session } = requireUser(event);
+		const outcome = await unlinkSsoIdentity(user.id, session.id);
+		if (!outcome.ok) {
+			const message = outcome.reason === 'not-linked' ? SSO_TEXT.notLinked : SSO_TEXT.unlinkRefused;
+			return ssoFail(409, { step: 2, ok: false, message });
+		}
+		const { reenable } = outcome;
+		await audit({
+			event: 'sso.unlinked',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { reenabledLocal: reenable.local, reenabledPlex: reenable.plex }
+		});
+		return ssoDone({ step: 2, ok: true, message: SSO_TEXT.unlinked + reenabledText(reenable) });
+	}
+} satisfies Actions;
