@@ -28,6 +28,8 @@ import { forwardIdentity, PRESETS, trustLineFor } from '$lib/server/auth/sources
 import { getSsoConfig, identityFits } from '$lib/server/sso';
 import { ssoActions } from './sso-actions';
 import { plexActions } from './plex-actions';
+import { loginPageActions } from './login-page-actions';
+import { loginPageOverview } from '$lib/server/auth/login-page';
 import { PLEX_ERRORS } from '$lib/plex-errors';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -63,15 +65,17 @@ export const load: PageServerLoad = async (event) => {
 	const { user: sessionUser } = requireUser(event);
 	// locals.user was read before this request's form action ran (without JavaScript the page is
 	// rendered in that same request): read the fields an action can change again.
-	const [fresh, settings, sso] = await Promise.all([
+	const [fresh, settings, sso, loginPage] = await Promise.all([
 		getSignInFields(sessionUser.id),
 		getSettings(),
-		getSsoConfig()
+		getSsoConfig(),
+		loginPageOverview()
 	]);
 	const user: SessionUser = { ...sessionUser, ...fresh };
 	const params = event.url.searchParams;
 	const linkError = params.get('sso_link_error');
 	return {
+		loginPage,
 		local: {
 			enabled: settings.localAuthEnabled,
 			localUsername: user.localUsername,
@@ -122,6 +126,7 @@ export const load: PageServerLoad = async (event) => {
 export const actions: Actions = {
 	...ssoActions,
 	...plexActions,
+	...loginPageActions,
 
 	toggleLocal: async (event) => {
 		const { user } = requireUser(event);
