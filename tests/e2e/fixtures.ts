@@ -39,7 +39,7 @@ export async function resetDatabase(sql: postgres.Sql) {
 				"oidcScopes" = 'openid profile email', "oidcUsernameClaim" = 'preferred_username',
 				"forwardAuthUserHeader" = 'Remote-User', "forwardAuthEmailHeader" = 'Remote-Email',
 				"forwardAuthNameHeader" = 'Remote-Name', "previousSsoConfig" = null,
-				"oidcRpLogout" = false, "ssoAutoRedirect" = false,
+				"oidcRpLogout" = false, "ssoAutoRedirect" = false, "ssoButtonText" = 'Sign in with SSO',
 				"auditRetentionDays" = 90,
 				-- Moved on, never back: the server caches discovery documents per version.
 				"ssoConfigVersion" = "ssoConfigVersion" + 1

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
 import { fieldErrors } from '../../src/lib/schemas/fields';
+import { ssoButtonTextSchema } from '../../src/lib/schemas/login-page';
 import { setupSchema } from '../../src/lib/schemas/setup';
 import { needsRehash } from '../../src/lib/server/auth/password';
 
@@ -108,5 +109,22 @@ describe('no text field accepts a control character', async () => {
 			expect(v.safeParse(schema, 'a fine value').success).toBe(true);
 			for (const c of controls) expect(v.safeParse(schema, `a fine${c}value`).success).toBe(false);
 		}
+	});
+});
+
+describe('the SSO button text', () => {
+	const parse = (ssoButtonText: string) => v.safeParse(ssoButtonTextSchema, { ssoButtonText });
+
+	test('is trimmed, and takes 1 to 40 characters', () => {
+		const ok = parse('  Sign in with Authentik ');
+		expect(ok.success && ok.output.ssoButtonText).toBe('Sign in with Authentik');
+		expect(parse('x'.repeat(40)).success).toBe(true);
+		expect(parse('x'.repeat(41)).success).toBe(false);
+		expect(parse('   ').success).toBe(false);
+	});
+
+	test('refuses control characters', () => {
+		expect(parse('Sign in\nwith SSO').success).toBe(false);
+		expect(parse('Sign in\u001b[31m').success).toBe(false);
 	});
 });

@@ -29,6 +29,7 @@ export const EVENT_LABELS: Record<string, string> = {
 	'settings.credentials': 'Username or password changed',
 	'settings.local_login': 'Local sign-in switched',
 	'settings.plex_login': 'Plex sign-in switched',
+	'settings.sso_button_text': 'SSO button text changed',
 	'settings.sso_connection': 'SSO connection saved',
 	'settings.sso_enabled': 'SSO sign-in switched',
 	'settings.sso_reverted': 'SSO connection reverted',

@@ -13,12 +13,14 @@ export type AppSettings = {
 	oidcIssuer: string | null;
 	oidcClientId: string | null;
 	ssoConfigVersion: number;
+	/** The words on the login page's SSO button. */
+	ssoButtonText: string;
 };
 
 export async function getSettings(): Promise<AppSettings> {
 	const [row] = await sql<AppSettings[]>`
 		select "localAuthEnabled", "plexLoginEnabled", "ssoEnabled", "ssoMode", "oidcIssuer",
-			"oidcClientId", "ssoConfigVersion",
+			"oidcClientId", "ssoConfigVersion", "ssoButtonText",
 			exists (select 1 from "User" where "passwordHash" is not null) as "anyPassword",
 			exists (select 1 from "User" where "plexId" is not null) as "anyPlex"
 		from "AppSettings" where id = 1

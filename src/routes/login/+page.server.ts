@@ -57,6 +57,7 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 		showLocal: shown.local,
 		showSso: shown.sso !== 'off',
 		ssoPath: shown.ssoPath,
+		ssoButtonText: shown.ssoButtonText,
 		ssoError: code && Object.hasOwn(SSO_ERRORS, code) ? SSO_ERRORS[code] : null,
 		returnTo: safeReturnTo(url.searchParams.get('returnTo'))
 	};

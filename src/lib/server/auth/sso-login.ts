@@ -4,7 +4,12 @@ import type { Cookies } from '@sveltejs/kit';
 import { audit } from '../audit';
 import { config } from '../config';
 import { log } from '../log';
-import { offeredWays, type SsoOffer } from '../plain/ways-in.js';
+import {
+	offeredWays,
+	type SsoOffer,
+	type WaysAccount,
+	type WaysSettings
+} from '../plain/ways-in.js';
 import { getSettings } from '../settings';
 import { anyIdentityFits, getSsoConfig, type SsoConfig } from '../sso';
 
@@ -44,27 +49,41 @@ export async function ssoAvailability(sso: SsoConfig): Promise<SsoAvailability> 
 }
 
 /**
- * Everything the login page offers a signed-out visitor, as the rule decides it: the password
- * form, the Plex button, the SSO button (and where it leads), and passkeys.
+ * The rule's inputs as the login page sees them: the stored settings, every account folded into
+ * one (the page does not know who is looking) and the environment; with the SSO configuration.
  */
-export async function loginPageWays() {
+export async function loginPageInputs() {
 	const [settings, sso] = await Promise.all([getSettings(), getSsoConfig()]);
 	const env = waysEnvironment();
 	const configured = isConfigured(sso);
 	const linked = configured && !env.override && !sso.ssoEnabled && (await anyIdentityFits(sso));
-	const offered = offeredWays(
-		{
-			localAuthEnabled: settings.localAuthEnabled,
-			plexLoginEnabled: settings.plexLoginEnabled,
-			ssoEnabled: sso.ssoEnabled,
-			ssoMode: sso.ssoMode,
-			ssoConfigured: configured
-		},
-		[{ hasPassword: settings.anyPassword, hasPlex: settings.anyPlex, ssoLinked: linked }],
-		env
-	);
+	const rule: WaysSettings = {
+		localAuthEnabled: settings.localAuthEnabled,
+		plexLoginEnabled: settings.plexLoginEnabled,
+		ssoEnabled: sso.ssoEnabled,
+		ssoMode: sso.ssoMode,
+		ssoConfigured: configured
+	};
+	const accounts: WaysAccount[] = [
+		{ hasPassword: settings.anyPassword, hasPlex: settings.anyPlex, ssoLinked: linked }
+	];
+	return { settings, sso, env, rule, accounts };
+}
+
+/**
+ * Everything the login page offers a signed-out visitor, as the rule decides it: the password
+ * form, the Plex button, the SSO button (its words, and where it leads), and passkeys.
+ */
+export async function loginPageWays() {
+	const { settings, sso, env, rule, accounts } = await loginPageInputs();
+	const offered = offeredWays(rule, accounts, env);
 	const ssoPath = sso.ssoMode === 'OIDC' ? '/api/auth/sso/oidc/login' : '/api/auth/sso/forward';
-	return { ...offered, ssoPath, ssoAutoRedirect: sso.ssoAutoRedirect };
+	return {
+		...offered,
+		ssoPath,
+		ssoAutoRedirect: sso.ssoAutoRedirect,
+		ssoButtonText: settings.ssoButtonText
+	};
 }
 
 /** Set when /login sends a browser straight to SSO; while it lasts, /login shows itself. */

@@ -30,6 +30,8 @@ import { isConfigured, waysOnceSsoIsOn } from '$lib/server/auth/sso-login';
 import { ssoActions } from './sso-actions';
 import { LINK_ERRORS } from './sso-messages';
 import { plexActions } from './plex-actions';
+import { loginPageActions } from './login-page-actions';
+import { loginPageOverview } from '$lib/server/auth/login-page';
 import { PLEX_ERRORS } from '$lib/plex-errors';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -57,16 +59,18 @@ export const load: PageServerLoad = async (event) => {
 	const { user: sessionUser } = requireUser(event);
 	// locals.user was read before this request's form action ran (without JavaScript the page is
 	// rendered in that same request): read the fields an action can change again.
-	const [fresh, settings, sso, onceSsoIsOn] = await Promise.all([
+	const [fresh, settings, sso, onceSsoIsOn, loginPage] = await Promise.all([
 		getSignInFields(sessionUser.id),
 		getSettings(),
 		getSsoConfig(),
-		waysOnceSsoIsOn()
+		waysOnceSsoIsOn(),
+		loginPageOverview()
 	]);
 	const user: SessionUser = { ...sessionUser, ...fresh };
 	const params = event.url.searchParams;
 	const linkError = params.get('sso_link_error');
 	return {
+		loginPage,
 		local: {
 			enabled: settings.localAuthEnabled,
 			localUsername: user.localUsername,
@@ -119,6 +123,7 @@ export const load: PageServerLoad = async (event) => {
 export const actions = {
 	...ssoActions,
 	...plexActions,
+	...loginPageActions,
 
 	toggleLocal: async (event) => {
 		const { user } = requireUser(event);
