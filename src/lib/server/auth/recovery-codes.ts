@@ -126,3 +126,20 @@ export async function findRecoveryAccount(username: string): Promise<number | nu
 	`;
 	return row?.id ?? null;
 }
+
+/**
+ * What Settings → Authentication says about recovery codes: after a sign-in with one (this
+ * session's method, and the `?recovered=1` it landed with), how many are left; while SSO is on,
+ * that there are none. Null when there is nothing to say.
+ */
+export async function recoveryNotice(
+	userId: number,
+	ssoEnabled: boolean,
+	session: { method: string } | null,
+	params: URLSearchParams
+): Promise<{ usedOne: boolean; left: number } | null> {
+	const usedOne = session?.method === 'recovery-code' && params.get('recovered') === '1';
+	if (!usedOne && !ssoEnabled) return null;
+	const left = await unusedRecoveryCodes(userId);
+	return usedOne || left === 0 ? { usedOne, left } : null;
+}

@@ -29,6 +29,7 @@ import { getSsoConfig, identityFits } from '$lib/server/sso';
 import { ssoActions } from './sso-actions';
 import { plexActions } from './plex-actions';
 import { PLEX_ERRORS } from '$lib/plex-errors';
+import { recoveryNotice } from '$lib/server/auth/recovery-codes';
 import type { Actions, PageServerLoad } from './$types';
 
 const LINK_ERRORS: Record<string, string> = {
@@ -106,6 +107,7 @@ export const load: PageServerLoad = async (event) => {
 			linkError: linkError && Object.hasOwn(LINK_ERRORS, linkError) ? LINK_ERRORS[linkError] : null
 		},
 		forward: forwardPanel(event, sso),
+		recovery: await recoveryNotice(user.id, sso.ssoEnabled, event.locals.session, params),
 		plex: {
 			linked: user.plexId !== null,
 			username: user.plexUsername,
