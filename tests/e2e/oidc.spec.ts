@@ -284,8 +284,13 @@ test.describe('OIDC single sign-on', () => {
 		await expect(facts.getByText('PKCE S256', { exact: true })).toBeVisible();
 		await expect(facts).toContainText('client_secret_basic');
 		await expect(page.getByTestId('discovery-warnings')).toHaveCount(0);
+		const notFound = `${FIXTURES}/nothing-here/.well-known/openid-configuration`;
 		for (const [path, text] of [
-			['/nothing-here', 'OIDC discovery failed (404)'],
+			// The status first, then the URL fetched and what to check (provider-failure.ts).
+			[
+				'/nothing-here',
+				`OIDC discovery failed (404): ${notFound} answered 404. Is this the issuer URL your provider shows, without /.well-known/openid-configuration at the end?`
+			],
 			['/mismatch', 'OIDC issuer mismatch'],
 			['/broken', 'OIDC discovery response missing required endpoints']
 		]) {

@@ -1,11 +1,18 @@
 // Outbound HTTP to identity providers and plex.tv: every call has a deadline and a size cap, so a
 // slow or hostile server can neither hang a request nor fill memory.
 export class HttpError extends Error {
+	/** The address being fetched, when known (for messages that name it). */
+	readonly url: string | null;
+	/** The deadline that ran out, for a timeout. */
+	readonly timeoutMs: number | null;
 	constructor(
 		message: string,
-		readonly status: number | null = null
+		readonly status: number | null = null,
+		context: { url?: string | null; timeoutMs?: number | null; cause?: unknown } = {}
 	) {
-		super(message);
+		super(message, { cause: context.cause });
+		this.url = context.url ?? null;
+		this.timeoutMs = context.timeoutMs ?? null;
 	}
 }
 
@@ -80,7 +87,12 @@ export async function cappedFetch(
 			(error as Error).name === 'TimeoutError'
 				? `no answer within ${timeoutMs / 1000} s`
 				: (error as Error).message;
-		throw new HttpError(`request to ${target.origin} failed: ${reason}`);
+		// The original error stays as the cause: provider-failure.ts reads its code.
+		throw new HttpError(`request to ${target.origin} failed: ${reason}`, null, {
+			url: target.href,
+			timeoutMs,
+			cause: error
+		});
 	}
 }
 
@@ -91,14 +103,15 @@ export async function fetchJson(
 	limits: FetchLimits = {}
 ): Promise<unknown> {
 	const res = await cappedFetch(url, init, limits);
-	if (!res.ok) throw new HttpError(`HTTP ${res.status}`, res.status);
-	return parseJson(await res.text(), res.status);
+	const href = String(url);
+	if (!res.ok) throw new HttpError(`HTTP ${res.status}`, res.status, { url: href });
+	return parseJson(await res.text(), res.status, href);
 }
 
-export function parseJson(text: string, status: number | null = null): unknown {
+export function parseJson(text: string, status: number | null = null, url?: string): unknown {
 	try {
 		return JSON.parse(text);
 	} catch {
-		throw new HttpError('response is not valid JSON', status);
+		throw new HttpError('response is not valid JSON', status, { url });
 	}
 }

@@ -14,7 +14,8 @@
 // document's `issuer` must still be the configured one (trailing slash aside), or, for Microsoft
 // Entra's multi-tenant endpoints, a template with `{tenantid}` that the configured issuer fits.
 import { createRemoteJWKSet, customFetch, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
-import { cappedFetch, fetchJson, HttpError } from '../../http';
+import { cappedFetch, DEFAULT_TIMEOUT_MS, fetchJson } from '../../http';
+import { classifyProviderFailure, describeProviderFailure } from './provider-failure';
 
 export type Discovery = {
 	issuer: string;
@@ -46,6 +47,12 @@ const JWKS_MAX_AGE_MS = 10 * 60 * 1000;
 const JWKS_COOLDOWN_MS = 30 * 1000;
 
 const TENANT_PLACEHOLDER = '{tenantid}';
+
+let discoveryTimeoutMs = DEFAULT_TIMEOUT_MS;
+/** Shortens the deadline of discovery and key fetches (for tests of a provider that never answers). */
+export function setProviderTimeoutForTests(ms: number) {
+	discoveryTimeoutMs = ms;
+}
 
 export function discoveryUrl(issuer: string) {
 	return `${trimSlash(issuer)}/.well-known/openid-configuration`;
@@ -103,19 +110,18 @@ const stringList = (value: unknown) =>
 /** Fetches and checks a discovery document, bypassing every cache. */
 export async function fetchDiscovery(issuer: string): Promise<Discovery> {
 	let doc: unknown;
+	const url = discoveryUrl(issuer);
 	try {
 		doc = await fetchJson(
-			discoveryUrl(issuer),
+			url,
 			{ headers: { accept: 'application/json' } },
-			{ maxRedirects: MAX_REDIRECTS }
+			{ maxRedirects: MAX_REDIRECTS, timeoutMs: discoveryTimeoutMs }
 		);
 	} catch (error) {
-		if (error instanceof HttpError && error.status) {
-			if (error.message.startsWith('HTTP '))
-				throw new DiscoveryError(`OIDC discovery failed (${error.status})`);
-			throw new DiscoveryError('OIDC discovery response missing required endpoints');
-		}
-		throw new DiscoveryError(`OIDC discovery failed (${(error as Error).message})`);
+		// "OIDC discovery failed (404): <url> …", and a hint per cause (provider-failure.ts).
+		throw new DiscoveryError(
+			describeProviderFailure('discovery', classifyProviderFailure(error, url))
+		);
 	}
 	const d = doc as Record<string, unknown> | null;
 	if (
@@ -220,6 +226,24 @@ export async function getDiscovery(issuer: string, configVersion: number): Promi
 	}
 }
 
+/** The key set's fetch, failing with words that say what to fix rather than jose's generic ones. */
+async function fetchKeySet(url: string, init: RequestInit): Promise<Response> {
+	let res: Response;
+	try {
+		res = await cappedFetch(url, init, {
+			maxRedirects: MAX_REDIRECTS,
+			timeoutMs: discoveryTimeoutMs
+		});
+	} catch (error) {
+		throw new Error(describeProviderFailure('keys', classifyProviderFailure(error, url)));
+	}
+	if (res.status !== 200) {
+		const failure = { kind: 'status', url, status: res.status } as const;
+		throw new Error(describeProviderFailure('keys', failure));
+	}
+	return res;
+}
+
 function remoteKeySet(uri: string): JWTVerifyGetKey {
 	// jose keeps one fetch in flight per set, refetches after JWKS_MAX_AGE_MS, and for a kid it
 	// does not know at most once per JWKS_COOLDOWN_MS.
@@ -228,7 +252,7 @@ function remoteKeySet(uri: string): JWTVerifyGetKey {
 		cooldownDuration: JWKS_COOLDOWN_MS,
 		cacheMaxAge: JWKS_MAX_AGE_MS,
 		// capped like every other call to the provider, and redirects as for discovery
-		[customFetch]: (url, init) => cappedFetch(url, init, { maxRedirects: MAX_REDIRECTS })
+		[customFetch]: (url, init) => fetchKeySet(url, init)
 	});
 	return async (header, token) => {
 		try {
