@@ -10,6 +10,7 @@ import {
 	verifyPassword
 } from '$lib/server/auth/password';
 import { safeReturnTo } from '$lib/server/auth/redirect';
+import { startSecondStepIfNeeded } from '$lib/server/auth/pending-sign-in';
 import { signIn } from '$lib/server/auth/sign-in';
 import {
 	checkAndCount,
@@ -128,6 +129,8 @@ export const actions: Actions = {
 			await updatePasswordHash(user.id, await hashPassword(parsed.output.password));
 		}
 		await secretCheckSucceeded(rules);
+		// The authenticator app's second step (issue 15): no session yet, a code first.
+		if (await startSecondStepIfNeeded(event, user.id, form.returnTo)) redirect(303, '/login/code');
 		await signIn(event, user.id, 'local');
 		redirect(303, safeReturnTo(form.returnTo));
 	}
