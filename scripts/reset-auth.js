@@ -53,6 +53,12 @@ const ACTIONS = {
 	'delete-user': {
 		summary: 'Delete every user (their sessions too); the app then shows first-run setup.',
 		flags: ['force']
+	},
+	'disable-2fa': {
+		summary:
+			'Turn the authenticator app (TOTP) off, for every user or the one named; the password alone signs in again.',
+		flags: ['force', 'username'],
+		usage: 'disable-2fa [--username=NAME]'
 	}
 };
 
@@ -555,6 +561,8 @@ async function status(sql) {
 		);
 	}
 	out('');
+	for (const line of await accountSecurity(sql, users)) out(line);
+	out('');
 	out('Settings:');
 	out(`  local login: ${onOff(settings.localAuthEnabled)}`);
 	out(`  Plex login: ${onOff(settings.plexLoginEnabled)}`);
@@ -782,6 +790,69 @@ async function deleteUser(sql, flags) {
 	);
 }
 
+// ---- account security (second step and recovery codes) -------------------------------------
+
+/** The "Account security" part of status: per user, the second step and the recovery codes. */
+async function accountSecurity(sql, users) {
+	if (users.length === 0) return [];
+	const rows = await sql`
+		select u.id, u."totpSecret" is not null as "totpOn",
+			(select count(*)::int from "RecoveryCode" r where r."userId" = u.id and r."usedAt" is null)
+				as "recoveryCodes"
+		from "User" u order by u.id
+	`;
+	const lines = ['Account security:'];
+	for (const row of rows) {
+		const user = users.find((u) => u.id === row.id);
+		lines.push(`  ${show(user?.username ?? row.id)} (id ${row.id})`);
+		lines.push(
+			`    authenticator app (TOTP): ${row.totpOn ? 'on (disable-2fa turns it off)' : 'off'}`
+		);
+		lines.push(`    unused recovery codes: ${row.recoveryCodes}`);
+	}
+	return lines;
+}
+
+async function disableTwoFactor(sql, flags) {
+	refuseWithoutTerminal('disable-2fa', flags);
+	const { users } = await readState(sql);
+	const on = await sql`
+		select id, username, "localUsername" from "User" where "totpSecret" is not null
+			and (${flags.username ?? null}::text is null or "localUsername" = ${flags.username ?? null})
+		order by id
+	`;
+	if (flags.username && !users.some((u) => u.localUsername === flags.username)) {
+		throw new Refusal(
+			`No user has the local username "${flags.username}". Users: ${listUsers(users)}.`
+		);
+	}
+	if (on.length === 0) {
+		out('The authenticator app is already off; nothing to change.');
+		return;
+	}
+	await confirm(
+		'disable-2fa',
+		flags,
+		`This turns the authenticator app off for ${listUsers(on)}: the password alone signs in again.\n` +
+			'Recovery codes are kept.'
+	);
+	await sql.begin(async (tx) => {
+		// The recovery SQL of the README, for the chosen users.
+		await tx`
+			UPDATE "User" SET "totpSecret" = NULL, "totpPendingSecret" = NULL, "totpEnabledAt" = NULL,
+				"totpLastStep" = NULL
+			WHERE id in ${tx(on.map((u) => u.id))}
+		`;
+		for (const u of on) {
+			await tx`
+				insert into "AuditEvent" (event, "userId", method, detail)
+				values ('totp.disabled', ${u.id}, 'cli', ${tx.json({ by: 'reset-auth.js disable-2fa' })})
+			`;
+		}
+	});
+	out(`Authenticator app turned off for ${listUsers(on)}.`);
+}
+
 // ---- main ----------------------------------------------------------------------------------
 
 async function main(argv) {
@@ -795,7 +866,9 @@ async function main(argv) {
 		return 2;
 	}
 	// Cheap refusals first, before touching the database.
-	if (action === 'wipe-sso' || action === 'delete-user') refuseWithoutTerminal(action, flags);
+	if (['wipe-sso', 'delete-user', 'disable-2fa'].includes(action)) {
+		refuseWithoutTerminal(action, flags);
+	}
 	if (action === 'reset-password') requireTerminalForPassword();
 
 	const { postgres, argon2 } = loadPackages();
@@ -808,6 +881,7 @@ async function main(argv) {
 		else if (action === 'clear-throttles') await clearThrottles(sql);
 		else if (action === 'reset-password') await resetPassword(sql, flags, argon2);
 		else if (action === 'delete-user') await deleteUser(sql, flags);
+		else if (action === 'disable-2fa') await disableTwoFactor(sql, flags);
 	} finally {
 		await sql.end({ timeout: 2 }).catch(() => {});
 	}

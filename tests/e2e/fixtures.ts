@@ -30,6 +30,8 @@ export async function resetDatabase(sql: postgres.Sql) {
 		await tx`delete from "Throttle"`;
 		await tx`delete from "AuditEvent"`;
 		await tx`delete from "LoginTransaction"`;
+		await tx`delete from "PendingSignIn"`;
+		await tx`delete from "RecoveryCode"`;
 		await tx`delete from "User"`;
 		await tx`
 			update "AppSettings"

@@ -20,7 +20,8 @@ const ACTIONS = [
 	'enable-plex',
 	'clear-throttles',
 	'reset-password',
-	'delete-user'
+	'delete-user',
+	'disable-2fa'
 ];
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -485,7 +486,7 @@ describe('confirmation of destructive actions', () => {
 		const { url, sql } = await database();
 		await seed(sql);
 		const before = await snapshot(sql);
-		for (const action of ['wipe-sso', 'delete-user']) {
+		for (const action of ['wipe-sso', 'delete-user', 'disable-2fa']) {
 			const r = await run([action], { url });
 			expectOneLineError(r);
 			expect(r.stderr).toMatch(/Add --force/);
@@ -712,5 +713,79 @@ describe('where the packages come from', () => {
 		expect(reset.code, reset.output).toBe(0);
 		const [row] = await sql`select "passwordHash" from "User"`;
 		expect(await verify(row.passwordHash, 'prod only pw')).toBe(true);
+	});
+});
+
+describe('account security: the authenticator app and recovery codes', () => {
+	const DISABLE_SQL = `UPDATE "User" SET "totpSecret" = NULL, "totpPendingSecret" = NULL, "totpEnabledAt" = NULL, "totpLastStep" = NULL;`;
+
+	async function withTwoFactor(sql: postgres.Sql, name = 'Ada Admin') {
+		const id = await seed(sql);
+		await sql`
+			update "User" set username = ${name}, "totpSecret" = 'sealed-totp-secret',
+				"totpEnabledAt" = now(), "totpLastStep" = 12345
+			where id = ${id}
+		`;
+		for (let i = 0; i < 4; i++) {
+			await sql`
+				insert into "RecoveryCode" ("userId", "codeHash", "usedAt")
+				values (${id}, ${`hash-${i}`}, ${i === 0 ? new Date() : null})
+			`;
+		}
+		return id;
+	}
+
+	test('status shows whether TOTP is on and how many recovery codes are unused', async () => {
+		const { url, sql } = await database();
+		await withTwoFactor(sql);
+		const on = await run(['status'], { url });
+		expect(on.code, on.stderr).toBe(0);
+		expect(on.stdout).toMatch(/authenticator app \(TOTP\): on/);
+		expect(on.stdout).toMatch(/unused recovery codes: 3$/m);
+		await sql.unsafe(DISABLE_SQL);
+		expect((await run(['status'], { url })).stdout).toMatch(/authenticator app \(TOTP\): off/);
+	});
+
+	test("disable-2fa --force does what the README's SQL does, audits it, keeps the codes", async () => {
+		const a = await database();
+		const b = await database();
+		await withTwoFactor(a.sql);
+		await withTwoFactor(b.sql);
+		const result = await run(['disable-2fa', '--force'], { url: a.url });
+		expect(result.code, result.stderr).toBe(0);
+		expect(result.stdout).toMatch(/Authenticator app turned off for Ada Admin/);
+		await b.sql.unsafe(DISABLE_SQL);
+		const viaScript = await snapshot(a.sql);
+		const viaSql = await snapshot(b.sql);
+		expect(viaScript.User).toEqual(viaSql.User);
+		expect(viaScript.User[0].totpSecret).toBeNull(); // the comparison is not vacuous
+		expect(viaScript.AuditEvent.at(-1)).toEqual({
+			userId: viaScript.User[0].id,
+			event: 'totp.disabled'
+		});
+		const [{ count }] =
+			await a.sql`select count(*)::int from "RecoveryCode" where "usedAt" is null`;
+		expect(count).toBe(3);
+
+		const again = await run(['disable-2fa', '--force'], { url: a.url });
+		expect(again.code).toBe(0);
+		expect(again.stdout).toMatch(/already off/);
+	});
+
+	test('disable-2fa --username picks one user, refuses an unknown one, and escapes stored names', async () => {
+		const { url, sql } = await database();
+		await withTwoFactor(sql, 'Ada\u001b[2J Admin');
+		const unknown = await run(['disable-2fa', '--force', '--username=nobody'], { url });
+		expectOneLineError(unknown);
+		expect(unknown.stderr).toMatch(/No user has the local username "nobody"/);
+		const [before] = await sql`select "totpSecret" from "User"`;
+		expect(before.totpSecret).not.toBeNull();
+
+		const r = await run(['disable-2fa', '--force', '--username=admin'], { url });
+		expect(r.code, r.stderr).toBe(0);
+		expect(r.stdout).not.toContain('\u001b');
+		expect(r.stdout).toContain('Ada\\x1b[2J Admin');
+		const [after] = await sql`select "totpSecret" from "User"`;
+		expect(after.totpSecret).toBeNull();
 	});
 });

@@ -128,8 +128,12 @@ export async function dumpDatabase(passphrase: string | null): Promise<Payload> 
 			tables[table] = rows;
 		}
 		const include = Boolean(passphrase);
-		for (const user of tables.User)
+		for (const user of tables.User) {
 			user.plexToken = include ? open(user.plexToken as string) : null;
+			// The TOTP secret travels like the Plex token; one half-way through setup does not.
+			user.totpSecret = include ? open(user.totpSecret as string) : null;
+			user.totpPendingSecret = null;
+		}
 		for (const s of tables.AppSettings) {
 			s.oidcClientSecret = include ? open(s.oidcClientSecret as string) : null;
 			s.backupPassphrase = null;
@@ -317,11 +321,13 @@ export async function restorePayload(
 		`;
 
 		const rows = structuredClone(payload.tables);
+		const resealed = (value: unknown) =>
+			payload.secrets === 'included' && typeof value === 'string' ? seal(value) : null;
 		for (const user of rows.User) {
-			user.plexToken =
-				payload.secrets === 'included' && typeof user.plexToken === 'string'
-					? seal(user.plexToken)
-					: null;
+			user.plexToken = resealed(user.plexToken);
+			// Without the secret, TOTP is off after the restore (the password alone signs in).
+			if ('totpSecret' in user) user.totpSecret = resealed(user.totpSecret);
+			if ('totpPendingSecret' in user) user.totpPendingSecret = null;
 		}
 		for (const s of rows.AppSettings) {
 			s.oidcClientSecret =

@@ -23,6 +23,9 @@ export const EVENT_LABELS: Record<string, string> = {
 	'login.throttled': 'Sign-in refused (too many attempts)',
 	'settings.credentials_throttled': 'Password change refused (too many attempts)',
 	'throttle.cleared': 'Throttle cleared',
+	'totp.enabled': 'Authenticator app turned on',
+	'totp.disabled': 'Authenticator app turned off',
+	'recovery_codes.created': 'Recovery codes created',
 	logout: 'Signed out',
 	'session.revoked': 'Session signed out from Settings → Security',
 	'setup.completed': 'First-run setup',
@@ -50,13 +53,16 @@ export const HISTORY_METHODS: Record<string, string> = {
 	plex: 'Plex',
 	oidc: 'OIDC',
 	'forward-auth': 'Forward auth',
-	passkey: 'Passkey'
+	passkey: 'Passkey',
+	'recovery-code': 'Recovery code'
 };
 
 const REASONS: Record<string, string> = {
 	...SSO_ERRORS,
 	...PLEX_ERRORS,
-	sso_disabled: 'SSO sign-in is turned off'
+	sso_disabled: 'SSO sign-in is turned off',
+	wrong_totp: 'Wrong or already used authenticator code',
+	'wrong_recovery-code': 'Wrong or already used recovery code'
 };
 
 export type HistoryFilter = { event: string | null; method: string | null; page: number };

@@ -4,6 +4,8 @@
 // - "LoginTransaction": sign-ins in flight, once finished (used) or expired (ten minutes).
 // - "Session": expired ones, and those whose "sessionVersion" no longer equals the user's
 //   (ended by a password change or "sign everyone out"; they can never be valid again).
+// - "PendingSignIn": password sign-ins waiting for their second step, once expired (five
+//   minutes; pending-sign-in.ts also caps them per user).
 // - "Throttle": counters whose window has ended (the throttle also drops them as attempts come
 //   in; this catches the ones no later attempt touches).
 // - "AuditEvent": entries older than "AppSettings"."auditRetentionDays" (default 90); a collapsed
@@ -25,6 +27,7 @@ export type Purged = {
 	sessions: number;
 	throttles: number;
 	auditEvents: number;
+	pendingSignIns: number;
 };
 
 /** Audit entries older than the configured retention; returns how many went. */
@@ -54,7 +57,9 @@ export async function runHousekeeping(): Promise<Purged | null> {
 		`;
 		const throttles = await tx`delete from "Throttle" where "windowEndsAt" <= now()`;
 		const auditEvents = await purgeExpiredAudit(tx as unknown as typeof sql);
+		const pendingSignIns = await tx`delete from "PendingSignIn" where "expiresAt" <= now()`;
 		return {
+			pendingSignIns: pendingSignIns.count,
 			transactions: transactions.count,
 			sessions: sessions.count,
 			throttles: throttles.count,

@@ -77,7 +77,14 @@ export const actions: Actions = {
 			if (!(await localFormShown())) return fail(403, { username, message: LOCAL_OFF });
 			return fail(400, { username, message: parsed.issues[0].message });
 		}
-		const result = await signInWithPassword(event, parsed.output.username, parsed.output.password);
+		const result = await signInWithPassword(
+			event,
+			parsed.output.username,
+			parsed.output.password,
+			form.returnTo
+		);
+		// TOTP on: the password was right, and the code comes next, with no session yet.
+		if (result.outcome === 'second-step') redirect(303, '/login/code');
 		switch (result.outcome) {
 			case 'form-not-offered':
 				return fail(403, { username, message: LOCAL_OFF });

@@ -70,7 +70,8 @@ function offeredCombinations(): string[] {
 export type PasswordAttempt = {
 	/** Whether the password form is offered; when not, nothing was counted. */
 	formOffered: boolean;
-	user: { id: number; passwordHash: string | null } | null;
+	/** totpOn: the account asks for an authenticator code after the password (totp.ts). */
+	user: { id: number; passwordHash: string | null; totpOn: boolean } | null;
 	/** The keys this attempt was counted on (for giving back after the right password). */
 	rules: ThrottleRule[];
 	verdict: Verdict;
@@ -99,6 +100,7 @@ export async function startPasswordAttempt(who: {
 			facts: string;
 			userId: number | null;
 			passwordHash: string | null;
+			totpOn: boolean | null;
 			counts: CountedRow[];
 		}[]
 	>`
@@ -110,14 +112,19 @@ export async function startPasswordAttempt(who: {
 			from "AppSettings" a where a.id = 1
 		),
 		account as (
-			select id, "passwordHash" from "User" where "localUsername" = ${who.username.toLowerCase()}
+			select id, "passwordHash", "totpSecret" is not null as "totpOn"
+			from "User" where "localUsername" = ${who.username.toLowerCase()}
 		),
 		${countingCtes(steps, sql`(select bits from facts) = any(${offeredCombinations()}::text[])`)}
 		select (select bits from facts) as facts, (select id from account) as "userId",
 			(select "passwordHash" from account) as "passwordHash",
+			(select "totpOn" from account) as "totpOn",
 			coalesce((select json_agg(c order by c.step) from counted c), '[]') as counts
 	`;
-	const user = row.userId === null ? null : { id: row.userId, passwordHash: row.passwordHash };
+	const user =
+		row.userId === null
+			? null
+			: { id: row.userId, passwordHash: row.passwordHash, totpOn: row.totpOn === true };
 	return {
 		formOffered: passwordFormOffered(factsOf(row.facts)),
 		user,

@@ -13,6 +13,8 @@ import { seal } from '../crypto';
 import { passwordHashUpdate } from '../users';
 import { rememberDevice } from './known-device';
 import { startPasswordAttempt, type PasswordAttempt } from './password-attempt';
+import { startPendingSignIn } from './pending-sign-in';
+import { safeReturnTo } from './redirect';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './password';
 import { createSession, sessionDelete, setSessionCookie, type LoginMethod } from './session';
 import { successWrites, type Verdict } from './throttle';
@@ -65,6 +67,8 @@ export async function signIn(
 
 export type PasswordSignIn =
 	| { outcome: 'signed-in' }
+	/** The password was right and TOTP is on: no session yet, the code comes next (/login/code). */
+	| { outcome: 'second-step' }
 	/** The password form is not offered (the one rule): nothing was counted or checked. */
 	| { outcome: 'form-not-offered' }
 	| { outcome: 'throttled'; verdict: Extract<Verdict, { allowed: false }> }
@@ -78,7 +82,8 @@ export type PasswordSignIn =
 export async function signInWithPassword(
 	event: SignInEvent,
 	username: string,
-	password: string
+	password: string,
+	returnTo: string
 ): Promise<PasswordSignIn> {
 	const ip = event.locals.client.ip;
 	const attempt = await startPasswordAttempt({ ip, username, cookies: event.cookies });
@@ -108,13 +113,12 @@ export async function signInWithPassword(
 		});
 		return { outcome: 'invalid' };
 	}
-	await passwordVerified(
+	return passwordVerified(
 		event,
-		{ id: user.id, passwordHash: user.passwordHash },
+		{ id: user.id, passwordHash: user.passwordHash, totpOn: user.totpOn },
 		attempt,
-		password
+		{ password, returnTo }
 	);
-	return { outcome: 'signed-in' };
 }
 
 /**
@@ -124,13 +128,25 @@ export async function signInWithPassword(
  */
 async function passwordVerified(
 	event: SignInEvent,
-	user: { id: number; passwordHash: string },
+	user: { id: number; passwordHash: string; totpOn: boolean },
 	attempt: PasswordAttempt,
-	password: string
-) {
+	typed: { password: string; returnTo: string }
+): Promise<PasswordSignIn> {
 	const writes = successWrites(attempt.rules);
 	if (needsRehash(user.passwordHash)) {
-		writes.push(passwordHashUpdate(user.id, await hashPassword(password)));
+		writes.push(passwordHashUpdate(user.id, await hashPassword(typed.password)));
+	}
+	// The one place where "password verified" becomes a session, or, with TOTP on, a wait for
+	// the second step (pending-sign-in.ts) that carries the same writes.
+	if (user.totpOn) {
+		await startPendingSignIn(
+			event.cookies,
+			event.locals.secureCookies,
+			{ userId: user.id, returnTo: safeReturnTo(typed.returnTo), ip: event.locals.client.ip },
+			writes
+		);
+		return { outcome: 'second-step' };
 	}
 	await signIn(event, user.id, 'local', {}, writes);
+	return { outcome: 'signed-in' };
 }

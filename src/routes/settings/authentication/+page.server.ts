@@ -33,6 +33,7 @@ import { plexActions } from './plex-actions';
 import { loginPageActions } from './login-page-actions';
 import { loginPageOverview } from '$lib/server/auth/login-page';
 import { PLEX_ERRORS } from '$lib/plex-errors';
+import { recoveryNotice } from '$lib/server/auth/recovery-codes';
 import type { Actions, PageServerLoad } from './$types';
 
 /** What the forward-auth panel tells the admin about the request they are making right now. */
@@ -107,6 +108,7 @@ export const load: PageServerLoad = async (event) => {
 			linkError: linkError && Object.hasOwn(LINK_ERRORS, linkError) ? LINK_ERRORS[linkError] : null
 		},
 		forward: forwardPanel(event, sso),
+		recovery: await recoveryNotice(user.id, sso.ssoEnabled, event.locals.session, params),
 		plex: {
 			linked: user.plexId !== null,
 			username: user.plexUsername,

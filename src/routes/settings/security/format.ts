@@ -6,7 +6,8 @@ export const METHOD_NAMES: Record<string, string> = {
 	plex: 'Plex',
 	oidc: 'OIDC',
 	'forward-auth': 'Forward auth',
-	passkey: 'Passkey'
+	passkey: 'Passkey',
+	'recovery-code': 'Recovery code'
 };
 
 /** The query of a history link: the filters, and the page unless it is the first. */

@@ -1,0 +1,94 @@
+// A password sign-in waiting for its second step (TOTP on): the password was right, but there is
+// no session yet. A row holds who it is for and where to go afterwards; the browser holds a random
+// token in an HttpOnly cookie (Path=/login) whose SHA-256 is the row's id, so the row cannot be
+// claimed from another browser, and a leaked table cannot be replayed.
+//
+// Single use and short: five minutes, and finishing deletes the row in the statement that reads
+// it. Bounded: only a correct password makes one, and a user keeps at most MAX_PER_USER (a new one
+// drops the oldest), so the table holds at most MAX_PER_USER rows per user with TOTP on; expired
+// rows are purged by housekeeping.ts.
+import { sha256 } from '@oslojs/crypto/sha2';
+import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
+import type { Cookies } from '@sveltejs/kit';
+import type postgres from 'postgres';
+import { sql } from '../db';
+
+export const PENDING_COOKIE = 'librariarr_pending';
+export const PENDING_LIFETIME_MS = 5 * 60 * 1000;
+export const MAX_PENDING_PER_USER = 5;
+
+export type PendingSignIn = {
+	userId: number;
+	returnTo: string | null;
+	/** The account the throttle counts against (the username typed on the login page). */
+	account: string;
+};
+
+function idOf(token: string) {
+	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+}
+
+function tokenFrom(cookies: Cookies): string | null {
+	const token = cookies.get(PENDING_COOKIE);
+	return token && /^[a-z2-7]{32}$/.test(token) ? token : null;
+}
+
+/** Starts the wait for the second step and sets the cookie that binds it to this browser. */
+export async function startPendingSignIn(
+	cookies: Cookies,
+	secure: boolean,
+	fields: { userId: number; returnTo: string; ip: string },
+	/** Writes that belong to the verified password (the throttle's give-back, a re-made hash). */
+	writes: postgres.Fragment[] = []
+) {
+	const bytes = new Uint8Array(20);
+	crypto.getRandomValues(bytes);
+	const token = encodeBase32LowerCaseNoPadding(bytes);
+	const expiresAt = new Date(Date.now() + PENDING_LIFETIME_MS);
+	await sql.begin(async (tx) => {
+		for (const write of writes) await tx`${write}`;
+		await tx`
+			insert into "PendingSignIn" (id, "userId", "returnTo", ip, "expiresAt")
+			values (${idOf(token)}, ${fields.userId}, ${fields.returnTo}, ${fields.ip}, ${expiresAt})
+		`;
+		await tx`
+			delete from "PendingSignIn" where id in (
+				select id from "PendingSignIn" where "userId" = ${fields.userId}
+				order by "createdAt" desc, id offset ${MAX_PENDING_PER_USER}
+			)
+		`;
+	});
+	cookies.set(PENDING_COOKIE, token, {
+		httpOnly: true,
+		sameSite: 'lax',
+		path: '/login',
+		secure,
+		maxAge: PENDING_LIFETIME_MS / 1000
+	});
+}
+
+/** The sign-in this browser is in the middle of, or null (none, expired, or finished). */
+export async function findPendingSignIn(cookies: Cookies): Promise<PendingSignIn | null> {
+	const token = tokenFrom(cookies);
+	if (!token) return null;
+	const [row] = await sql<PendingSignIn[]>`
+		select p."userId", p."returnTo", coalesce(u."localUsername", u.id::text) as account
+		from "PendingSignIn" p join "User" u on u.id = p."userId"
+		where p.id = ${idOf(token)} and p."expiresAt" > now()
+	`;
+	return row ?? null;
+}
+
+/**
+ * Ends the wait (the second step was right): deletes the row and the cookie. False when the row
+ * was already gone, e.g. a parallel request finished it first: then no session may be made.
+ */
+export async function finishPendingSignIn(cookies: Cookies, secure: boolean): Promise<boolean> {
+	const token = tokenFrom(cookies);
+	cookies.delete(PENDING_COOKIE, { httpOnly: true, sameSite: 'lax', path: '/login', secure });
+	if (!token) return false;
+	const rows = await sql`
+		delete from "PendingSignIn" where id = ${idOf(token)} and "expiresAt" > now() returning id
+	`;
+	return rows.length === 1;
+}

@@ -1,0 +1,49 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { findPendingSignIn, finishPendingSignIn } from '$lib/server/auth/pending-sign-in';
+import { safeReturnTo } from '$lib/server/auth/redirect';
+import { checkCode, type CodeKind } from '$lib/server/auth/second-step';
+import { signIn } from '$lib/server/auth/sign-in';
+import { formFields } from '$lib/schemas/fields';
+import { readForm } from '$lib/server/form';
+import type { Actions, PageServerLoad, RequestEvent } from './$types';
+
+// The second step of a password sign-in with the authenticator app on: a code from the app, or a
+// recovery code instead. Without a sign-in waiting in this browser there is nothing to do here.
+const EXPIRED = 'That sign-in has expired (it lasts five minutes). Sign in again.';
+
+export const load: PageServerLoad = async ({ locals, cookies }) => {
+	if (locals.user) redirect(303, '/');
+	return { waiting: (await findPendingSignIn(cookies)) !== null };
+};
+
+async function finish(event: RequestEvent, kind: CodeKind) {
+	const form = formFields(await readForm(event.request), ['code'] as const);
+	const pending = await findPendingSignIn(event.cookies);
+	if (!pending) return fail(400, { kind, message: EXPIRED });
+	if (!form.code.trim() || form.code.length > 128) {
+		return fail(400, { kind, message: 'Enter the code.' });
+	}
+	const check = await checkCode(
+		event,
+		{ userId: pending.userId, account: pending.account },
+		kind,
+		form.code,
+		kind === 'totp' ? 'local' : 'recovery-code'
+	);
+	if (!check.ok) return fail(check.status, { kind, message: check.message });
+	// Single use: of two requests that both got this far, one finds the sign-in already finished.
+	if (!(await finishPendingSignIn(event.cookies, event.locals.secureCookies))) {
+		return fail(400, { kind, message: EXPIRED });
+	}
+	if (kind === 'totp') {
+		await signIn(event, pending.userId, 'local');
+		redirect(303, safeReturnTo(pending.returnTo));
+	}
+	await signIn(event, pending.userId, 'recovery-code');
+	redirect(303, '/settings/authentication?recovered=1');
+}
+
+export const actions: Actions = {
+	totp: (event) => finish(event, 'totp'),
+	recovery: (event) => finish(event, 'recovery-code')
+};
