@@ -8,7 +8,9 @@
 // and window ever reach the secret check: the database hands out the numbers 1, 2, 3, … one at a
 // time (the upsert takes the row lock). Keys are counted one after the other, cheapest to abuse
 // first, and counting stops at the first key that refuses: a refused attempt never creates rows
-// for the keys behind it, which bounds the table (see below).
+// for the keys behind it, which bounds the table (see below). The upserts are chained in one
+// statement (countingCtes), so counting costs one round trip, and a sign-in can read what else it
+// needs in that same statement (password-attempt.ts).
 //
 // A key counts over a fixed window that starts with its first attempt. Once the key is over its
 // limit, attempts are refused until the window ends; refused attempts are counted but do not
