@@ -162,6 +162,18 @@ test.describe('backup forms while they wait, and what they look like', () => {
 		});
 	}
 
+	/** Signed in on Settings → Backups, with one backup made. */
+	async function signInWithABackup(
+		page: import('@playwright/test').Page,
+		jsEnabled: boolean,
+		admin: Parameters<typeof signIn>[2]
+	) {
+		await signIn(page, jsEnabled, admin);
+		await gotoReady(page, '/settings/backups', jsEnabled);
+		await page.getByRole('button', { name: 'Create backup' }).click();
+		await expect(page.getByRole('status').filter({ hasText: 'created' })).toBeVisible();
+	}
+
 	test('Create backup, Save schedule and Save audit retention say what they are doing', async ({
 		page,
 		admin,
@@ -198,10 +210,7 @@ test.describe('backup forms while they wait, and what they look like', () => {
 		admin,
 		jsEnabled
 	}) => {
-		await signIn(page, jsEnabled, admin);
-		await gotoReady(page, '/settings/backups', jsEnabled);
-		await page.getByRole('button', { name: 'Create backup' }).click();
-		await expect(page.getByRole('status').filter({ hasText: 'created' })).toBeVisible();
+		await signInWithABackup(page, jsEnabled, admin);
 		const restore = page.getByRole('button', { name: 'Restore backup' });
 		await expect(restore).toHaveClass(/bg-red-600/);
 		await expect(page.getByRole('button', { name: 'Create backup' })).not.toHaveClass(/bg-red/);
@@ -238,10 +247,7 @@ test.describe('backup forms while they wait, and what they look like', () => {
 		sql,
 		jsEnabled
 	}) => {
-		await signIn(page, jsEnabled, admin);
-		await gotoReady(page, '/settings/backups', jsEnabled);
-		await page.getByRole('button', { name: 'Create backup' }).click();
-		await expect(page.getByRole('status').filter({ hasText: 'created' })).toBeVisible();
+		await signInWithABackup(page, jsEnabled, admin);
 		await sql`delete from "User"`;
 		await gotoReady(page, '/setup/restore', jsEnabled);
 		await page.getByLabel('Backup from the backups folder').selectOption({ index: 1 });
