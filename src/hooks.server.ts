@@ -12,7 +12,7 @@ import {
 	type Resolved
 } from '$lib/server/auth/session';
 import { readIdentityHeader } from '$lib/server/auth/sources/forward';
-import { startBackupScheduler, stopBackupScheduler } from '$lib/server/backup-scheduler';
+import { startBackupScheduler, stopBackupScheduler } from '$lib/server/backup';
 import { config, configWarnings } from '$lib/server/config';
 import { startDatabase, stopDatabase } from '$lib/server/db';
 import { startHousekeeping, stopHousekeeping } from '$lib/server/housekeeping';

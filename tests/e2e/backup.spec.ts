@@ -151,3 +151,114 @@ test.describe('audit retention', () => {
 		expect(row.auditRetentionDays).toBe(90);
 	});
 });
+
+test.describe('backup forms while they wait, and what they look like', () => {
+	// Hold a POST for a moment so that the waiting state can be seen (JavaScript on); without
+	// JavaScript the browser shows its own progress and the answer is a new page.
+	async function slow(page: import('@playwright/test').Page, url: string) {
+		await page.route(url, async (route) => {
+			await new Promise((r) => setTimeout(r, 700));
+			await route.continue();
+		});
+	}
+
+	/** Signed in on Settings → Backups, with one backup made. */
+	async function signInWithABackup(
+		page: import('@playwright/test').Page,
+		jsEnabled: boolean,
+		admin: Parameters<typeof signIn>[2]
+	) {
+		await signIn(page, jsEnabled, admin);
+		await gotoReady(page, '/settings/backups', jsEnabled);
+		await page.getByRole('button', { name: 'Create backup' }).click();
+		await expect(page.getByRole('status').filter({ hasText: 'created' })).toBeVisible();
+	}
+
+	test('Create backup, Save schedule and Save audit retention say what they are doing', async ({
+		page,
+		admin,
+		jsEnabled
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await gotoReady(page, '/settings/backups', jsEnabled);
+		const forms = [
+			['create', 'Create backup', 'Creating backup…', /Backup librariarr-.* created/],
+			['schedule', 'Save schedule', 'Saving schedule…', /Schedule saved/],
+			['auditRetention', 'Save audit retention', 'Saving audit retention…', /kept for 90 days/]
+		] as const;
+		for (const [action, label, busyLabel, done] of forms) {
+			if (jsEnabled) await slow(page, `**/settings/backups?/${action}`);
+			await page.getByRole('button', { name: label, exact: true }).click();
+			if (jsEnabled) {
+				const busy = page.getByRole('button', { name: busyLabel });
+				await expect(busy).toBeDisabled();
+				await expect(busy).toHaveAttribute('aria-busy', 'true');
+				await expect(page.locator(`form[action="?/${action}"]`)).toHaveAttribute(
+					'aria-busy',
+					'true'
+				);
+			}
+			await expect(page.getByRole('status').filter({ hasText: done })).toBeVisible();
+			const button = page.getByRole('button', { name: label, exact: true });
+			await expect(button).toBeEnabled();
+			await expect(button).not.toHaveAttribute('aria-busy', 'true');
+		}
+	});
+
+	test('Restore is styled as dangerous and needs the "I understand" box', async ({
+		page,
+		admin,
+		jsEnabled
+	}) => {
+		await signInWithABackup(page, jsEnabled, admin);
+		const restore = page.getByRole('button', { name: 'Restore backup' });
+		await expect(restore).toHaveClass(/bg-red-600/);
+		await expect(page.getByRole('button', { name: 'Create backup' })).not.toHaveClass(/bg-red/);
+		// without the box ticked the browser refuses to send the form: still here, nothing restored
+		await page.getByLabel('Backup from the folder').selectOption({ index: 1 });
+		await restore.click();
+		const box = page.getByLabel(/I understand/);
+		expect(await box.evaluate((input) => (input as HTMLInputElement).validity.valid)).toBe(false);
+		await expect(restore).toBeVisible();
+	});
+
+	test('file pickers are styled on both restore pages', async ({ page, admin, sql, jsEnabled }) => {
+		const pickerStyle = () =>
+			page.locator('#restore-file').evaluate((input) => {
+				const style = getComputedStyle(input, '::file-selector-button');
+				return { radius: style.borderTopLeftRadius, cursor: style.cursor };
+			});
+		const expectStyled = async () => {
+			const style = await pickerStyle();
+			expect(style.radius).not.toBe('0px');
+			expect(style.cursor).toBe('pointer');
+		};
+		await signIn(page, jsEnabled, admin);
+		await gotoReady(page, '/settings/backups', jsEnabled);
+		await expectStyled();
+		await sql`delete from "User"`;
+		await gotoReady(page, '/setup/restore', jsEnabled);
+		await expectStyled();
+	});
+
+	test('the first-run restore shows that it is working', async ({
+		page,
+		admin,
+		sql,
+		jsEnabled
+	}) => {
+		await signInWithABackup(page, jsEnabled, admin);
+		await sql`delete from "User"`;
+		await gotoReady(page, '/setup/restore', jsEnabled);
+		await page.getByLabel('Backup from the backups folder').selectOption({ index: 1 });
+		if (jsEnabled) await slow(page, '**/setup/restore');
+		await page.getByRole('button', { name: 'Restore from Backup' }).click();
+		if (jsEnabled) {
+			const busy = page.getByRole('button', { name: /Restoring…/ });
+			await expect(busy).toBeDisabled();
+			await expect(busy).toHaveAttribute('aria-busy', 'true');
+			await expect(page.getByText('Restoring the backup, please wait…')).toBeVisible();
+		}
+		await expect(page).toHaveURL(pathEquals('/login'));
+	});
+});

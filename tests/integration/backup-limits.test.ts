@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { constants, createGzip } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { LIMITS } from '../../src/lib/server/backup-format';
+import { LIMITS } from '../../src/lib/server/backup/format';
 import { startApp, type App } from '../helpers/app';
 
 let app: App;

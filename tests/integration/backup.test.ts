@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { decodeBackup, encodeBackup, type Payload } from '../../src/lib/server/backup-format';
+import { decodeBackup, encodeBackup } from '../../src/lib/server/backup/codec';
+import type { Payload } from '../../src/lib/server/backup/format';
 import { loadKey, open, seal } from '../../src/lib/server/crypto';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 

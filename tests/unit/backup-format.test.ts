@@ -1,17 +1,15 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { decodeBackup, encodeBackup, inspectBackup } from '../../src/lib/server/backup/codec';
+import { parseEncryptedHeader } from '../../src/lib/server/backup/contents';
 import {
 	backupName,
 	BackupError,
-	decodeBackup,
-	encodeBackup,
 	FORMAT_VERSION,
-	inspectBackup,
 	isBackupName,
-	parseEncryptedHeader,
 	type Payload
-} from '../../src/lib/server/backup-format';
+} from '../../src/lib/server/backup/format';
 
 function payload(overrides: Partial<Payload> = {}): Payload {
 	return {

@@ -1,31 +1,30 @@
-import { fail, redirect } from '@sveltejs/kit';
+import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
 import { deleteSessionCookie } from '$lib/server/auth/session';
 import {
 	backupDir,
-	createBackup,
+	createManualBackup,
 	deleteBackup,
 	getBackupSchedule,
+	isBackupName,
 	listBackups,
-	saveBackupSchedule,
-	savedPassphrase
-} from '$lib/server/backup';
-import { isBackupName } from '$lib/server/backup-format';
-import {
-	restoreFromForm,
+	refuse,
 	RESTORE_FORM_MAX_BYTES,
-	UPLOAD_TOO_LARGE
-} from '$lib/server/backup-restore';
-import { isValidCron, SCHEDULES, type Schedule } from '$lib/server/backup-cron';
+	restoreFromForm,
+	saveBackupSchedule,
+	say
+} from '$lib/server/backup';
 import { purgeExpiredAudit } from '$lib/server/housekeeping';
 import { readForm } from '$lib/server/form';
 import { getAuditRetentionDays, setAuditRetentionDays } from '$lib/server/settings';
 import { auditRetentionSchema } from '$lib/schemas/audit';
-import { cronField, newPassphrase } from '$lib/schemas/backup';
+import { cronField, newPassphrase, scheduleSchema } from '$lib/schemas/backup';
 import { fieldErrors, formFields } from '$lib/schemas/fields';
 import type { Actions, PageServerLoad } from './$types';
+
+const NO_ERRORS: Record<string, string> = {};
 
 export const load: PageServerLoad = async (event) => {
 	requireUser(event);
@@ -42,28 +41,20 @@ export const load: PageServerLoad = async (event) => {
 	};
 };
 
-export const actions: Actions = {
+export const actions = {
 	create: async (event) => {
 		const { user } = requireUser(event);
-		const { passphrase: raw } = formFields(await readForm(event.request), ['passphrase'] as const);
-		const typed = v.safeParse(newPassphrase, raw);
-		if (!typed.success) {
-			return fail(400, { create: { ok: false, message: typed.issues[0].message } });
-		}
-		const passphrase = typed.output || (await savedPassphrase());
-		const { name, removed } = await createBackup(passphrase);
+		const { passphrase } = formFields(await readForm(event.request), ['passphrase'] as const);
+		const typed = v.safeParse(newPassphrase, passphrase);
+		if (!typed.success) return refuse(400, 'create', { message: typed.issues[0].message });
+		const { name, removed, encrypted } = await createManualBackup(typed.output);
 		await audit({
 			event: 'backup.created',
 			userId: user.id,
 			ip: event.locals.client.ip,
-			detail: { name, encrypted: Boolean(passphrase), removed: removed.length }
+			detail: { name, encrypted, removed: removed.length }
 		});
-		return {
-			create: {
-				ok: true,
-				message: `Backup ${name} created${passphrase ? ' (encrypted)' : ''}.${removed.length ? ` ${removed.length} older backup(s) removed by retention.` : ''}`
-			}
-		};
+		return { create: { ok: true, message: say.created(name, encrypted, removed.length) } };
 	},
 
 	schedule: async (event) => {
@@ -75,53 +66,40 @@ export const actions: Actions = {
 			'passphrase',
 			'clearPassphrase'
 		] as const);
-		const schedule = form.schedule;
-		const cronParsed = v.safeParse(cronField, form.cron);
-		const cron = cronParsed.success ? cronParsed.output : '';
-		const retentionText = form.retention.trim().slice(0, 10);
-		const typed = v.safeParse(newPassphrase, form.passphrase);
-		const passphrase = typed.success ? typed.output : '';
-		const clearPassphrase = form.clearPassphrase === 'on';
-		const values = { schedule: schedule.slice(0, 10), cron, retention: retentionText };
-		const errors: Record<string, string> = {};
-		if (!(SCHEDULES as readonly string[]).includes(schedule))
-			errors.schedule = 'Choose a schedule.';
-		if (!cronParsed.success) {
-			errors.cron = cronParsed.issues[0].message;
-		} else if (schedule === 'cron' && !isValidCron(cron)) {
-			errors.cron = 'Enter a valid cron expression, for example "0 4 * * *" (04:00 every day).';
+		const parsed = v.safeParse(scheduleSchema, form);
+		if (!parsed.success) {
+			const cron = v.safeParse(cronField, form.cron);
+			const values = {
+				schedule: form.schedule.slice(0, 10),
+				cron: cron.success ? cron.output : '',
+				retention: form.retention.trim().slice(0, 10)
+			};
+			return refuse(400, 'schedule', { values, errors: fieldErrors(parsed.issues) });
 		}
-		const retention = Number(retentionText);
-		if (!/^\d+$/.test(retentionText) || retention < 1 || retention > 1000) {
-			errors.retention = 'Keep between 1 and 1000 backups.';
-		}
-		if (!typed.success) errors.passphrase = typed.issues[0].message;
-		if (Object.keys(errors).length) return fail(400, { schedule: { ok: false, values, errors } });
-
-		const removed = await saveBackupSchedule({
-			schedule: schedule as Schedule,
-			cron,
-			retention,
-			passphrase,
-			clearPassphrase
-		});
+		const change = parsed.output;
+		const cron = change.schedule === 'cron' ? change.cron : null;
+		const removed = await saveBackupSchedule(change);
 		await audit({
 			event: 'backup.schedule_changed',
 			userId: user.id,
 			ip: event.locals.client.ip,
 			detail: {
-				schedule,
-				cron: schedule === 'cron' ? cron : null,
-				retention,
-				passphrase: passphrase ? 'set' : clearPassphrase ? 'cleared' : 'unchanged'
+				schedule: change.schedule,
+				cron,
+				retention: change.retention,
+				passphrase: change.passphrase ? 'set' : change.clearPassphrase ? 'cleared' : 'unchanged'
 			}
 		});
 		return {
 			schedule: {
 				ok: true,
-				values,
-				errors: {} as Record<string, string>,
-				message: `Schedule saved.${removed.length ? ` ${removed.length} older backup(s) removed by retention.` : ''}`
+				values: {
+					schedule: change.schedule,
+					cron: change.cron,
+					retention: String(change.retention)
+				},
+				errors: NO_ERRORS,
+				message: say.scheduleSaved(removed.length)
 			}
 		};
 	},
@@ -132,7 +110,7 @@ export const actions: Actions = {
 		const parsed = v.safeParse(auditRetentionSchema, form);
 		if (!parsed.success) {
 			const values = { auditRetentionDays: form.auditRetentionDays.slice(0, 10) };
-			return fail(400, { audit: { ok: false, values, errors: fieldErrors(parsed.issues) } });
+			return refuse(400, 'audit', { values, errors: fieldErrors(parsed.issues) });
 		}
 		const days = parsed.output.auditRetentionDays;
 		await setAuditRetentionDays(days);
@@ -147,8 +125,8 @@ export const actions: Actions = {
 			audit: {
 				ok: true,
 				values: { auditRetentionDays: String(days) },
-				errors: {} as Record<string, string>,
-				message: `Audit entries are kept for ${days} day${days === 1 ? '' : 's'}.${removed ? ` ${removed} older entr${removed === 1 ? 'y was' : 'ies were'} removed.` : ''}`
+				errors: NO_ERRORS,
+				message: say.auditKept(days, removed)
 			}
 		};
 	},
@@ -157,7 +135,7 @@ export const actions: Actions = {
 		const { user } = requireUser(event);
 		const name = (await readForm(event.request)).get('name');
 		if (!isBackupName(name) || !(await deleteBackup(name))) {
-			return fail(404, { files: { ok: false, message: 'No such backup.' } });
+			return refuse(404, 'files', { message: say.noSuchBackup });
 		}
 		await audit({
 			event: 'backup.deleted',
@@ -165,23 +143,19 @@ export const actions: Actions = {
 			ip: event.locals.client.ip,
 			detail: { name }
 		});
-		return { files: { ok: true, message: `Backup ${name} deleted.` } };
+		return { files: { ok: true, message: say.deleted(name) } };
 	},
 
 	restore: async (event) => {
 		requireUser(event);
-		const form = await readForm(event.request, RESTORE_FORM_MAX_BYTES, UPLOAD_TOO_LARGE);
+		const form = await readForm(event.request, RESTORE_FORM_MAX_BYTES, say.uploadTooLarge);
 		if (form.get('confirm') !== 'on') {
-			return fail(400, {
-				restore: {
-					message: 'Tick the box to confirm that the restore replaces all users and settings.'
-				}
-			});
+			return refuse(400, 'restore', { message: say.confirmRestore });
 		}
 		const result = await restoreFromForm(form, 'settings', event.locals.client.ip);
-		if (!result.ok) return fail(result.status, { restore: { message: result.message } });
+		if (!result.ok) return refuse(result.status, 'restore', { message: result.message });
 		// Every session ended inside the restore; this browser's cookie goes too.
 		deleteSessionCookie(event.cookies, event.locals.secureCookies);
 		redirect(303, '/login');
 	}
-};
+} satisfies Actions;

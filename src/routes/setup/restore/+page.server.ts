@@ -1,29 +1,28 @@
 // "Restore from Backup" on first run: only while no user exists. It lists the names in the
 // backup folder and nothing else (no sizes, no contents), since nobody is signed in here.
-import { fail, redirect } from '@sveltejs/kit';
-import { listBackups } from '$lib/server/backup';
-import {
-	restoreFromForm,
-	RESTORE_FORM_MAX_BYTES,
-	UPLOAD_TOO_LARGE
-} from '$lib/server/backup-restore';
+import { redirect } from '@sveltejs/kit';
 import { checkAndCount, WINDOW_MS } from '$lib/server/auth/throttle';
+import {
+	listBackups,
+	refuse,
+	RESTORE_FORM_MAX_BYTES,
+	restoreFromForm,
+	say
+} from '$lib/server/backup';
 import { readForm } from '$lib/server/form';
 import type { Actions, PageServerLoad } from './$types';
 
 /** First-run restore attempts per client address and 15-minute window. */
 const RESTORE_ATTEMPTS = 10;
 
-const DONE = 'Setup has already been completed. Sign in, then restore from Settings → Backups.';
-
 export const load: PageServerLoad = async ({ locals }) => {
 	if (locals.hasUsers) redirect(303, locals.user ? '/settings/backups' : '/login');
 	return { names: (await listBackups()).map((f) => f.name) };
 };
 
-export const actions: Actions = {
+export const actions = {
 	default: async ({ request, locals, setHeaders }) => {
-		if (locals.hasUsers) return fail(403, { message: DONE });
+		if (locals.hasUsers) return refuse(403, 'restore', { message: say.setupDone });
 		// Anyone can reach this page on a fresh server, and each attempt costs a decompression and
 		// a parse: every attempt counts against the address, before its body is read.
 		const verdict = await checkAndCount([
@@ -38,13 +37,11 @@ export const actions: Actions = {
 		if (!verdict.allowed) {
 			setHeaders({ 'retry-after': String(verdict.retryAfterSeconds) });
 			const minutes = Math.ceil(verdict.retryAfterSeconds / 60);
-			return fail(429, {
-				message: `Too many restore attempts from your address. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
-			});
+			return refuse(429, 'restore', { message: say.tooManyRestores(minutes) });
 		}
-		const form = await readForm(request, RESTORE_FORM_MAX_BYTES, UPLOAD_TOO_LARGE);
+		const form = await readForm(request, RESTORE_FORM_MAX_BYTES, say.uploadTooLarge);
 		const result = await restoreFromForm(form, 'setup', locals.client.ip);
-		if (!result.ok) return fail(result.status, { message: result.message });
+		if (!result.ok) return refuse(result.status, 'restore', { message: result.message });
 		redirect(303, '/login');
 	}
-};
+} satisfies Actions;

@@ -1,7 +1,6 @@
 import { error } from '@sveltejs/kit';
 import { requireUser } from '$lib/server/auth/guard';
-import { readBackupFile } from '$lib/server/backup';
-import { isBackupName } from '$lib/server/backup-format';
+import { isBackupName, readBackupFile } from '$lib/server/backup';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async (event) => {

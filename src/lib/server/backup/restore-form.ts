@@ -1,15 +1,17 @@
 // The restore form, shared by Settings → Backups and the first-run "Restore from Backup" page:
 // the file comes from the backup folder (a strictly validated name) or from an upload.
 import * as v from 'valibot';
-import { restorePassphrase } from '../schemas/backup';
-import { audit } from './audit';
-import { BackupError, decodeBackup, MAX_UPLOAD_BYTES } from './backup-format';
-import { readBackupFile, restorePayload, type RestoreMode } from './backup';
-import { log } from './log';
+import { restorePassphrase } from '../../schemas/backup';
+import { audit } from '../audit';
+import { log } from '../log';
+import { say } from './answers';
+import { decodeBackup } from './codec';
+import { readBackupFile } from './files';
+import { BackupError, MAX_UPLOAD_BYTES } from './format';
+import { restorePayload, type RestoreMode } from './restore';
 
 /** The restore form: the largest upload plus room for the other fields and multipart framing. */
 export const RESTORE_FORM_MAX_BYTES = MAX_UPLOAD_BYTES + 64 * 1024;
-export const UPLOAD_TOO_LARGE = `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`;
 
 export type RestoreResult =
 	{ ok: true; users: number } | { ok: false; status: number; message: string };
@@ -29,7 +31,7 @@ export async function restoreFromForm(
 		let bytes: Buffer;
 		if (upload instanceof File && upload.size > 0) {
 			if (upload.size > MAX_UPLOAD_BYTES) {
-				return refuse(413, UPLOAD_TOO_LARGE);
+				return refuse(413, say.uploadTooLarge);
 			}
 			source = 'upload';
 			bytes = Buffer.from(await upload.arrayBuffer());
@@ -37,7 +39,7 @@ export async function restoreFromForm(
 			source = name;
 			bytes = await readBackupFile(name);
 		} else {
-			return refuse(400, 'Choose a backup from the list or upload a backup file.');
+			return refuse(400, say.chooseSource);
 		}
 		const payload = await decodeBackup(bytes, passphrase || null);
 		const { users } = await restorePayload(payload, mode);
@@ -48,10 +50,7 @@ export async function restoreFromForm(
 		if (!(error instanceof BackupError)) {
 			// A row the database refuses (a constraint) also rolls the whole restore back.
 			log.error('Restore failed', { error: String(error) });
-			return refuse(
-				422,
-				'The backup could not be restored (the database refused its content). Nothing was changed.'
-			);
+			return refuse(422, say.databaseRefused);
 		}
 		const status =
 			error.code === 'too_large' || error.code === 'over_limit'

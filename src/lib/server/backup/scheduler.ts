@@ -5,20 +5,18 @@
 // not after now. The run itself happens under pg_try_advisory_lock and re-reads "lastBackupAt"
 // under the lock, so with several instances exactly one of them makes a given backup.
 import { Cron } from 'croner';
-import { audit } from './audit';
-import { runLockedBackup } from './backup';
-import { isDue, schedulePattern } from './backup-cron';
-import { sql } from './db';
-import { log } from './log';
+import { audit } from '../audit';
+import { log } from '../log';
+import { isDue, schedulePattern } from './cron';
+import { runLockedBackup, scheduleState } from './schedule';
 
 let ticker: Cron | null = null;
 const startedAt = new Date();
 
 async function tick() {
-	const [row] = await sql<
-		{ backupSchedule: string; backupCron: string | null; lastBackupAt: Date | null }[]
-	>`select "backupSchedule", "backupCron", "lastBackupAt" from "AppSettings" where id = 1`;
-	const pattern = row ? schedulePattern(row.backupSchedule, row.backupCron) : null;
+	const row = await scheduleState();
+	if (!row) return;
+	const pattern = schedulePattern(row.backupSchedule, row.backupCron);
 	if (!pattern) return;
 	const due = (last: Date | null) => isDue(pattern, last ?? startedAt, new Date());
 	if (!due(row.lastBackupAt)) return;

@@ -1,0 +1,14 @@
+// Backup retention: the newest "backupRetention" files stay in the folder, older ones go.
+import { sql } from '../db';
+import { deleteBackup, listBackups } from './files';
+
+/** Keeps the newest "backupRetention" backups and removes the older ones; returns their names. */
+export async function applyRetention(): Promise<string[]> {
+	const [row] = await sql<{ backupRetention: number }[]>`
+		select "backupRetention" from "AppSettings" where id = 1
+	`;
+	const keep = Math.max(1, row?.backupRetention ?? 7);
+	const old = (await listBackups()).slice(keep);
+	for (const file of old) await deleteBackup(file.name);
+	return old.map((f) => f.name);
+}
