@@ -209,3 +209,34 @@ describe('local sign-in', () => {
 		}
 	});
 });
+
+describe('while the password form is not offered', () => {
+	test('a sign-in is refused with 403, counting nothing and signing nobody in, whatever the input', async () => {
+		const sessions = async () =>
+			(await app.sql`select count(*)::int as n from "Session"`)[0].n as number;
+		const before = await sessions();
+		const hide = [
+			() => app.sql`update "AppSettings" set "localAuthEnabled" = false`,
+			// SSO on replaces the form (forward auth needs no further configuration)
+			() => app.sql`update "AppSettings" set "ssoEnabled" = true, "ssoMode" = 'FORWARD_AUTH'`
+		];
+		const show = () => app.sql`
+			update "AppSettings" set "localAuthEnabled" = true, "ssoEnabled" = false, "ssoMode" = 'OIDC'`;
+		try {
+			for (const hidden of hide) {
+				await hidden();
+				for (const password of ['correct horse battery', 'wrong', '']) {
+					const res = await attempt('admin', password);
+					expect(res.status, password).toBe(403);
+					expect(await res.text()).toContain('Local sign-in is turned off for this server.');
+				}
+				const [{ n }] = await app.sql`select count(*)::int as n from "Throttle"`;
+				expect(n).toBe(0);
+				await show();
+			}
+			expect(await sessions()).toBe(before);
+		} finally {
+			await show();
+		}
+	});
+});

@@ -152,7 +152,8 @@ describe('Test Discovery against a provider that cannot be used', () => {
 	test('signing keys that are not there: the jwks_uri and its status', async () => {
 		clearProviderCache();
 		const keys = await getJwks(`${plainBase}/keys-missing`, 1);
-		const text = await messageOf(keys({ alg: 'RS256', kid: 'k1' }, { payload: '', signature: '' }));
+		const lookUp = async () => keys({ alg: 'RS256', kid: 'k1' }, { payload: '', signature: '' });
+		const text = await messageOf(lookUp());
 		expect(text).toMatch(/^Fetching the signing keys failed \(404\): /);
 		expect(text).toContain(`${plainBase}/no-such-jwks`);
 	});

@@ -25,25 +25,28 @@ function currentUserAgent(): string | null {
 	}
 }
 
-export async function audit({
-	event,
-	userId = null,
-	method = null,
-	ip = null,
-	detail
-}: AuditInput) {
-	log.info(event, { user: userId, method, ip, ...detail });
-	const userAgent = currentUserAgent();
+export async function audit(input: AuditInput) {
+	logAudit(input);
 	try {
-		await sql`
-			insert into "AuditEvent" (event, "userId", method, ip, detail, "userAgent")
-			values (${event}, ${userId}, ${method}, ${ip}, ${detail ? sql.json(detail) : null},
-				${userAgent})
-		`;
+		await auditRow(input);
 	} catch (error) {
 		// Losing an audit row must not turn a successful sign-in into an error page.
-		log.error('Could not write audit event', { event, error: String(error) });
+		log.error('Could not write audit event', { event: input.event, error: String(error) });
 	}
+}
+
+/** The event's log line (audit() writes it; a caller that inserts the row itself, too). */
+export function logAudit({ event, userId = null, method = null, ip = null, detail }: AuditInput) {
+	log.info(event, { user: userId, method, ip, ...detail });
+}
+
+/** The event's row as one insert, to run alone or inside a larger statement (sign-in.ts). */
+export function auditRow({ event, userId = null, method = null, ip = null, detail }: AuditInput) {
+	return sql`
+		insert into "AuditEvent" (event, "userId", method, ip, detail, "userAgent")
+		values (${event}, ${userId}, ${method}, ${ip}, ${detail ? sql.json(detail) : null},
+			${currentUserAgent()})
+	`;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The one connection pool. With DATABASE_URL unset it points at the embedded PostgreSQL that
 // `startDatabase` (called from the `init` hook) brings up before the first request.
-import postgres, { type Sql } from 'postgres';
+import postgres, { type Fragment, type Sql } from 'postgres';
 import { config } from './config';
 import { embeddedConnection, startEmbeddedPostgres } from './plain/embedded-db.js';
 import { log } from './log';
@@ -28,6 +28,16 @@ export const sql = new Proxy((() => {}) as unknown as Sql, {
 	apply: (_target, _this, args) => Reflect.apply(connect(), undefined, args),
 	get: (_target, key) => Reflect.get(connect(), key)
 });
+
+/**
+ * Writes that belong to one statement, as its common table expressions: `${alongside(writes)}
+ * insert …` runs them all in the statement's single round trip and transaction. Empty for none.
+ */
+export function alongside(writes: Fragment[]): Fragment {
+	if (!writes.length) return sql``;
+	const named = writes.map((write, i) => sql`${sql(`write${i}`)} as (${write})`);
+	return sql`with ${named.reduce((all, one) => sql`${all}, ${one}`)}`;
+}
 
 let stopEmbedded: (() => Promise<void>) | null = null;
 

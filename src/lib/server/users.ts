@@ -34,13 +34,6 @@ export async function hasAnyUser(): Promise<boolean> {
 	return row.any;
 }
 
-export async function findUserByLocalUsername(localUsername: string) {
-	const [user] = await sql<{ id: number; passwordHash: string | null }[]>`
-		select id, "passwordHash" from "User" where "localUsername" = ${localUsername.toLowerCase()}
-	`;
-	return user ?? null;
-}
-
 /** The user's sign-in fields as stored now (a form action may have just changed them). */
 export async function getSignInFields(userId: number) {
 	const [row] = await sql<
@@ -69,8 +62,9 @@ export async function getPasswordHash(userId: number): Promise<string | null> {
 	return row?.passwordHash ?? null;
 }
 
-export async function updatePasswordHash(userId: number, passwordHash: string) {
-	await sql`update "User" set "passwordHash" = ${passwordHash}, "updatedAt" = now() where id = ${userId}`;
+/** A re-made hash of the same password (new parameters): sessions stay, nothing else changes. */
+export function passwordHashUpdate(userId: number, passwordHash: string) {
+	return sql`update "User" set "passwordHash" = ${passwordHash}, "updatedAt" = now() where id = ${userId}`;
 }
 
 export class UsernameTakenError extends Error {}

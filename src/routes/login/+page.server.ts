@@ -1,30 +1,15 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { readForm } from '$lib/server/form';
 import * as v from 'valibot';
-import { audit, auditRepeated } from '$lib/server/audit';
-import { knownDevice } from '$lib/server/auth/known-device';
-import {
-	needsRehash,
-	hashPassword,
-	verifyAgainstDummy,
-	verifyPassword
-} from '$lib/server/auth/password';
 import { safeReturnTo } from '$lib/server/auth/redirect';
-import { startSecondStepIfNeeded } from '$lib/server/auth/pending-sign-in';
-import { signIn } from '$lib/server/auth/sign-in';
-import {
-	checkAndCount,
-	minutesText,
-	secretCheckRules,
-	secretCheckSucceeded,
-	type Verdict
-} from '$lib/server/auth/throttle';
+import { startSecondStep } from '$lib/server/auth/pending-sign-in';
+import { signInWithPassword } from '$lib/server/auth/sign-in';
+import { minutesText, type Verdict } from '$lib/server/auth/throttle';
 import {
 	autoRedirectAllowed,
 	loginPageWays,
 	rememberAutoRedirect
 } from '$lib/server/auth/sso-login';
-import { findUserByLocalUsername, updatePasswordHash } from '$lib/server/users';
 import { loginSchema } from '$lib/schemas/login';
 import { formFields } from '$lib/schemas/fields';
 import { SSO_ERRORS } from '$lib/sso-errors';
@@ -78,60 +63,35 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 	};
 };
 
+const LOCAL_OFF = 'Local sign-in is turned off for this server.';
+
 export const actions: Actions = {
 	default: async (event) => {
-		const { request, locals, setHeaders } = event;
+		const { request, setHeaders } = event;
 		const form = formFields(await readForm(request), ['username', 'password', 'returnTo'] as const);
 		const username = form.username.trim();
-		const ip = locals.client.ip;
 
-		if (!(await localFormShown())) {
-			return fail(403, { username, message: 'Local sign-in is turned off for this server.' });
-		}
 		const parsed = v.safeParse(loginSchema, form);
-		if (!parsed.success) return fail(400, { username, message: parsed.issues[0].message });
-
-		// Counted before the password is checked, in one step per key (throttle.ts).
-		const user = await findUserByLocalUsername(parsed.output.username);
-		const rules = secretCheckRules('password', {
-			ip,
-			account: parsed.output.username,
-			device: knownDevice(event.cookies, user?.id)
-		});
-		const verdict = await checkAndCount(rules);
-		if (!verdict.allowed) {
-			setHeaders({ 'retry-after': String(verdict.retryAfterSeconds) });
-			await auditRepeated({
-				event: 'login.throttled',
-				method: 'local',
-				ip,
-				detail: { username: parsed.output.username, key: verdict.key },
-				collapseKey: `${verdict.key}@${verdict.windowEndsAt.toISOString()}`
-			});
-			return fail(429, { username, message: refusalText(verdict) });
+		if (!parsed.success) {
+			// "Turned off" comes first, as for any other attempt.
+			if (!(await localFormShown())) return fail(403, { username, message: LOCAL_OFF });
+			return fail(400, { username, message: parsed.issues[0].message });
 		}
-
-		const ok = user?.passwordHash
-			? await verifyPassword(user.passwordHash, parsed.output.password)
-			: await verifyAgainstDummy(parsed.output.password);
-		if (!user || !ok) {
-			await audit({
-				event: 'login.failed',
-				userId: user?.id ?? null,
-				method: 'local',
-				ip,
-				detail: { username: parsed.output.username }
-			});
-			return fail(400, { username, message: INVALID });
+		const result = await signInWithPassword(event, parsed.output.username, parsed.output.password);
+		switch (result.outcome) {
+			case 'form-not-offered':
+				return fail(403, { username, message: LOCAL_OFF });
+			case 'throttled':
+				setHeaders({ 'retry-after': String(result.verdict.retryAfterSeconds) });
+				return fail(429, { username, message: refusalText(result.verdict) });
+			case 'invalid':
+				return fail(400, { username, message: INVALID });
+			case 'second-step':
+				// The authenticator app's second step (issue 15): the code is asked at /login/code.
+				await startSecondStep(event, result.userId, form.returnTo);
+				return redirect(303, '/login/code');
+			case 'signed-in':
+				redirect(303, safeReturnTo(form.returnTo));
 		}
-
-		if (needsRehash(user.passwordHash!)) {
-			await updatePasswordHash(user.id, await hashPassword(parsed.output.password));
-		}
-		await secretCheckSucceeded(rules);
-		// The authenticator app's second step (issue 15): no session yet, a code first.
-		if (await startSecondStepIfNeeded(event, user.id, form.returnTo)) redirect(303, '/login/code');
-		await signIn(event, user.id, 'local');
-		redirect(303, safeReturnTo(form.returnTo));
 	}
 };

@@ -50,7 +50,11 @@ export function rememberDevice(
 	return deviceId;
 }
 
-function knownDeviceAnyUser(cookies: Cookies, now: number) {
+/**
+ * The account and device id a valid known-device cookie names, whoever is signing in (a sign-in
+ * that reads the account in SQL decides there whether the cookie is that account's).
+ */
+export function knownDeviceAnyUser(cookies: Cookies, now = Date.now()) {
 	const value = cookies.get(DEVICE_COOKIE);
 	if (!value || value.length > 200) return null;
 	const match = /^v1\.([A-Za-z0-9_-]{22})\.(\d{1,12})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(

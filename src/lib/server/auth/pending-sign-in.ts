@@ -12,7 +12,6 @@ import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/enco
 import type { Cookies, RequestEvent } from '@sveltejs/kit';
 import { sql } from '../db';
 import { safeReturnTo } from './redirect';
-import { totpEnabled } from './totp';
 
 export const PENDING_COOKIE = 'librariarr_pending';
 export const PENDING_LIFETIME_MS = 5 * 60 * 1000;
@@ -91,20 +90,15 @@ export async function finishPendingSignIn(cookies: Cookies, secure: boolean): Pr
 	return rows.length === 1;
 }
 
-/**
- * After a correct password: when the user has TOTP on, starts the wait for the second step and
- * returns true (the caller then sends the browser to /login/code instead of signing in).
- */
-export async function startSecondStepIfNeeded(
+/** After a correct password with TOTP on: the wait for the second step (then /login/code). */
+export async function startSecondStep(
 	event: Pick<RequestEvent, 'cookies' | 'locals'>,
 	userId: number,
 	returnTo: string
-): Promise<boolean> {
-	if (!(await totpEnabled(userId))) return false;
+) {
 	await startPendingSignIn(event.cookies, event.locals.secureCookies, {
 		userId,
 		returnTo: safeReturnTo(returnTo),
 		ip: event.locals.client.ip
 	});
-	return true;
 }

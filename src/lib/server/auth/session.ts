@@ -13,7 +13,7 @@ import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import type { Cookies } from '@sveltejs/kit';
 import type postgres from 'postgres';
-import { sql } from '../db';
+import { alongside, sql } from '../db';
 
 export const SESSION_COOKIE = 'librariarr_session';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -86,12 +86,15 @@ export async function createSession(
 		email?: string | null;
 		/** For OIDC sessions: the ID token, already sealed, its `sid` and the issuer. */
 		oidc?: { sealedIdToken: string | null; sid: string | null; issuer: string } | null;
-	} = {}
+	} = {},
+	/** Writes that go with this session, in the same statement (sign-in.ts). */
+	writes: postgres.Fragment[] = []
 ): Promise<{ token: string; session: Session }> {
 	const token = generateSessionToken();
 	const id = sessionIdFromToken(token);
 	const expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
 	const [row] = await sql`
+		${alongside(writes)}
 		insert into "Session" (id, "userId", "sessionVersion", method, "ssoSubject", "expiresAt", ip,
 			"userAgent", "displayName", email, "oidcIdToken", "oidcSid", "oidcIssuer")
 		select ${id}, u.id, u."sessionVersion", ${method}, ${meta.ssoSubject ?? null}, ${expiresAt},
@@ -171,7 +174,12 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 }
 
 export async function invalidateSession(sessionId: string) {
-	await sql`delete from "Session" where id = ${sessionId}`;
+	await sessionDelete(sessionId);
+}
+
+/** Ending one session, as one statement (to run alone or inside a sign-in's). */
+export function sessionDelete(sessionId: string) {
+	return sql`delete from "Session" where id = ${sessionId}`;
 }
 
 /**

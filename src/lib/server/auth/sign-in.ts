@@ -1,17 +1,29 @@
 // Where every way of signing in ends: the browser's previous session (if any) is ended, a new
 // one is created for the user with a fresh token, the cookie is set, the browser is remembered
-// as a known device of that user (see known-device.ts), and the sign-in is audited.
+// as a known device of that user (see known-device.ts), and the sign-in is audited. The database
+// part is one statement: one round trip, one transaction.
+//
+// A password sign-in also starts here (signInWithPassword): one round trip before the hash is
+// checked (password-attempt.ts: settings, account, throttle count) and one after it (the
+// throttle's give-back and a re-made hash ride along in signIn's statement).
 import type { RequestEvent } from '@sveltejs/kit';
-import { audit } from '../audit';
+import type postgres from 'postgres';
+import { audit, auditRepeated, auditRow, logAudit } from '../audit';
 import { seal } from '../crypto';
+import { passwordHashUpdate } from '../users';
 import { rememberDevice } from './known-device';
-import { createSession, invalidateSession, setSessionCookie, type LoginMethod } from './session';
+import { startPasswordAttempt, type PasswordAttempt } from './password-attempt';
+import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './password';
+import { createSession, sessionDelete, setSessionCookie, type LoginMethod } from './session';
+import { secretCheckSucceeded, successWrites, type Verdict } from './throttle';
 
 /** Longer ID tokens are not kept (RP-initiated logout then goes without id_token_hint). */
 const MAX_ID_TOKEN_CHARS = 16 * 1024;
 
+type SignInEvent = Pick<RequestEvent, 'locals' | 'cookies' | 'request'>;
+
 export async function signIn(
-	event: Pick<RequestEvent, 'locals' | 'cookies' | 'request'>,
+	event: SignInEvent,
 	userId: number,
 	method: LoginMethod,
 	decoration: {
@@ -19,25 +31,112 @@ export async function signIn(
 		displayName?: string | null;
 		email?: string | null;
 		oidc?: { idToken: string; sid: string | null; issuer: string };
-	} = {}
+	} = {},
+	/** More writes that belong to this sign-in (a password sign-in's), in the same statement. */
+	writes: postgres.Fragment[] = []
 ) {
 	const { locals } = event;
-	if (locals.session) await invalidateSession(locals.session.id);
-	const { token, session } = await createSession(userId, method, {
-		ip: locals.client.ip,
-		userAgent: event.request.headers.get('user-agent'),
-		ssoSubject: decoration.ssoSubject,
-		displayName: decoration.displayName,
-		email: decoration.email,
-		oidc: decoration.oidc && {
-			// Sealed like the client secret: a leaked table must not hand out ID tokens.
-			sealedIdToken:
-				decoration.oidc.idToken.length <= MAX_ID_TOKEN_CHARS ? seal(decoration.oidc.idToken) : null,
-			sid: decoration.oidc.sid,
-			issuer: decoration.oidc.issuer
-		}
-	});
+	const succeeded = { event: 'login.succeeded', userId, method, ip: locals.client.ip };
+	const { token, session } = await createSession(
+		userId,
+		method,
+		{
+			ip: locals.client.ip,
+			userAgent: event.request.headers.get('user-agent'),
+			ssoSubject: decoration.ssoSubject,
+			displayName: decoration.displayName,
+			email: decoration.email,
+			oidc: decoration.oidc && {
+				// Sealed like the client secret: a leaked table must not hand out ID tokens.
+				sealedIdToken:
+					decoration.oidc.idToken.length <= MAX_ID_TOKEN_CHARS
+						? seal(decoration.oidc.idToken)
+						: null,
+				sid: decoration.oidc.sid,
+				issuer: decoration.oidc.issuer
+			}
+		},
+		[...(locals.session ? [sessionDelete(locals.session.id)] : []), auditRow(succeeded), ...writes]
+	);
 	setSessionCookie(event.cookies, token, session.expiresAt, locals.secureCookies);
 	rememberDevice(event.cookies, userId, locals.secureCookies);
-	await audit({ event: 'login.succeeded', userId, method, ip: locals.client.ip });
+	logAudit(succeeded);
+}
+
+export type PasswordSignIn =
+	| { outcome: 'signed-in' }
+	/** The password was right and the authenticator app is on: no session yet, a code first. */
+	| { outcome: 'second-step'; userId: number }
+	/** The password form is not offered (the one rule): nothing was counted or checked. */
+	| { outcome: 'form-not-offered' }
+	| { outcome: 'throttled'; verdict: Extract<Verdict, { allowed: false }> }
+	/** Unknown username or wrong password: one answer for both. */
+	| { outcome: 'invalid' };
+
+/**
+ * A sign-in with a username and password: counted by the throttle before the password is checked
+ * (in the same round trip as everything else it needs to read), then checked, then signed in.
+ */
+export async function signInWithPassword(
+	event: SignInEvent,
+	username: string,
+	password: string
+): Promise<PasswordSignIn> {
+	const ip = event.locals.client.ip;
+	const attempt = await startPasswordAttempt({ ip, username, cookies: event.cookies });
+	if (!attempt.formOffered) return { outcome: 'form-not-offered' };
+	const { verdict, user } = attempt;
+	if (!verdict.allowed) {
+		await auditRepeated({
+			event: 'login.throttled',
+			method: 'local',
+			ip,
+			detail: { username, key: verdict.key },
+			collapseKey: `${verdict.key}@${verdict.windowEndsAt.toISOString()}`
+		});
+		return { outcome: 'throttled', verdict };
+	}
+
+	const ok = user?.passwordHash
+		? await verifyPassword(user.passwordHash, password)
+		: await verifyAgainstDummy(password);
+	if (!user?.passwordHash || !ok) {
+		await audit({
+			event: 'login.failed',
+			userId: user?.id ?? null,
+			method: 'local',
+			ip,
+			detail: { username }
+		});
+		return { outcome: 'invalid' };
+	}
+	if (user.totpOn) {
+		await secretCheckSucceeded(attempt.rules);
+		return { outcome: 'second-step', userId: user.id };
+	}
+	await passwordVerified(
+		event,
+		{ id: user.id, passwordHash: user.passwordHash },
+		attempt,
+		password
+	);
+	return { outcome: 'signed-in' };
+}
+
+/**
+ * The password was right: the session is created, in one statement with the throttle's give-back
+ * (throttle.ts) and, when the stored hash has old parameters, its re-made replacement. A second
+ * step (an authenticator code) belongs here, before this creates the session.
+ */
+async function passwordVerified(
+	event: SignInEvent,
+	user: { id: number; passwordHash: string },
+	attempt: PasswordAttempt,
+	password: string
+) {
+	const writes = successWrites(attempt.rules);
+	if (needsRehash(user.passwordHash)) {
+		writes.push(passwordHashUpdate(user.id, await hashPassword(password)));
+	}
+	await signIn(event, user.id, 'local', {}, writes);
 }

@@ -8,7 +8,9 @@
 // and window ever reach the secret check: the database hands out the numbers 1, 2, 3, … one at a
 // time (the upsert takes the row lock). Keys are counted one after the other, cheapest to abuse
 // first, and counting stops at the first key that refuses: a refused attempt never creates rows
-// for the keys behind it, which bounds the table (see below).
+// for the keys behind it, which bounds the table (see below). The upserts are chained in one
+// statement (countingCtes), so counting costs one round trip, and a sign-in can read what else it
+// needs in that same statement (password-attempt.ts).
 //
 // A key counts over a fixed window that starts with its first attempt. Once the key is over its
 // limit, attempts are refused until the window ends; refused attempts are counted but do not
@@ -27,6 +29,7 @@
 // Bound on rows: one per key seen in the current window; expired rows are deleted as attempts
 // come in. Per client address at most ADDRESS.maxAttempts attempts pass the address key per
 // window, so one address adds at most 1 + 2 × that many rows per window.
+import type postgres from 'postgres';
 import { sql } from '../db';
 
 export const WINDOW_MS = 15 * 60 * 1000;
@@ -86,24 +89,61 @@ export function secretCheckRules(kind: SecretKind, who: Attempter): ThrottleRule
 let lastPurge = 0;
 const PURGE_EVERY_MS = 60 * 1000;
 
-/** Deletes rows whose window has ended (at most once a minute per instance). */
-async function purgeExpired() {
-	if (Date.now() - lastPurge < PURGE_EVERY_MS) return;
+/** Whether this attempt also deletes rows whose window has ended (at most once a minute). */
+function purgeDue() {
+	if (Date.now() - lastPurge < PURGE_EVERY_MS) return false;
 	lastPurge = Date.now();
-	await sql`delete from "Throttle" where "windowEndsAt" <= now()`;
+	return true;
 }
 
 /**
- * Counts one attempt against each rule, in order, and says whether it may go ahead. Atomic per
- * key: the count that decides is the one this statement wrote.
+ * One step of a count: a rule, or a choice between two rules that SQL makes with `when` (a sign-in
+ * learns whose known-device cookie counts only from the account it reads in the same statement).
  */
-export async function checkAndCount(rules: ThrottleRule[]): Promise<Verdict> {
-	await purgeExpired();
-	for (const rule of rules) {
-		const [row] = await sql<{ attempts: number; windowEndsAt: Date; secondsLeft: number }[]>`
+export type CountStep =
+	ThrottleRule | { when: postgres.Fragment; then: ThrottleRule; otherwise: ThrottleRule };
+
+const rulesOf = (step: CountStep): ThrottleRule[] =>
+	'when' in step ? [step.then, step.otherwise] : [step];
+
+/** A value of the step's rule, chosen in SQL for a choice. */
+function pick(step: CountStep, value: (rule: ThrottleRule) => string | number) {
+	return 'when' in step
+		? sql`case when ${step.when} then ${value(step.then)} else ${value(step.otherwise)} end`
+		: sql`${value(step)}`;
+}
+
+/**
+ * The counting as common table expressions, for a statement that may read other things too. Each
+ * step is one upsert that runs only when `gate` holds and every step before it stayed within its
+ * limit (it reads their RETURNING, so PostgreSQL runs them in order); the rows land in `counted`.
+ * Expired rows are purged alongside now and then, skipping rows other attempts hold, so that two
+ * attempts never wait on each other's purge.
+ */
+export function countingCtes(steps: CountStep[], gate: postgres.Fragment = sql`true`) {
+	const keys = steps.flatMap(rulesOf).map((r) => r.key);
+	let ctes = sql`
+		purge as (
+			delete from "Throttle" where key in (
+				select key from "Throttle"
+				where ${purgeDue()} and "windowEndsAt" <= now() and key <> all(${keys}::text[])
+				for update skip locked
+			)
+		)`;
+	const names: string[] = [];
+	steps.forEach((step, i) => {
+		const previous = names.at(-1);
+		const name = `count${i}`;
+		const within = previous
+			? sql`exists (select 1 from ${sql(previous)} p where p.attempts <= p."maxAttempts")`
+			: sql`true`;
+		ctes = sql`${ctes},
+		${sql(name)} as (
 			insert into "Throttle" as t (key, kind, attempts, "maxAttempts", "windowEndsAt")
-			values (${rule.key}, ${rule.kind}, 1, ${rule.maxAttempts},
-				now() + ${rule.windowMs} * interval '1 millisecond')
+			select ${pick(step, (r) => r.key)}, ${pick(step, (r) => r.kind)}, 1,
+				${pick(step, (r) => r.maxAttempts)}::int,
+				now() + ${pick(step, (r) => r.windowMs)}::int * interval '1 millisecond'
+			where ${gate} and ${within}
 			on conflict (key) do update set
 				attempts = case when t."windowEndsAt" <= now() then 1
 					else least(t.attempts + 1, 1000000) end,
@@ -111,20 +151,54 @@ export async function checkAndCount(rules: ThrottleRule[]): Promise<Verdict> {
 					else t."windowEndsAt" end,
 				"maxAttempts" = excluded."maxAttempts",
 				kind = excluded.kind
-			returning attempts, "windowEndsAt",
+			returning key, attempts, "maxAttempts", "windowEndsAt",
 				greatest(ceil(extract(epoch from "windowEndsAt" - now())), 1)::int as "secondsLeft"
-		`;
-		if (row.attempts > rule.maxAttempts) {
+		)`;
+		names.push(name);
+	});
+	const counted = names
+		.map((name, i) => sql`select ${i} as step, c.* from ${sql(name)} c`)
+		.reduce((all, one) => sql`${all} union all ${one}`);
+	return sql`${ctes}, counted as (${counted})`;
+}
+
+/** A `counted` row as json_agg hands it back. */
+export type CountedRow = {
+	key: string;
+	attempts: number;
+	maxAttempts: number;
+	windowEndsAt: string | Date;
+	secondsLeft: number;
+};
+
+/** The verdict from the rows `counted` returned: the first key over its limit refuses. */
+export function verdictOf(steps: CountStep[], rows: CountedRow[]): Verdict {
+	const rules = steps.flatMap(rulesOf);
+	for (const row of rows) {
+		if (row.attempts > row.maxAttempts) {
 			return {
 				allowed: false,
-				key: rule.key,
-				scope: rule.scope,
+				key: row.key,
+				scope: rules.find((r) => r.key === row.key)?.scope,
 				retryAfterSeconds: row.secondsLeft,
-				windowEndsAt: row.windowEndsAt
+				windowEndsAt: new Date(row.windowEndsAt)
 			};
 		}
 	}
 	return { allowed: true };
+}
+
+/**
+ * Counts one attempt against each rule, in order, and says whether it may go ahead. Atomic per
+ * key: the count that decides is the one this statement wrote. One round trip.
+ */
+export async function checkAndCount(rules: ThrottleRule[]): Promise<Verdict> {
+	if (!rules.length) return { allowed: true };
+	const rows = await sql<CountedRow[]>`
+		with ${countingCtes(rules)}
+		select key, attempts, "maxAttempts", "windowEndsAt", "secondsLeft" from counted order by step
+	`;
+	return verdictOf(rules, rows);
 }
 
 /** Forgets keys entirely (a successful check, an admin's decision). */
@@ -138,14 +212,21 @@ export async function clear(keys: string[]) {
  * stay counted).
  */
 export async function secretCheckSucceeded(rules: ThrottleRule[]) {
+	const [clearing, givingBack] = successWrites(rules);
+	// One round trip: this runs on every successful secret check.
+	await sql`with cleared as (${clearing}) ${givingBack}`;
+}
+
+/** secretCheckSucceeded's two writes, for a statement that does more (a sign-in, sign-in.ts). */
+export function successWrites(rules: ThrottleRule[]): postgres.Fragment[] {
 	const narrow = rules.filter((r) => r.scope === 'pair' || r.scope === 'device').map((r) => r.key);
 	const wide = rules.map((r) => r.key).filter((key) => !narrow.includes(key));
-	// One round trip: this runs on every successful sign-in.
-	await sql`
-		with cleared as (delete from "Throttle" where key = any(${narrow}::text[]))
-		update "Throttle" set attempts = attempts - 1
-		where key = any(${wide}::text[]) and attempts > 0 and "windowEndsAt" > now()
-	`;
+	return [
+		sql`delete from "Throttle" where key = any(${narrow}::text[])`,
+		sql`
+			update "Throttle" set attempts = attempts - 1
+			where key = any(${wide}::text[]) and attempts > 0 and "windowEndsAt" > now()`
+	];
 }
 
 export type ActiveThrottle = {
