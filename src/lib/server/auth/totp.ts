@@ -94,12 +94,6 @@ export async function getTotpState(userId: number): Promise<TotpState> {
 	};
 }
 
-/** Whether TOTP is on for the user (the password then needs a second step). */
-export async function totpEnabled(userId: number): Promise<boolean> {
-	const [row] = await sql`select 1 from "User" where id = ${userId} and "totpSecret" is not null`;
-	return Boolean(row);
-}
-
 /** Stores a fresh pending secret (replacing any earlier one) and returns it. */
 export async function beginTotpEnrollment(userId: number): Promise<string> {
 	const secret = newTotpSecret();
