@@ -34,7 +34,8 @@ import { PLEX_ERRORS } from '$lib/plex-errors';
 import type { Actions, PageServerLoad } from './$types';
 
 const LINK_ERRORS: Record<string, string> = {
-	state_mismatch: 'The verification expired or was tampered with. Try Verify & Link again.',
+	state_mismatch:
+		'The verification was not accepted: it usually means it took longer than ten minutes or was started in another tab. Nothing was changed. Try Verify & Link again.',
 	token_exchange_failed:
 		'Your identity provider could not be verified. Check the client ID, client secret and redirect URI; the log has the details.',
 	sso_not_configured: 'Save an OIDC configuration in step 1 first.',
