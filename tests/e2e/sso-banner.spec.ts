@@ -54,6 +54,8 @@ test.describe('The "expired or tampered with" banner', () => {
 		if (new URL(page.url()).origin === IDP_ORIGIN) await passIdp(page);
 		await expect(page).toHaveURL(pathEquals('/'));
 		await expect(page.getByTestId('signed-in-method')).toHaveText('single sign-on (OIDC)');
+		// The name shown is the provider's `name` claim, not the username.
+		await expect(page.getByTestId('signed-in-as')).toHaveText(USERS.username.name);
 	});
 
 	test('without SSO on the login page there is nothing to try again', async ({
