@@ -41,6 +41,17 @@ export class Busy {
 		};
 	};
 
+	/**
+	 * For a plain form whose answer leaves the page (a redirect to plex.tv): `onsubmit={busy.leave}`.
+	 * Busy until the browser has gone; not busy again when it comes back from its back/forward
+	 * cache (the back button), where the page would otherwise keep a disabled button.
+	 */
+	leave = () => {
+		this.pending = true;
+		this.action = null;
+		addEventListener('pageshow', () => (this.pending = false), { once: true });
+	};
+
 	/** True while the named action (`test` for `?/test`) of this form is running. */
 	running(action: string): boolean {
 		return this.pending && this.action === action;

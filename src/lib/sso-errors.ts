@@ -9,3 +9,15 @@ export const SSO_ERRORS: Record<string, string> = {
 	untrusted_proxy:
 		'This request did not come through a trusted proxy, so its identity headers were ignored. Add the proxy to TRUSTED_PROXIES (Settings → Authentication shows the exact line).'
 };
+
+/**
+ * What follows a banner, when there is something calm to add: what it usually means and what to
+ * do. The banner's own words above stay exactly as they are (people search for them).
+ */
+export const SSO_ERROR_HINTS: Record<string, string> = {
+	state_mismatch:
+		'This usually means the sign-in took longer than ten minutes, or was started in another tab or window. Your account is fine: start again.'
+};
+
+/** Codes after which starting SSO again is the fix: their banner has a "Try again" link. */
+export const SSO_ERRORS_RETRY: ReadonlySet<string> = new Set(['state_mismatch']);

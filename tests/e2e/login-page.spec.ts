@@ -6,6 +6,7 @@ import {
 	expect,
 	expectNoSeriousA11yViolations,
 	gotoReady,
+	pathEquals,
 	signIn,
 	test,
 	type Admin
@@ -136,5 +137,28 @@ test.describe('Settings → Authentication: what the login page shows', () => {
 		await page.getByRole('button', { name: 'Save button text' }).click();
 		await expect(page.getByText('Keep the button text to 40 characters or fewer.')).toBeVisible();
 		await expect(field).toHaveAttribute('aria-invalid', 'true');
+	});
+});
+
+test.describe('The login page', () => {
+	test('is a centred card with the logo and the name, and shows "You have been signed out." in it after signing out', async ({
+		page,
+		admin,
+		jsEnabled
+	}) => {
+		await page.setViewportSize({ width: 1280, height: 800 });
+		await signIn(page, jsEnabled, admin);
+		await page.getByRole('button', { name: 'Sign out' }).click();
+		await expect(page).toHaveURL(pathEquals('/login?signed_out=1'));
+
+		const card = page.getByTestId('login-card');
+		await expect(card.getByRole('heading', { level: 1 })).toHaveText('Sign in to Librariarr');
+		await expect(card.locator('svg').first()).toBeVisible();
+		await expect(card.getByRole('status')).toHaveText('You have been signed out.');
+		await expect(card.getByLabel('Username', { exact: true })).toBeVisible();
+
+		const box = (await card.boundingBox())!;
+		expect(Math.abs(box.x + box.width / 2 - 640)).toBeLessThan(12);
+		expect(box.width).toBeLessThan(420);
 	});
 });

@@ -202,7 +202,7 @@ test.describe('OIDC single sign-on', () => {
 		await expect(page).toHaveURL(pathEquals('/'));
 		expect(authorizationRequests()).toBe(1);
 		await expect(page.getByTestId('signed-in-method')).toHaveText('single sign-on (OIDC)');
-		await expect(page.getByTestId('signed-in-as')).toHaveText(USERS.uuid.preferred_username);
+		await expect(page.getByTestId('signed-in-as')).toHaveText(USERS.uuid.name);
 		const sessions = await sql`select "userId", method from "Session"`;
 		expect(sessions).toEqual([{ userId: admin.id, method: 'oidc' }]);
 	});
@@ -265,7 +265,7 @@ test.describe('OIDC single sign-on', () => {
 		await page.getByRole('link', { name: 'Sign in with SSO' }).click();
 		await expect(page).toHaveURL(pathEquals('/'));
 		await expect(page.getByTestId('signed-in-method')).toHaveText('single sign-on (OIDC)');
-		await expect(page.getByTestId('signed-in-as')).toHaveText('grace');
+		await expect(page.getByTestId('signed-in-as')).toHaveText(USERS.username.name);
 	});
 
 	test('Test Discovery reports success, a 404, an issuer mismatch and missing endpoints', async ({

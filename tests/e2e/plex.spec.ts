@@ -127,7 +127,7 @@ test.describe('Plex sign-in', () => {
 	}, testInfo) => {
 		await gotoReady(page, at('/setup'), jsEnabled);
 		const plexSection = page.getByRole('region', { name: 'Or use your Plex account' });
-		await clickPlexButton(plexSection);
+		await clickPlexButton(plexSection, 'Continue with Plex');
 		await approveAtPlex(page, testInfo, 'alice');
 
 		await expect(page).toHaveURL(onApp('/'));

@@ -62,7 +62,7 @@ describe('Plex PIN flow', () => {
 	test('first run: setup through Plex makes the Plex account the admin, with local login off', async () => {
 		const b = browser(app.url);
 		const setupPage = await (await b.get('/setup')).text();
-		expect(setupPage).toContain('Sign in with Plex');
+		expect(setupPage).toContain('Continue with Plex');
 		const { code, forwardUrl, params } = await start(b, 'setup');
 		expect(params.get('clientID')).toMatch(/^[0-9a-f-]{36}$/);
 		expect(params.get('context[device][product]')).toBe('Librariarr');

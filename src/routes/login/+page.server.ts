@@ -11,7 +11,7 @@ import {
 } from '$lib/server/auth/sso-login';
 import { loginSchema } from '$lib/schemas/login';
 import { formFields } from '$lib/schemas/fields';
-import { SSO_ERRORS } from '$lib/sso-errors';
+import { SSO_ERRORS, SSO_ERROR_HINTS, SSO_ERRORS_RETRY } from '$lib/sso-errors';
 import { PLEX_ERRORS } from '$lib/plex-errors';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -59,6 +59,9 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 		ssoPath: shown.ssoPath,
 		ssoButtonText: shown.ssoButtonText,
 		ssoError: code && Object.hasOwn(SSO_ERRORS, code) ? SSO_ERRORS[code] : null,
+		ssoErrorHint: code && Object.hasOwn(SSO_ERROR_HINTS, code) ? SSO_ERROR_HINTS[code] : null,
+		// "Try again" only when the login page offers SSO at all.
+		ssoRetry: code !== null && SSO_ERRORS_RETRY.has(code) && shown.sso !== 'off',
 		returnTo: safeReturnTo(url.searchParams.get('returnTo'))
 	};
 };

@@ -58,7 +58,8 @@ export const SWITCH_REFUSALS = {
 
 /** The banners of Verify & Link's return to the settings page (`?sso_link_error=`). */
 export const LINK_ERRORS: Record<string, string> = {
-	state_mismatch: 'The verification expired or was tampered with. Try Verify & Link again.',
+	state_mismatch:
+		'The verification was not accepted: it usually means it took longer than ten minutes or was started in another tab. Nothing was changed. Try Verify & Link again.',
 	token_exchange_failed:
 		'Your identity provider could not be verified. Check the client ID, client secret and redirect URI; the log has the details.',
 	sso_not_configured: SSO_TEXT.saveOidcFirst,

@@ -24,6 +24,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey 
 import { cappedFetch, HttpError, parseJson } from '../../http';
 import { log } from '../../log';
 import type { ClientAuthSetting, SsoConfig } from '../../sso';
+import { claimString, displayNameFrom } from './oidc-claims';
 import { getJwks, issuerForTenant, isIssuerTemplate, type Discovery } from './oidc-discovery';
 
 export {
@@ -121,11 +122,6 @@ export class OidcFailure extends Error {
 	) {
 		super(reason);
 	}
-}
-
-function claimString(claims: Record<string, unknown>, name: string): string | null {
-	const value = claims[name];
-	return typeof value === 'string' && value.trim() ? value.trim().slice(0, 200) : null;
 }
 
 /** Checks the callback's parameters, exchanges the code and verifies what comes back. */
@@ -227,10 +223,7 @@ export async function finishAuthorization(
 	return {
 		subject,
 		issuer,
-		displayName:
-			claimString(claims, config.oidcUsernameClaim) ??
-			claimString(claims, 'name') ??
-			subject.slice(0, 200),
+		displayName: displayNameFrom(claims, config.oidcUsernameClaim, subject),
 		email: claimString(claims, 'email'),
 		idToken,
 		sid:
