@@ -489,6 +489,7 @@ test.describe('OIDC single sign-on', () => {
 		jsEnabled
 	}) => {
 		test.skip(!jsEnabled, 'without JavaScript the browser shows its own progress');
+		test.slow();
 		await signIn(page, jsEnabled, admin);
 		await openSettings(page, jsEnabled);
 		await fillConnection(page, CONFIDENTIAL);
