@@ -32,8 +32,8 @@ const SAVED = 'Configuration saved. The previous settings can be restored with R
 const NOT_LINKED = 'Your SSO account is not linked to a Librariarr user';
 const UNLINK_REFUSED =
 	'Unlinking would leave you with no way to sign in. Set a local password (or link Plex) first.';
-const ENABLE_REFUSED =
-	'Link your identity for the current SSO settings in step 2 before enabling SSO login.';
+const SECRET_AGAIN =
+	'The client secret you typed for Test Discovery is not sent back to this page: type it again, then Save Configuration.';
 
 type Connection = {
 	issuer?: string;
@@ -104,6 +104,13 @@ async function enableSso(page: Page) {
 	);
 }
 
+/** A dangerous button: the first click only opens the confirmation, the second one posts. */
+async function confirmed(region: Locator, label: string, confirmLabel: string) {
+	await expect(region.getByRole('button', { name: confirmLabel })).toBeHidden();
+	await region.locator('summary', { hasText: label }).click();
+	await region.getByRole('button', { name: confirmLabel }).click();
+}
+
 async function signOut(page: Page) {
 	await page.getByRole('button', { name: 'Sign out' }).click();
 	await expect(page).toHaveURL(pathEquals('/login?signed_out=1'));
@@ -160,14 +167,28 @@ test.describe('OIDC single sign-on', () => {
 		await expect(page.getByRole('button', { name: 'Revert to Previous' })).toHaveCount(0);
 
 		// Step 1: the connection, tested, then saved.
+		await expect(page.getByTestId('sso-progress')).toContainText('1. Connection: not saved yet');
 		await fillConnection(page, CONFIDENTIAL);
 		await testDiscovery(page, 'Discovery succeeded.');
-		// The typed secret does not come back from the server: type it again to save it.
-		await expect(page.getByLabel('Client Secret', { exact: true })).toHaveValue('');
 		await expect(page.getByLabel('Issuer URL', { exact: true })).toHaveValue(ISSUER);
-		await page.getByLabel('Client Secret', { exact: true }).fill(CONFIDENTIAL_SECRET);
+		const secret = page.getByLabel('Client Secret', { exact: true });
+		if (jsEnabled) {
+			// The form is not reset: the typed secret is still there for Save.
+			await expect(secret).toHaveValue(CONFIDENTIAL_SECRET);
+		} else {
+			// The secret never comes back from the server, and Save says so instead of quietly
+			// storing a public client.
+			await expect(secret).toHaveValue('');
+			await page.getByRole('button', { name: 'Save Configuration' }).click();
+			await expect(page.getByText(SECRET_AGAIN)).toBeVisible();
+			await expect(secret).toHaveAttribute('aria-invalid', 'true');
+			expect((await appSettings(sql)).oidcIssuer).toBeNull();
+			await expect(page.getByLabel('Client ID', { exact: true })).toHaveValue('librariarr');
+			await secret.fill(CONFIDENTIAL_SECRET);
+		}
 		await page.getByRole('button', { name: 'Save Configuration' }).click();
 		await expectBanner(step(page, 1), 'status', SAVED);
+		await expect(page.getByTestId('sso-progress')).toContainText('1. Connection: saved ✓');
 		const saved = await appSettings(sql);
 		expect(saved).toMatchObject({ oidcIssuer: ISSUER, oidcClientId: 'librariarr' });
 		expect(saved.oidcClientSecret).toBeTruthy();
@@ -184,10 +205,21 @@ test.describe('OIDC single sign-on', () => {
 		);
 		await expect(page.getByTestId('linked-identity')).toContainText(UUID_SUB);
 		await expect(page.getByTestId('linked-identity')).toContainText(ISSUER);
+		await expect(page.getByTestId('sso-progress')).toContainText('2. Identity: linked ✓');
+
+		// Step 3 says, before the switch, what signed-out visitors will get and the way back.
+		const after = page.getByTestId('sso-after-switch');
+		await expect(after).toContainText(
+			'Once SSO is on, the login page will offer “Sign in with SSO”.'
+		);
+		await expect(after).toContainText('The password form is hidden while SSO is on.');
+		await expect(after).toContainText('SSO_DISABLE_OVERRIDE=true');
+		await expect(after).toContainText('/login?manual=1');
 
 		// Step 3: enable.
 		await ready(page, jsEnabled);
 		await enableSso(page);
+		await expect(page.getByTestId('sso-progress')).toContainText('3. SSO login: enabled ✓');
 		expect((await appSettings(sql)).ssoEnabled).toBe(true);
 
 		// Signed out, the login page offers SSO only.
@@ -315,6 +347,7 @@ test.describe('OIDC single sign-on', () => {
 		jsEnabled,
 		sql
 	}) => {
+		test.slow();
 		await signIn(page, jsEnabled, admin);
 		await openSettings(page, jsEnabled);
 		// A: the confidential client, linked and enabled.
@@ -334,9 +367,9 @@ test.describe('OIDC single sign-on', () => {
 			oidcUsernameClaim: 'name'
 		});
 
-		const revert = page.getByRole('button', { name: 'Revert to Previous' });
+		const revert = step(page, 1).locator('summary', { hasText: 'Revert to Previous' });
 		await expect(revert).toBeVisible();
-		await revert.click();
+		await confirmed(step(page, 1), 'Revert to Previous', 'Yes, revert to previous');
 		await expectBanner(
 			step(page, 1),
 			'status',
@@ -388,7 +421,7 @@ test.describe('OIDC single sign-on', () => {
 		await expect(page.getByTestId('signed-in-method')).toHaveText('single sign-on (OIDC)');
 
 		await openSettings(page, jsEnabled);
-		await step(page, 2).getByRole('button', { name: 'Unlink SSO' }).click();
+		await confirmed(step(page, 2), 'Unlink SSO', 'Yes, unlink SSO');
 		await expectBanner(step(page, 2), 'alert', UNLINK_REFUSED);
 		await expect(page.getByTestId('linked-identity')).toContainText(UUID_SUB);
 		const [user] = await sql`select "ssoSubject" from "User" where id = ${admin.id}`;
@@ -402,13 +435,14 @@ test.describe('OIDC single sign-on', () => {
 		jsEnabled,
 		sql
 	}) => {
+		test.slow();
 		await signIn(page, jsEnabled, admin);
 		await openSettings(page, jsEnabled);
 		await saveConnection(page, CONFIDENTIAL);
 		await linkManually(page, UUID_SUB);
 		await enableSso(page);
 
-		await step(page, 2).getByRole('button', { name: 'Unlink SSO' }).click();
+		await confirmed(step(page, 2), 'Unlink SSO', 'Yes, unlink SSO');
 		await expectBanner(
 			step(page, 2),
 			'status',
@@ -424,7 +458,7 @@ test.describe('OIDC single sign-on', () => {
 		await signIn(page, jsEnabled, admin);
 	});
 
-	test('enabling SSO without a linked identity is refused', async ({
+	test('steps 2 and 3 stay disabled, saying what to do first, until their prerequisite holds', async ({
 		page,
 		admin,
 		jsEnabled,
@@ -432,16 +466,62 @@ test.describe('OIDC single sign-on', () => {
 	}) => {
 		await signIn(page, jsEnabled, admin);
 		await openSettings(page, jsEnabled);
-		await saveConnection(page, CONFIDENTIAL);
+		await expect(step(page, 2).getByText('Save the connection in step 1 first.')).toBeVisible();
+		await expect(
+			step(page, 2).getByRole('button', { name: 'Verify & Link via OIDC' })
+		).toBeDisabled();
+		await expect(step(page, 3).getByRole('switch', { name: 'Enable SSO Login' })).toBeDisabled();
 
+		await saveConnection(page, CONFIDENTIAL);
+		await expect(
+			step(page, 2).getByRole('button', { name: 'Verify & Link via OIDC' })
+		).toBeEnabled();
 		const enabling = step(page, 3);
-		await enabling.getByRole('switch', { name: 'Enable SSO Login' }).check();
-		await enabling.getByRole('button', { name: 'Save SSO Settings' }).click();
-		await expectBanner(enabling, 'alert', ENABLE_REFUSED);
+		await expect(enabling.getByText('Link your identity in step 2 first.')).toBeVisible();
+		await expect(enabling.getByRole('switch', { name: 'Enable SSO Login' })).toBeDisabled();
+		await expect(enabling.getByRole('button', { name: 'Save SSO Settings' })).toBeDisabled();
+		await expect(page.getByTestId('sso-progress')).toContainText('2. Identity: not linked yet');
 		expect((await appSettings(sql)).ssoEnabled).toBe(false);
 
-		await signOut(page);
-		await expect(page.getByLabel('Password', { exact: true })).toBeVisible();
+		await linkManually(page, UUID_SUB);
+		await expect(enabling.getByRole('switch', { name: 'Enable SSO Login' })).toBeEnabled();
+		await expect(enabling.getByText('Link your identity in step 2 first.')).toHaveCount(0);
+	});
+
+	test('slow checks show that they are running (Testing…, Saving…, Verifying…)', async ({
+		page,
+		admin,
+		jsEnabled
+	}) => {
+		test.skip(!jsEnabled, 'without JavaScript the browser shows its own progress');
+		test.slow();
+		await signIn(page, jsEnabled, admin);
+		await openSettings(page, jsEnabled);
+		await fillConnection(page, CONFIDENTIAL);
+		// Hold each request a moment so the busy state can be seen.
+		await page.route(
+			(url) => url.pathname === SETTINGS && url.search.startsWith('?/'),
+			async (route) => {
+				await new Promise((r) => setTimeout(r, 800));
+				await route.continue();
+			}
+		);
+		const busy = async (label: string, busyLabel: string) => {
+			await step(page, 1).getByRole('button', { name: label }).click();
+			const running = page.getByRole('button', { name: busyLabel });
+			await expect(running).toBeDisabled();
+			await expect(running).toHaveAttribute('aria-busy', 'true');
+		};
+		await busy('Test Discovery', 'Testing…');
+		await expect(page.getByTestId('discovery-outcome')).toHaveText('Discovery succeeded.');
+		await busy('Save Configuration', 'Saving…');
+		await expectBanner(step(page, 1), 'status', SAVED);
+
+		await step(page, 2).getByRole('button', { name: 'Verify & Link via OIDC' }).click();
+		const verifying = page.getByRole('button', { name: 'Verifying…' });
+		await expect(verifying).toBeDisabled();
+		await expect(verifying).toHaveAttribute('aria-busy', 'true');
+		await page.waitForURL((url) => url.origin === IDP_ORIGIN);
 	});
 
 	test('Verify & Link keeps this session and signs out the others', async ({
@@ -506,15 +586,12 @@ test.describe('OIDC single sign-on', () => {
 		await expectNoSeriousA11yViolations(page, 'the SSO card with a field error', jsEnabled);
 
 		await openSettings(page, jsEnabled);
-		const enabling = step(page, 3);
-		await enabling.getByRole('switch', { name: 'Enable SSO Login' }).check();
-		await enabling.getByRole('button', { name: 'Save SSO Settings' }).click();
-		await expectBanner(enabling, 'alert', ENABLE_REFUSED);
 		await step(page, 2).getByText('Or paste the subject manually →').click();
 		await expect(page.getByLabel('Subject (sub)', { exact: true })).toBeVisible();
+		await step(page, 1).locator('summary', { hasText: 'Revert to Previous' }).click();
 		await expectNoSeriousA11yViolations(
 			page,
-			'the SSO card with the enable refusal and the manual form open',
+			'the SSO card with step 3 disabled, the manual form and a confirmation open',
 			jsEnabled
 		);
 	});

@@ -636,6 +636,45 @@ describe('Test Discovery', () => {
 		expect(typed.html).not.toContain('No client secret is set');
 	});
 
+	test('Save Configuration warns when no secret is saved and the provider lists no public-client method', async () => {
+		await app.sql`update "AppSettings" set "oidcClientSecret" = null`;
+		idp.state.discovery = { token_endpoint_auth_methods_supported: ['client_secret_basic'] };
+		const b = await admin();
+		const res = await post(b, '/settings/authentication?/saveConnection', form());
+		const html = await res.text();
+		expect(res.status).toBe(200);
+		expect(html).toContain('the provider lists no public-client method (none): Verify &amp; Link');
+		// The provider accepting public clients: no warning.
+		idp.state.discovery = {
+			token_endpoint_auth_methods_supported: ['none', 'client_secret_basic']
+		};
+		await app.sql`update "AppSettings" set "ssoConfigVersion" = "ssoConfigVersion" + 1`;
+		const again = await post(b, '/settings/authentication?/saveConnection', form());
+		expect(await again.text()).not.toContain('lists no public-client method (none)');
+	});
+
+	test('without JavaScript, Save after a Test Discovery with a typed secret asks for it again', async () => {
+		await app.sql`update "AppSettings" set "oidcClientSecret" = null`;
+		const b = await admin();
+		const tested = await post(
+			b,
+			'/settings/authentication?/testDiscovery',
+			form({ oidcClientSecret: 'typed' })
+		);
+		const page = await tested.text();
+		expect(page).toContain('name="secretTypedInTest"');
+		expect(page).not.toContain('value="typed"');
+		const res = await post(
+			b,
+			'/settings/authentication?/saveConnection',
+			form({ secretTypedInTest: '1' })
+		);
+		expect(res.status).toBe(400);
+		expect(await res.text()).toContain('is not sent back to this page: type it again');
+		const [row] = await app.sql`select "oidcClientSecret" from "AppSettings"`;
+		expect(row.oidcClientSecret).toBeNull();
+	});
+
 	test('warns when the forced client authentication is not one the provider lists', async () => {
 		idp.state.discovery = { token_endpoint_auth_methods_supported: ['client_secret_basic'] };
 		const { html } = await testDiscovery({ oidcClientAuthMethod: 'client_secret_post' });
