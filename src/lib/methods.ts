@@ -3,5 +3,6 @@ export const METHOD_LABELS: Record<string, string> = {
 	local: 'local username and password',
 	plex: 'Plex account',
 	oidc: 'single sign-on (OIDC)',
-	'forward-auth': 'single sign-on (forward auth)'
+	'forward-auth': 'single sign-on (forward auth)',
+	passkey: 'passkey'
 };

@@ -64,7 +64,7 @@ test.describe('backups', () => {
 		// the first press only opens the warning; nothing is deleted yet
 		const confirm = row.getByRole('button', { name: `Delete this backup ${name}` });
 		await expect(confirm).toBeHidden();
-		await row.getByText('Delete', { exact: true }).click();
+		await row.locator('summary').click();
 		await expect(row.getByText('removes the file from the backup folder for good')).toBeVisible();
 		await expect(row).toBeVisible();
 

@@ -137,6 +137,8 @@ test.describe('signing in', () => {
 				)
 				.toBe(i);
 			await expect(page.getByRole('alert')).toHaveText(INVALID);
+			// with JS, the answer also resets the form: wait for it before typing the next try
+			await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeEnabled();
 		}
 		// Now even the right password is turned away.
 		await page.getByLabel('Username', { exact: true }).fill(admin.username);

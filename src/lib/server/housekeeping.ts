@@ -6,6 +6,7 @@
 //   (ended by a password change or "sign everyone out"; they can never be valid again).
 // - "Throttle": counters whose window has ended (the throttle also drops them as attempts come
 //   in; this catches the ones no later attempt touches).
+// - "WebAuthnChallenge": passkey challenges past their five minutes (used ones are already gone).
 // - "AuditEvent": entries older than "AppSettings"."auditRetentionDays" (default 90); a collapsed
 //   entry (a count of repeated events) by its latest occurrence.
 //
@@ -13,6 +14,7 @@
 // on one database each run happens once: the instance that gets pg_try_advisory_xact_lock does
 // it, the others skip that occurrence (the same idea as the backup scheduler).
 import { Cron } from 'croner';
+import { purgeExpiredChallenges } from './auth/webauthn-challenges';
 import { sql } from './db';
 import { log } from './log';
 
@@ -24,6 +26,7 @@ export type Purged = {
 	transactions: number;
 	sessions: number;
 	throttles: number;
+	challenges: number;
 	auditEvents: number;
 };
 
@@ -53,11 +56,13 @@ export async function runHousekeeping(): Promise<Purged | null> {
 				or s."sessionVersion" <> (select u."sessionVersion" from "User" u where u.id = s."userId")
 		`;
 		const throttles = await tx`delete from "Throttle" where "windowEndsAt" <= now()`;
+		const challenges = await purgeExpiredChallenges(tx as unknown as typeof sql);
 		const auditEvents = await purgeExpiredAudit(tx as unknown as typeof sql);
 		return {
 			transactions: transactions.count,
 			sessions: sessions.count,
 			throttles: throttles.count,
+			challenges,
 			auditEvents
 		};
 	});

@@ -56,9 +56,17 @@ export async function loginPageWays() {
 			plexLoginEnabled: settings.plexLoginEnabled,
 			ssoEnabled: sso.ssoEnabled,
 			ssoMode: sso.ssoMode,
-			ssoConfigured: configured
+			ssoConfigured: configured,
+			passkeyLoginEnabled: settings.passkeyLoginEnabled
 		},
-		[{ hasPassword: settings.anyPassword, hasPlex: settings.anyPlex, ssoLinked: linked }],
+		[
+			{
+				hasPassword: settings.anyPassword,
+				hasPlex: settings.anyPlex,
+				ssoLinked: linked,
+				passkeys: settings.anyPasskey ? 1 : 0
+			}
+		],
 		env
 	);
 	const ssoPath = sso.ssoMode === 'OIDC' ? '/api/auth/sso/oidc/login' : '/api/auth/sso/forward';

@@ -16,6 +16,7 @@ import {
 	historyPage,
 	parseHistoryQuery
 } from '$lib/server/history';
+import { loadPasskeys, passkeyActions } from './passkey-actions';
 import type { Actions, PageServerLoad } from './$types';
 
 const throttleField = v.object({
@@ -86,11 +87,13 @@ export const load: PageServerLoad = async (event) => {
 			maxAttempts: t.maxAttempts,
 			liftsAt: t.liftsAt.toISOString()
 		})),
-		seen
+		seen,
+		passkeys: await loadPasskeys(event)
 	};
 };
 
 export const actions: Actions = {
+	...passkeyActions,
 	revoke: async (event) => {
 		const { user, session } = requireUser(event);
 		const form = Object.fromEntries(await readForm(event.request));
