@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { isoBase64URL, isoCBOR } from '@simplewebauthn/server/helpers';
 
-const b64url = (bytes: Uint8Array) => isoBase64URL.fromBuffer(bytes);
+const b64url = (bytes: Uint8Array) => isoBase64URL.fromBuffer(new Uint8Array(bytes));
 const sha256 = (data: Uint8Array | string) => crypto.createHash('sha256').update(data).digest();
 
 type Ceremony = { challenge: string; origin: string; rpId: string; userVerified?: boolean };
