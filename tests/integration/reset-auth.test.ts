@@ -309,7 +309,7 @@ describe('status', () => {
 		await seed(sql, { password: false, plex: false });
 		await sql`update "AppSettings" set "ssoEnabled" = false, "passkeyLoginEnabled" = true`;
 		const none = await run(['status'], { url });
-		expect(none.stdout).toMatch(/Passkeys \(0\), passkey sign-in on:\n  none/);
+		expect(none.stdout).toMatch(/Passkeys \(0\), passkey sign-in on:\n {2}none/);
 		expect(none.stdout).toMatch(/Passkey: no \(no user has a passkey\)/);
 		expect(none.stdout).toMatch(/Nobody can sign in right now/);
 		const [{ id }] = await sql`select id from "User"`;
