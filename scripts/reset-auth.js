@@ -408,13 +408,15 @@ async function readState(sql) {
 	const users = await sql`
 		select id, username, "localUsername", "passwordHash" is not null as "hasPassword",
 			"plexId" is not null as "hasPlex", "plexUsername", "ssoProvider", "ssoIssuer", "ssoSubject",
-			"sessionVersion"
+			"sessionVersion",
+			(select count(*)::int from "Passkey" p where p."userId" = "User".id) as passkeys
 		from "User" order by id
 	`;
 	const [settings] = await sql`
 		select "localAuthEnabled", "plexLoginEnabled", "ssoEnabled", "ssoMode", "oidcIssuer",
 			"oidcClientId", "oidcClientSecret" is not null as "hasClientSecret",
-			"forwardAuthUserHeader", "previousSsoConfig" is not null as "hasPrevious"
+			"forwardAuthUserHeader", "previousSsoConfig" is not null as "hasPrevious",
+			"passkeyLoginEnabled"
 		from "AppSettings" where id = 1
 	`;
 	if (!settings)
@@ -468,12 +470,14 @@ function waysIn({ users, settings, override }) {
 			plexLoginEnabled: settings.plexLoginEnabled,
 			ssoEnabled: settings.ssoEnabled,
 			ssoMode: settings.ssoMode,
-			ssoConfigured: configured
+			ssoConfigured: configured,
+			passkeyLoginEnabled: settings.passkeyLoginEnabled
 		},
 		users.map((u) => ({
 			hasPassword: Boolean(u.hasPassword && u.localUsername),
 			hasPlex: Boolean(u.hasPlex),
-			ssoLinked: fits(u)
+			ssoLinked: fits(u),
+			passkeys: u.passkeys
 		})),
 		{ override, trustedProxies: Boolean(process.env.TRUSTED_PROXIES?.trim()) }
 	);
@@ -484,7 +488,9 @@ function waysIn({ users, settings, override }) {
 		local: offered.local,
 		plex: offered.plex,
 		passwordUsers,
-		plexUsers
+		plexUsers,
+		passkey: offered.passkey,
+		passkeyUsers: users.filter((u) => u.passkeys > 0)
 	};
 }
 
@@ -536,7 +542,15 @@ function describeWaysIn(state) {
 				: 'switched off';
 		lines.push(`- SSO: no (${why}).`);
 	}
-	if (!w.local && !w.plex && !(w.sso === 'enabled' && w.anyFits)) {
+	if (w.passkey) {
+		lines.push(`- Passkey, as ${w.passkeyUsers.map((u) => show(u.username)).join(', ')}.`);
+	} else {
+		const why = !settings.passkeyLoginEnabled
+			? 'passkey sign-in is switched off'
+			: 'no user has a passkey';
+		lines.push(`- Passkey: no (${why}).`);
+	}
+	if (!w.local && !w.plex && !w.passkey && !(w.sso === 'enabled' && w.anyFits)) {
 		lines.push('Nobody can sign in right now. reset-password, wipe-sso or enable-local may help.');
 	}
 	return lines;
@@ -590,6 +604,7 @@ async function status(sql) {
 		}
 	}
 	out('');
+	await passkeyStatus(sql, settings);
 	out(
 		`SSO_DISABLE_OVERRIDE is ${override ? 'set' : 'not set'} in this shell's environment ` +
 			"(the app's own environment may differ)."
@@ -597,6 +612,22 @@ async function status(sql) {
 	out('');
 	out(`Ways in right now${override ? ' (with the override on)' : ''}:`);
 	for (const line of describeWaysIn(state)) out(line.startsWith('-') ? `  ${line}` : line);
+}
+
+/** The passkeys of every user: how many, their names, their host and when each was last used. */
+async function passkeyStatus(sql, settings) {
+	const rows = await sql`
+		select p.name, p."rpId", p."lastUsedAt", u.username
+		from "Passkey" p join "User" u on u.id = p."userId"
+		order by u.id, p."createdAt", p.id
+	`;
+	out(`Passkeys (${rows.length}), passkey sign-in ${onOff(settings.passkeyLoginEnabled)}:`);
+	if (rows.length === 0) out('  none');
+	for (const p of rows) {
+		const used = p.lastUsedAt === null ? 'never used' : `last used ${p.lastUsedAt.toISOString()}`;
+		out(`  ${show(p.name)} (user ${show(p.username)}, host ${show(p.rpId)}, ${used})`);
+	}
+	out('');
 }
 
 async function wipeSso(sql, flags) {

@@ -4,5 +4,6 @@ export const METHOD_LABELS: Record<string, string> = {
 	plex: 'Plex account',
 	oidc: 'single sign-on (OIDC)',
 	'forward-auth': 'single sign-on (forward auth)',
-	'recovery-code': 'one-time recovery code'
+	'recovery-code': 'one-time recovery code',
+	passkey: 'passkey'
 };

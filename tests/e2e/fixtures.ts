@@ -32,6 +32,8 @@ export async function resetDatabase(sql: postgres.Sql) {
 		await tx`delete from "LoginTransaction"`;
 		await tx`delete from "PendingSignIn"`;
 		await tx`delete from "RecoveryCode"`;
+		await tx`delete from "WebAuthnChallenge"`;
+		await tx`delete from "Passkey"`;
 		await tx`delete from "User"`;
 		await tx`
 			update "AppSettings"
@@ -42,7 +44,7 @@ export async function resetDatabase(sql: postgres.Sql) {
 				"forwardAuthUserHeader" = 'Remote-User', "forwardAuthEmailHeader" = 'Remote-Email',
 				"forwardAuthNameHeader" = 'Remote-Name', "previousSsoConfig" = null,
 				"oidcRpLogout" = false, "ssoAutoRedirect" = false, "ssoButtonText" = 'Sign in with SSO',
-				"auditRetentionDays" = 90,
+				"auditRetentionDays" = 90, "passkeyLoginEnabled" = true,
 				-- Moved on, never back: the server caches discovery documents per version.
 				"ssoConfigVersion" = "ssoConfigVersion" + 1
 			where id = 1
@@ -130,7 +132,7 @@ export async function signIn(
 	await gotoReady(page, path, jsEnabled);
 	await page.getByLabel('Username', { exact: true }).fill(username);
 	await page.getByLabel('Password', { exact: true }).fill(password);
-	await page.getByRole('button', { name: 'Sign in' }).click();
+	await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 	await expect(page).toHaveURL(pathEquals(expectPath));
 }
 

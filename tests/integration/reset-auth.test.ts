@@ -305,6 +305,37 @@ describe('status', () => {
 			expect(o + r.stderr).not.toContain(secret);
 	});
 
+	test('shows the passkeys (count, names, host, last used, escaped) and counts them as a way in', async () => {
+		const { url, sql } = await database();
+		await seed(sql, { password: false, plex: false });
+		await sql`update "AppSettings" set "ssoEnabled" = false, "passkeyLoginEnabled" = true`;
+		const none = await run(['status'], { url });
+		expect(none.stdout).toMatch(/Passkeys \(0\), passkey sign-in on:\n {2}none/);
+		expect(none.stdout).toMatch(/Passkey: no \(no user has a passkey\)/);
+		expect(none.stdout).toMatch(/Nobody can sign in right now/);
+		const [{ id }] = await sql`select id from "User"`;
+		await sql`
+			insert into "Passkey" ("userId", "credentialId", "publicKey", "rpId", name, "lastUsedAt")
+			values (${id}, 'a', '\\x00', 'lib.example.com', 'Laptop', '2026-11-30T10:00:00Z'),
+				(${id}, 'b', '\\x00', 'lib.example.com', ${'Phone\x1b[2J'}, null)
+		`;
+		const r = await run(['status'], { url });
+		expect(r.code, r.stderr).toBe(0);
+		expect(r.stdout).toContain('Passkeys (2), passkey sign-in on:');
+		expect(r.stdout).toContain(
+			'  Laptop (user Ada Admin, host lib.example.com, last used 2026-11-30T10:00:00.000Z)'
+		);
+		expect(r.stdout).toContain(
+			'  Phone\\x1b[2J (user Ada Admin, host lib.example.com, never used)'
+		);
+		expect(r.stdout).toMatch(/- Passkey, as Ada Admin\./);
+		expect(r.stdout).not.toMatch(/Nobody can sign in right now/);
+		await sql`update "AppSettings" set "passkeyLoginEnabled" = false`;
+		const off = await run(['status'], { url });
+		expect(off.stdout).toMatch(/Passkey: no \(passkey sign-in is switched off\)/);
+		expect(off.stdout).toMatch(/Nobody can sign in right now/);
+	});
+
 	test('reports the override from its own environment and what it changes', async () => {
 		const { url, sql } = await database();
 		await seed(sql);

@@ -7,7 +7,9 @@ const none: LoginState = {
 	plexLoginEnabled: false,
 	hasPlex: false,
 	ssoEnabled: false,
-	ssoLinked: false
+	ssoLinked: false,
+	passkeyLoginEnabled: false,
+	passkeys: 0
 };
 
 describe('the last way in is never removed', () => {
@@ -19,19 +21,28 @@ describe('the last way in is never removed', () => {
 		]);
 		expect(workingMethods({ ...none, plexLoginEnabled: true, hasPlex: true })).toEqual(['plex']);
 		expect(workingMethods({ ...none, ssoEnabled: true, ssoLinked: true })).toEqual(['sso']);
+		expect(workingMethods({ ...none, passkeyLoginEnabled: true })).toEqual([]);
+		expect(workingMethods({ ...none, passkeys: 2 })).toEqual([]);
+		expect(workingMethods({ ...none, passkeyLoginEnabled: true, passkeys: 1 })).toEqual([
+			'passkey'
+		]);
 	});
 
 	test('every combination: locked out exactly when no method works', () => {
 		const keys = Object.keys(none) as (keyof LoginState)[];
 		for (let mask = 0; mask < 1 << keys.length; mask++) {
 			const state = Object.fromEntries(
-				keys.map((k, i) => [k, Boolean(mask & (1 << i))])
-			) as LoginState;
+				keys.map((k, i) => [
+					k,
+					k === 'passkeys' ? Number(Boolean(mask & (1 << i))) : Boolean(mask & (1 << i))
+				])
+			) as unknown as LoginState;
 			// SSO, when on, replaces the password form: the password counts only while SSO is off.
 			const works =
 				(!state.ssoEnabled && state.localAuthEnabled && state.hasPassword) ||
 				(state.plexLoginEnabled && state.hasPlex) ||
-				(state.ssoEnabled && state.ssoLinked);
+				(state.ssoEnabled && state.ssoLinked) ||
+				(state.passkeyLoginEnabled && state.passkeys! > 0);
 			expect(locksOut(state), JSON.stringify(state)).toBe(!works);
 		}
 	});

@@ -44,7 +44,11 @@ export const EVENT_LABELS: Record<string, string> = {
 	'backup.created': 'Backup created',
 	'backup.deleted': 'Backup deleted',
 	'backup.restored': 'Backup restored',
-	'backup.schedule_changed': 'Backup schedule changed'
+	'backup.schedule_changed': 'Backup schedule changed',
+	'settings.passkey_added': 'Passkey added',
+	'settings.passkey_renamed': 'Passkey renamed',
+	'settings.passkey_deleted': 'Passkey deleted',
+	'settings.passkey_login': 'Passkey sign-in switched'
 };
 
 /** The sign-in methods the filter offers (the values "AuditEvent".method takes). */

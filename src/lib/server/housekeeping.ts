@@ -8,6 +8,7 @@
 //   minutes; pending-sign-in.ts also caps them per user).
 // - "Throttle": counters whose window has ended (the throttle also drops them as attempts come
 //   in; this catches the ones no later attempt touches).
+// - "WebAuthnChallenge": passkey challenges past their five minutes (used ones are already gone).
 // - "AuditEvent": entries older than "AppSettings"."auditRetentionDays" (default 90); a collapsed
 //   entry (a count of repeated events) by its latest occurrence.
 //
@@ -15,6 +16,7 @@
 // on one database each run happens once: the instance that gets pg_try_advisory_xact_lock does
 // it, the others skip that occurrence (the same idea as the backup scheduler).
 import { Cron } from 'croner';
+import { purgeExpiredChallenges } from './auth/webauthn-challenges';
 import { sql } from './db';
 import { log } from './log';
 
@@ -26,6 +28,7 @@ export type Purged = {
 	transactions: number;
 	sessions: number;
 	throttles: number;
+	challenges: number;
 	auditEvents: number;
 	pendingSignIns: number;
 };
@@ -56,6 +59,7 @@ export async function runHousekeeping(): Promise<Purged | null> {
 				or s."sessionVersion" <> (select u."sessionVersion" from "User" u where u.id = s."userId")
 		`;
 		const throttles = await tx`delete from "Throttle" where "windowEndsAt" <= now()`;
+		const challenges = await purgeExpiredChallenges(tx as unknown as typeof sql);
 		const auditEvents = await purgeExpiredAudit(tx as unknown as typeof sql);
 		const pendingSignIns = await tx`delete from "PendingSignIn" where "expiresAt" <= now()`;
 		return {
@@ -63,6 +67,7 @@ export async function runHousekeeping(): Promise<Purged | null> {
 			transactions: transactions.count,
 			sessions: sessions.count,
 			throttles: throttles.count,
+			challenges,
 			auditEvents
 		};
 	});

@@ -6,6 +6,9 @@ export type AppSettings = {
 	anyPassword: boolean;
 	/** Whether any user has a Plex account linked (so the Plex button can be of use). */
 	anyPlex: boolean;
+	/** Whether any user has a passkey (so the passkey button can be of use). */
+	anyPasskey: boolean;
+	passkeyLoginEnabled: boolean;
 	localAuthEnabled: boolean;
 	plexLoginEnabled: boolean;
 	ssoEnabled: boolean;
@@ -20,7 +23,8 @@ export type AppSettings = {
 export async function getSettings(): Promise<AppSettings> {
 	const [row] = await sql<AppSettings[]>`
 		select "localAuthEnabled", "plexLoginEnabled", "ssoEnabled", "ssoMode", "oidcIssuer",
-			"oidcClientId", "ssoConfigVersion", "ssoButtonText",
+			"oidcClientId", "ssoConfigVersion", "ssoButtonText", "passkeyLoginEnabled",
+			exists (select 1 from "Passkey") as "anyPasskey",
 			exists (select 1 from "User" where "passwordHash" is not null) as "anyPassword",
 			exists (select 1 from "User" where "plexId" is not null) as "anyPlex"
 		from "AppSettings" where id = 1

@@ -190,7 +190,7 @@ export async function saveConnection(input: ConnectionInput, userId: number) {
 			: null;
 		const [user] = await tx`
 			select "ssoIssuer", "ssoProvider", "ssoSubject", "passwordHash" is not null as "hasPassword",
-				"plexId" is not null as "hasPlex"
+				"plexId" is not null as "hasPlex", (select count(*)::int from "Passkey" p where p."userId" = "User".id) as passkeys
 			from "User" where id = ${userId}
 		`;
 		const stillLinked = identityFits(user as Identity, input.ssoMode, input.oidcIssuer);
@@ -227,13 +227,15 @@ export async function saveConnection(input: ConnectionInput, userId: number) {
 export async function revertConnection(userId: number): Promise<Reenable | false> {
 	return sql.begin(async (tx) => {
 		const [row] = await tx`
-			select "previousSsoConfig", "ssoEnabled", "localAuthEnabled", "plexLoginEnabled"
+			select "previousSsoConfig", "ssoEnabled", "localAuthEnabled", "plexLoginEnabled",
+				"passkeyLoginEnabled"
 			from "AppSettings" where id = 1 for update
 		`;
 		const previous = row.previousSsoConfig as Partial<Connection> | null;
 		if (!previous) return false;
 		const [user] = await tx`
-			select "passwordHash" is not null as "hasPassword", "plexId" is not null as "hasPlex"
+			select "passwordHash" is not null as "hasPassword", "plexId" is not null as "hasPlex",
+				(select count(*)::int from "Passkey" p where p."userId" = "User".id) as passkeys
 			from "User" where id = ${userId}
 		`;
 		const reenable = row.ssoEnabled ? fallbackFor(row as Toggles, user as Credentials) : NOTHING;
@@ -256,8 +258,12 @@ export async function revertConnection(userId: number): Promise<Reenable | false
 	});
 }
 
-type Toggles = { localAuthEnabled: boolean; plexLoginEnabled: boolean };
-type Credentials = { hasPassword: boolean; hasPlex: boolean };
+type Toggles = {
+	localAuthEnabled: boolean;
+	plexLoginEnabled: boolean;
+	passkeyLoginEnabled?: boolean;
+};
+type Credentials = { hasPassword: boolean; hasPlex: boolean; passkeys?: number };
 export type Reenable = { local: boolean; plex: boolean };
 const NOTHING: Reenable = { local: false, plex: false };
 
@@ -286,7 +292,9 @@ export function fallbackFor(settings: Toggles, user: Credentials): Reenable | nu
 					hasPassword: user.hasPassword,
 					hasPlex: user.hasPlex,
 					ssoEnabled: false,
-					ssoLinked: false
+					ssoLinked: false,
+					passkeyLoginEnabled: settings.passkeyLoginEnabled,
+					passkeys: user.passkeys
 				})
 		) ?? null
 	);
@@ -368,11 +376,15 @@ export async function setSsoEnabled(
 ): Promise<{ ok: true; reenable: Reenable } | ({ ok: false } & SsoSwitchRefusal)> {
 	return sql.begin(async (tx) => {
 		const [toggles] = await tx<Toggles[]>`
-			select "localAuthEnabled", "plexLoginEnabled" from "AppSettings" where id = 1 for update
+			select "localAuthEnabled", "plexLoginEnabled", "passkeyLoginEnabled"
+			from "AppSettings" where id = 1 for update
 		`;
 		const sso = await getSsoConfig(tx);
-		const [user] = await tx<(Identity & { hasPassword: boolean; plexId: string | null })[]>`
-			select "passwordHash" is not null as "hasPassword", "plexId", "ssoProvider", "ssoIssuer", "ssoSubject"
+		const [user] = await tx<
+			(Identity & { hasPassword: boolean; plexId: string | null; passkeys: number })[]
+		>`
+			select "passwordHash" is not null as "hasPassword", "plexId", "ssoProvider", "ssoIssuer",
+				"ssoSubject", (select count(*)::int from "Passkey" p where p."userId" = "User".id) as passkeys
 			from "User" where id = ${userId}
 		`;
 		if (enable) {
@@ -390,7 +402,8 @@ export async function setSsoEnabled(
 		if (!enable && sso.ssoEnabled) {
 			const fallback = fallbackFor(toggles, {
 				hasPassword: user.hasPassword,
-				hasPlex: !!user.plexId
+				hasPlex: !!user.plexId,
+				passkeys: user.passkeys
 			});
 			if (!fallback) return { ok: false, reason: 'would-lock-out' };
 			reenable = fallback;

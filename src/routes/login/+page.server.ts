@@ -56,6 +56,7 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 		plexError: plexCode && Object.hasOwn(PLEX_ERRORS, plexCode) ? PLEX_ERRORS[plexCode] : null,
 		showLocal: shown.local,
 		showSso: shown.sso !== 'off',
+		showPasskey: shown.passkey,
 		ssoPath: shown.ssoPath,
 		ssoButtonText: shown.ssoButtonText,
 		ssoError: code && Object.hasOwn(SSO_ERRORS, code) ? SSO_ERRORS[code] : null,

@@ -12,14 +12,28 @@ export type LoginState = {
 	ssoEnabled: boolean;
 	/** An identity is linked for the current SSO mode (forward auth: and a proxy can name it). */
 	ssoLinked: boolean;
+	/** "Allow passkey sign-in" (absent: off). */
+	passkeyLoginEnabled?: boolean;
+	/** How many passkeys the user has registered (absent: none). */
+	passkeys?: number;
 };
 
 export type Method = Way;
 
 /** The state of one user under the current settings; SSO counts only when not overridden. */
 export function loginStateOf(
-	user: { hasPassword: boolean; plexId: string | null; ssoSubject: string | null },
-	settings: { localAuthEnabled: boolean; plexLoginEnabled: boolean; ssoEnabled: boolean },
+	user: {
+		hasPassword: boolean;
+		plexId: string | null;
+		ssoSubject: string | null;
+		passkeys?: number;
+	},
+	settings: {
+		localAuthEnabled: boolean;
+		plexLoginEnabled: boolean;
+		ssoEnabled: boolean;
+		passkeyLoginEnabled?: boolean;
+	},
 	ssoOverridden: boolean
 ): LoginState {
 	return {
@@ -28,7 +42,9 @@ export function loginStateOf(
 		plexLoginEnabled: settings.plexLoginEnabled,
 		hasPlex: user.plexId !== null,
 		ssoEnabled: settings.ssoEnabled && !ssoOverridden,
-		ssoLinked: user.ssoSubject !== null
+		ssoLinked: user.ssoSubject !== null,
+		passkeyLoginEnabled: settings.passkeyLoginEnabled ?? false,
+		passkeys: user.passkeys ?? 0
 	};
 }
 
@@ -40,9 +56,15 @@ function ruleInputs(state: LoginState) {
 			plexLoginEnabled: state.plexLoginEnabled,
 			ssoEnabled: state.ssoEnabled,
 			ssoMode: 'OIDC' as const,
-			ssoConfigured: true
+			ssoConfigured: true,
+			passkeyLoginEnabled: state.passkeyLoginEnabled ?? false
 		},
-		{ hasPassword: state.hasPassword, hasPlex: state.hasPlex, ssoLinked: state.ssoLinked },
+		{
+			hasPassword: state.hasPassword,
+			hasPlex: state.hasPlex,
+			ssoLinked: state.ssoLinked,
+			passkeys: state.passkeys ?? 0
+		},
 		{ override: false, trustedProxies: true }
 	] as const;
 }

@@ -22,7 +22,7 @@ export const SESSION_LIFETIME_MS = 30 * DAY_MS;
 export const LAST_SEEN_PRECISION_MS = 60 * 60 * 1000;
 const RENEW_WHEN_REMAINING_MS = SESSION_LIFETIME_MS - DAY_MS;
 
-export type LoginMethod = 'local' | 'plex' | 'oidc' | 'forward-auth' | 'recovery-code';
+export type LoginMethod = 'local' | 'plex' | 'oidc' | 'forward-auth' | 'recovery-code' | 'passkey';
 
 export type SessionUser = {
 	id: number;

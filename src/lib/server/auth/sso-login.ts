@@ -62,10 +62,16 @@ export async function loginPageInputs() {
 		plexLoginEnabled: settings.plexLoginEnabled,
 		ssoEnabled: sso.ssoEnabled,
 		ssoMode: sso.ssoMode,
-		ssoConfigured: configured
+		ssoConfigured: configured,
+		passkeyLoginEnabled: settings.passkeyLoginEnabled
 	};
 	const accounts: WaysAccount[] = [
-		{ hasPassword: settings.anyPassword, hasPlex: settings.anyPlex, ssoLinked: linked }
+		{
+			hasPassword: settings.anyPassword,
+			hasPlex: settings.anyPlex,
+			ssoLinked: linked,
+			passkeys: settings.anyPasskey ? 1 : 0
+		}
 	];
 	return { settings, sso, env, rule, accounts };
 }

@@ -10,7 +10,8 @@ const CHECKS: Record<string, string> = {
 	password: 'Password',
 	'current-password': 'Current password (settings)',
 	totp: 'Authenticator code',
-	'recovery-code': 'Recovery code'
+	'recovery-code': 'Recovery code',
+	passkey: 'Passkey sign-in'
 };
 
 /** "<ip>:<account>", where the address itself may hold colons (IPv6). */

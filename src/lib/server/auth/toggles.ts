@@ -9,19 +9,31 @@ import { locksOut, loginStateOf, type LoginState } from './lockout';
 
 export type ChangeResult = 'changed' | 'would-lock-out';
 
-/** The settings row (locked until the transaction ends) and the user, as the rule sees them. */
-async function lockedState(tx: postgres.TransactionSql, userId: number): Promise<LoginState> {
+/**
+ * The settings row (locked until the transaction ends) and the user, as the rule sees them.
+ * Every change of auth state starts with this (passkeys.ts too).
+ */
+export async function lockedState(
+	tx: postgres.TransactionSql,
+	userId: number
+): Promise<LoginState> {
 	const [settings] = await tx<
-		{ localAuthEnabled: boolean; plexLoginEnabled: boolean; ssoEnabled: boolean }[]
+		{
+			localAuthEnabled: boolean;
+			plexLoginEnabled: boolean;
+			ssoEnabled: boolean;
+			passkeyLoginEnabled: boolean;
+		}[]
 	>`
-		select "localAuthEnabled", "plexLoginEnabled", "ssoEnabled"
+		select "localAuthEnabled", "plexLoginEnabled", "ssoEnabled", "passkeyLoginEnabled"
 		from "AppSettings" where id = 1 for update
 	`;
 	const [user] = await tx<
-		{ hasPassword: boolean; plexId: string | null; ssoSubject: string | null }[]
+		{ hasPassword: boolean; plexId: string | null; ssoSubject: string | null; passkeys: number }[]
 	>`
-		select "passwordHash" is not null as "hasPassword", "plexId", "ssoSubject"
-		from "User" where id = ${userId}
+		select "passwordHash" is not null as "hasPassword", "plexId", "ssoSubject",
+			(select count(*)::int from "Passkey" p where p."userId" = u.id) as passkeys
+		from "User" u where id = ${userId}
 	`;
 	return loginStateOf(user, settings, config.ssoDisableOverride);
 }
@@ -40,6 +52,16 @@ export async function setPlexLogin(userId: number, enable: boolean): Promise<Cha
 		const state = await lockedState(tx, userId);
 		if (!enable && locksOut({ ...state, plexLoginEnabled: false })) return 'would-lock-out';
 		await tx`update "AppSettings" set "plexLoginEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
+		return 'changed';
+	});
+}
+
+/** "Allow passkey sign-in": switching it off is refused when passkeys are the last way in. */
+export async function setPasskeyLogin(userId: number, enable: boolean): Promise<ChangeResult> {
+	return sql.begin(async (tx) => {
+		const state = await lockedState(tx, userId);
+		if (!enable && locksOut({ ...state, passkeyLoginEnabled: false })) return 'would-lock-out';
+		await tx`update "AppSettings" set "passkeyLoginEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
 		return 'changed';
 	});
 }

@@ -17,6 +17,7 @@ import {
 	parseHistoryQuery
 } from '$lib/server/history';
 import { loadTwoFactor, twoFactorActions } from './two-factor-actions';
+import { loadPasskeys, passkeyActions } from './passkey-actions';
 import type { Actions, PageServerLoad } from './$types';
 
 const throttleField = v.object({
@@ -88,12 +89,14 @@ export const load: PageServerLoad = async (event) => {
 			liftsAt: t.liftsAt.toISOString()
 		})),
 		seen,
-		twoFactor: await loadTwoFactor(user)
+		twoFactor: await loadTwoFactor(user),
+		passkeys: await loadPasskeys(event)
 	};
 };
 
 export const actions: Actions = {
 	...twoFactorActions,
+	...passkeyActions,
 	revoke: async (event) => {
 		const { user, session } = requireUser(event);
 		const form = Object.fromEntries(await readForm(event.request));

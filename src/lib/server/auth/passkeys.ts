@@ -1,0 +1,356 @@
+// Passkeys (WebAuthn) as a way in, through @simplewebauthn/server.
+//
+// Model. The relying-party ID is the host of the public origin (client.ts: ORIGIN wins, else a
+// trusted proxy's X-Forwarded-Host, else Host); a passkey is stored with the RP ID it was made
+// under, and only works while the origin's host is that one (browsers bind it so). Every
+// ceremony begins with a challenge row (webauthn-challenges.ts: single use, five minutes) and
+// ends by taking it; the response must name this origin and RP ID, and carry user verification.
+//
+// Registering needs proof on top of the session: the current password (throttled like the
+// settings' current-password check) or a session younger than FRESH_SIGN_IN_MS. The proof is
+// given when the options are asked for, and the challenge is bound to that user and session.
+// Signing in needs no username (discoverable credentials); attempts are counted per client
+// address before the signature is checked, and the stored counter must move forward when an
+// authenticator keeps one. Deleting a passkey asks the one rule inside the settings-row lock.
+import {
+	generateAuthenticationOptions,
+	generateRegistrationOptions,
+	verifyAuthenticationResponse,
+	verifyRegistrationResponse,
+	type AuthenticationResponseJSON,
+	type RegistrationResponseJSON
+} from '@simplewebauthn/server';
+import { decodeClientDataJSON } from '@simplewebauthn/server/helpers';
+import { sql } from '../db';
+import type { Session, SessionUser } from './session';
+import { verifyPassword } from './password';
+import { locksOut } from './lockout';
+import {
+	checkAndCount,
+	LIMITS,
+	secretCheckRules,
+	secretCheckSucceeded,
+	type ThrottleRule,
+	type Verdict
+} from './throttle';
+import { lockedState } from './toggles';
+import { storeChallenge, takeChallenge } from './webauthn-challenges';
+
+/** A sign-in this recent counts as proof for registering a passkey. */
+export const FRESH_SIGN_IN_MS = 5 * 60 * 1000;
+/** Passkeys one user may hold. */
+export const MAX_PASSKEYS_PER_USER = 20;
+export const PASSKEY_NAME_MAX = 64;
+const RP_NAME = 'Librariarr';
+
+/** The relying-party ID for a public origin: its host name, without scheme or port. */
+export function rpIdFor(origin: string): string {
+	return new URL(origin).hostname.replace(/^\[|\]$/g, '');
+}
+
+export type PasskeyRow = {
+	id: number;
+	name: string;
+	rpId: string;
+	createdAt: Date;
+	lastUsedAt: Date | null;
+};
+
+export async function listPasskeys(userId: number): Promise<PasskeyRow[]> {
+	return sql<PasskeyRow[]>`
+		select id, name, "rpId", "createdAt", "lastUsedAt" from "Passkey"
+		where "userId" = ${userId} order by "createdAt", id
+	`;
+}
+
+export async function passkeyLoginEnabled(): Promise<boolean> {
+	const [row] = await sql<{ enabled: boolean }[]>`
+		select "passkeyLoginEnabled" as enabled from "AppSettings" where id = 1
+	`;
+	return row.enabled;
+}
+
+/** Whether the login page offers passkey sign-in: switched on, and someone holds a passkey. */
+export async function anyPasskey(): Promise<boolean> {
+	const [row] = await sql<{ any: boolean }[]>`select exists (select 1 from "Passkey") as any`;
+	return row.any;
+}
+
+// ---- proof for registering ------------------------------------------------------------------
+
+export type Proof =
+	| { ok: true }
+	| { ok: false; status: 400 | 429; message: string; retryAfterSeconds?: number; key?: string };
+
+export function isFreshSession(session: Pick<Session, 'createdAt'>, now = Date.now()) {
+	return now - session.createdAt.getTime() < FRESH_SIGN_IN_MS;
+}
+
+/**
+ * A fresh session, or the current password checked under the same throttle keys as the
+ * settings' current-password check (so guesses here and there share one limit).
+ */
+export async function checkProof(
+	user: Pick<SessionUser, 'id'>,
+	session: Pick<Session, 'createdAt'>,
+	ip: string,
+	password: string,
+	passwordHash: string | null
+): Promise<Proof> {
+	if (isFreshSession(session)) return { ok: true };
+	if (!passwordHash) {
+		return {
+			ok: false,
+			status: 400,
+			message: 'Sign out and in again, then add the passkey within 5 minutes.'
+		};
+	}
+	if (!password) return { ok: false, status: 400, message: 'Enter your current password.' };
+	const rules = secretCheckRules('current-password', { ip, account: `user:${user.id}` });
+	const verdict = await checkAndCount(rules);
+	if (!verdict.allowed) {
+		return {
+			ok: false,
+			status: 429,
+			message: 'Too many wrong current passwords.',
+			retryAfterSeconds: verdict.retryAfterSeconds,
+			key: verdict.key
+		};
+	}
+	if (!(await verifyPassword(passwordHash, password))) {
+		return { ok: false, status: 400, message: 'That is not your current password.' };
+	}
+	await secretCheckSucceeded(rules);
+	return { ok: true };
+}
+
+// ---- registration ---------------------------------------------------------------------------
+
+export async function registrationOptions(
+	user: Pick<SessionUser, 'id' | 'username' | 'localUsername'>,
+	session: Pick<Session, 'id'>,
+	origin: string,
+	ip: string
+) {
+	const rpId = rpIdFor(origin);
+	const existing = await sql<{ credentialId: string; transports: string[] }[]>`
+		select "credentialId", transports from "Passkey" where "userId" = ${user.id} and "rpId" = ${rpId}
+	`;
+	if (existing.length >= MAX_PASSKEYS_PER_USER) return 'too-many' as const;
+	const options = await generateRegistrationOptions({
+		rpName: RP_NAME,
+		rpID: rpId,
+		userName: user.localUsername ?? user.username,
+		userDisplayName: user.username,
+		// The same handle every time: an authenticator keeps one passkey per account and site.
+		userID: new TextEncoder().encode(`librariarr-user-${user.id}`),
+		attestationType: 'none',
+		excludeCredentials: existing.map((p) => ({
+			id: p.credentialId,
+			transports: p.transports as never
+		})),
+		authenticatorSelection: { residentKey: 'required', userVerification: 'required' }
+	});
+	const stored = await storeChallenge({
+		challenge: options.challenge,
+		purpose: 'register',
+		userId: user.id,
+		sessionId: session.id,
+		ip,
+		rpId,
+		origin
+	});
+	return stored ? options : ('busy' as const);
+}
+
+/** The challenge the browser says it answered, or null when the response cannot say. */
+function answeredChallenge(response: { response?: { clientDataJSON?: unknown } }): string | null {
+	const data = response.response?.clientDataJSON;
+	if (typeof data !== 'string' || data.length > 8192) return null;
+	try {
+		const challenge = decodeClientDataJSON(data).challenge;
+		return typeof challenge === 'string' && challenge.length <= 512 ? challenge : null;
+	} catch {
+		return null;
+	}
+}
+
+export type RegisterResult =
+	| { ok: true; id: number }
+	| { ok: false; reason: 'expired' | 'invalid' | 'duplicate' | 'too-many' };
+
+export async function finishRegistration(
+	userId: number,
+	session: Pick<Session, 'id'>,
+	origin: string,
+	name: string,
+	response: RegistrationResponseJSON
+): Promise<RegisterResult> {
+	const challenge = answeredChallenge(response);
+	const stored =
+		challenge && (await takeChallenge(challenge, 'register', { userId, sessionId: session.id }));
+	if (!stored) return { ok: false, reason: 'expired' };
+	const rpId = rpIdFor(origin);
+	// Issued under another origin (ORIGIN changed in between): it would not sign in here.
+	if (stored.origin !== origin || stored.rpId !== rpId) return { ok: false, reason: 'invalid' };
+	let info;
+	try {
+		const verified = await verifyRegistrationResponse({
+			response,
+			expectedChallenge: stored.challenge,
+			expectedOrigin: origin,
+			expectedRPID: rpId,
+			requireUserVerification: true
+		});
+		if (!verified.verified) return { ok: false, reason: 'invalid' };
+		info = verified.registrationInfo;
+	} catch {
+		return { ok: false, reason: 'invalid' };
+	}
+	return sql.begin(async (tx) => {
+		await lockedState(tx, userId);
+		const [{ count }] = await tx<{ count: number }[]>`
+			select count(*)::int as count from "Passkey" where "userId" = ${userId}
+		`;
+		if (count >= MAX_PASSKEYS_PER_USER) return { ok: false, reason: 'too-many' } as const;
+		const [row] = await tx<{ id: number }[]>`
+			insert into "Passkey" ("userId", "credentialId", "publicKey", counter, transports, "rpId",
+				name, "deviceType", "backedUp")
+			values (${userId}, ${info.credential.id}, ${Buffer.from(info.credential.publicKey)},
+				${info.credential.counter}, ${info.credential.transports ?? []}, ${rpId}, ${name},
+				${info.credentialDeviceType}, ${info.credentialBackedUp})
+			on conflict ("credentialId") do nothing
+			returning id
+		`;
+		return row
+			? ({ ok: true, id: row.id } as const)
+			: ({ ok: false, reason: 'duplicate' } as const);
+	});
+}
+
+// ---- sign-in --------------------------------------------------------------------------------
+
+export async function authenticationOptions(origin: string, ip: string) {
+	const rpId = rpIdFor(origin);
+	const options = await generateAuthenticationOptions({
+		rpID: rpId,
+		userVerification: 'required',
+		allowCredentials: []
+	});
+	const stored = await storeChallenge({
+		challenge: options.challenge,
+		purpose: 'authenticate',
+		ip,
+		rpId,
+		origin
+	});
+	return stored ? options : null;
+}
+
+/** Passkey sign-ins from one client address, counted before each check. */
+export function passkeyThrottleRules(ip: string): ThrottleRule[] {
+	return [{ key: `passkey:address:${ip}`, kind: 'passkey', scope: 'address', ...LIMITS.address }];
+}
+
+export type SignInResult =
+	| { ok: true; userId: number; rules: ThrottleRule[] }
+	| { ok: false; reason: 'throttled'; verdict: Extract<Verdict, { allowed: false }> }
+	| {
+			ok: false;
+			reason: 'expired' | 'unknown' | 'wrong-host' | 'invalid' | 'counter' | 'off';
+			userId?: number;
+	  };
+
+export async function finishAuthentication(
+	origin: string,
+	ip: string,
+	response: AuthenticationResponseJSON
+): Promise<SignInResult> {
+	const rules = passkeyThrottleRules(ip);
+	const verdict = await checkAndCount(rules);
+	if (!verdict.allowed) return { ok: false, reason: 'throttled', verdict };
+
+	const challenge = answeredChallenge(response);
+	const stored = challenge && (await takeChallenge(challenge, 'authenticate'));
+	if (!stored) return { ok: false, reason: 'expired' };
+	const rpId = rpIdFor(origin);
+	if (stored.origin !== origin || stored.rpId !== rpId) return { ok: false, reason: 'invalid' };
+	if (!(await passkeyLoginEnabled())) return { ok: false, reason: 'off' };
+
+	const credentialId = typeof response.id === 'string' ? response.id.slice(0, 1024) : '';
+	const [passkey] = await sql<
+		{
+			id: number;
+			userId: number;
+			publicKey: Buffer;
+			counter: string;
+			transports: string[];
+			rpId: string;
+		}[]
+	>`
+		select id, "userId", "publicKey", counter, transports, "rpId"
+		from "Passkey" where "credentialId" = ${credentialId}
+	`;
+	if (!passkey) return { ok: false, reason: 'unknown' };
+	if (passkey.rpId !== rpId) return { ok: false, reason: 'wrong-host', userId: passkey.userId };
+
+	let newCounter: number;
+	try {
+		const verified = await verifyAuthenticationResponse({
+			response,
+			expectedChallenge: stored.challenge,
+			expectedOrigin: origin,
+			expectedRPID: rpId,
+			credential: {
+				id: credentialId,
+				publicKey: new Uint8Array(passkey.publicKey),
+				counter: Number(passkey.counter),
+				transports: passkey.transports as never
+			},
+			requireUserVerification: true
+		});
+		if (!verified.verified) return { ok: false, reason: 'invalid', userId: passkey.userId };
+		newCounter = verified.authenticationInfo.newCounter;
+	} catch (error) {
+		const counter = error instanceof Error && /counter/i.test(error.message);
+		return { ok: false, reason: counter ? 'counter' : 'invalid', userId: passkey.userId };
+	}
+	// The counter only moves forward (authenticators that keep none always say 0); the condition
+	// is re-checked in the write, so two sign-ins racing with one counter value cannot both pass.
+	const updated = await sql`
+		update "Passkey" set counter = ${newCounter}, "lastUsedAt" = now()
+		where id = ${passkey.id} and (counter < ${newCounter} or (counter = 0 and ${newCounter} = 0))
+		returning id
+	`;
+	if (!updated.length) return { ok: false, reason: 'counter', userId: passkey.userId };
+	return { ok: true, userId: passkey.userId, rules };
+}
+
+// ---- managing -------------------------------------------------------------------------------
+
+export async function renamePasskey(userId: number, id: number, name: string): Promise<boolean> {
+	const rows = await sql`
+		update "Passkey" set name = ${name} where id = ${id} and "userId" = ${userId} returning id
+	`;
+	return rows.length > 0;
+}
+
+/**
+ * Deletes one of the user's passkeys, unless it is their last working way in: one transaction
+ * that locks the settings row and asks the rule with the passkey gone.
+ */
+export async function deletePasskey(
+	userId: number,
+	id: number
+): Promise<'deleted' | 'not-found' | 'would-lock-out'> {
+	return sql.begin(async (tx) => {
+		const state = await lockedState(tx, userId);
+		const [row] = await tx<{ rpId: string }[]>`
+			select "rpId" from "Passkey" where id = ${id} and "userId" = ${userId} for update
+		`;
+		if (!row) return 'not-found';
+		if (locksOut({ ...state, passkeys: (state.passkeys ?? 0) - 1 })) return 'would-lock-out';
+		await tx`delete from "Passkey" where id = ${id}`;
+		return 'deleted';
+	});
+}

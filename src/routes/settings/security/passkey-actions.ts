@@ -1,0 +1,107 @@
+// Settings → Security, passkeys: what the card shows, and renaming, deleting and the "Allow
+// passkey sign-in" switch (plain form actions, so they work without JavaScript). Adding a
+// passkey needs the browser's WebAuthn API and goes through ./passkeys/{options,register}.
+import { fail, type RequestEvent } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { audit } from '$lib/server/audit';
+import { readForm } from '$lib/server/form';
+import { requireUser } from '$lib/server/auth/guard';
+import {
+	deletePasskey,
+	isFreshSession,
+	listPasskeys,
+	passkeyLoginEnabled,
+	renamePasskey,
+	rpIdFor
+} from '$lib/server/auth/passkeys';
+import { setPasskeyLogin } from '$lib/server/auth/toggles';
+import { passkeyId, passkeyName } from '$lib/schemas/passkey';
+
+type Event = RequestEvent;
+
+export async function loadPasskeys(event: Pick<Event, 'locals'>) {
+	const { user, session } = requireUser(event);
+	const rpId = rpIdFor(event.locals.client.origin);
+	const [list, loginEnabled] = await Promise.all([listPasskeys(user.id), passkeyLoginEnabled()]);
+	return {
+		rpId,
+		loginEnabled,
+		hasPassword: user.hasPassword,
+		fresh: isFreshSession(session),
+		list: list.map((p) => ({
+			id: p.id,
+			name: p.name,
+			rpId: p.rpId,
+			otherHost: p.rpId !== rpId,
+			createdAt: p.createdAt.toISOString(),
+			lastUsedAt: p.lastUsedAt?.toISOString() ?? null
+		}))
+	};
+}
+
+const renameFields = v.object({ passkey: passkeyId, name: passkeyName });
+const deleteFields = v.object({ passkey: passkeyId });
+
+const refuse = (status: number, message: string) =>
+	fail(status, { passkeys: { ok: false, message } });
+
+export const passkeyActions = {
+	renamePasskey: async (event: Event) => {
+		const { user } = requireUser(event);
+		const parsed = v.safeParse(renameFields, Object.fromEntries(await readForm(event.request)));
+		if (!parsed.success) return refuse(400, parsed.issues[0].message);
+		if (!(await renamePasskey(user.id, parsed.output.passkey, parsed.output.name))) {
+			return refuse(404, 'That passkey is no longer registered.');
+		}
+		await audit({
+			event: 'settings.passkey_renamed',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { name: parsed.output.name }
+		});
+		return { passkeys: { ok: true, message: `Renamed to “${parsed.output.name}”.` } };
+	},
+
+	deletePasskey: async (event: Event) => {
+		const { user } = requireUser(event);
+		const parsed = v.safeParse(deleteFields, Object.fromEntries(await readForm(event.request)));
+		if (!parsed.success) return refuse(400, parsed.issues[0].message);
+		const result = await deletePasskey(user.id, parsed.output.passkey);
+		if (result === 'not-found') return refuse(404, 'That passkey is no longer registered.');
+		if (result === 'would-lock-out') {
+			return refuse(
+				409,
+				'This passkey is your only way in, so it stays. Turn on another way to sign in first.'
+			);
+		}
+		await audit({
+			event: 'settings.passkey_deleted',
+			userId: user.id,
+			ip: event.locals.client.ip
+		});
+		return { passkeys: { ok: true, message: 'The passkey was deleted.' } };
+	},
+
+	togglePasskeyLogin: async (event: Event) => {
+		const { user } = requireUser(event);
+		const enable = (await readForm(event.request)).get('enabled') === 'true';
+		if ((await setPasskeyLogin(user.id, enable)) === 'would-lock-out') {
+			return refuse(
+				409,
+				'Passkeys are your only way in, so passkey sign-in stays on. Turn on another way to sign in first.'
+			);
+		}
+		await audit({
+			event: 'settings.passkey_login',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { enabled: enable }
+		});
+		return {
+			passkeys: {
+				ok: true,
+				message: enable ? 'Passkey sign-in is on.' : 'Passkey sign-in is off.'
+			}
+		};
+	}
+};
