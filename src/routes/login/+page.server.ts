@@ -69,7 +69,7 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 
 const LOCAL_OFF = 'Local sign-in is turned off for this server.';
 
-export const actions: Actions = {
+export const actions = {
 	default: async (event) => {
 		const { request, setHeaders } = event;
 		const form = formFields(await readForm(request), ['username', 'password', 'returnTo'] as const);
@@ -101,4 +101,4 @@ export const actions: Actions = {
 				redirect(303, safeReturnTo(form.returnTo));
 		}
 	}
-};
+} satisfies Actions;

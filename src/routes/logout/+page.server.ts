@@ -9,7 +9,7 @@ export const load: PageServerLoad = ({ locals }) => {
 	if (!locals.user) redirect(303, '/login');
 };
 
-export const actions: Actions = {
+export const actions = {
 	default: async ({ locals, cookies }) => {
 		let next = SIGNED_OUT_PATH;
 		if (locals.session) {
@@ -28,4 +28,4 @@ export const actions: Actions = {
 		deleteSessionCookie(cookies, locals.secureCookies);
 		redirect(303, next);
 	}
-};
+} satisfies Actions;

@@ -19,7 +19,7 @@ export const load: PageServerLoad = ({ locals, url }) => {
 	return { plexError: code && Object.hasOwn(PLEX_ERRORS, code) ? PLEX_ERRORS[code] : null };
 };
 
-export const actions: Actions = {
+export const actions = {
 	default: async (event) => {
 		const { request, locals } = event;
 		if (locals.hasUsers) redirect(303, SETUP_DONE);
@@ -52,4 +52,4 @@ export const actions: Actions = {
 		});
 		redirect(303, '/');
 	}
-};
+} satisfies Actions;

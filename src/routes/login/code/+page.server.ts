@@ -43,7 +43,7 @@ async function finish(event: RequestEvent, kind: CodeKind) {
 	redirect(303, '/settings/authentication?recovered=1');
 }
 
-export const actions: Actions = {
+export const actions = {
 	totp: (event) => finish(event, 'totp'),
 	recovery: (event) => finish(event, 'recovery-code')
-};
+} satisfies Actions;

@@ -16,7 +16,7 @@ export const load: PageServerLoad = async ({ locals }) => {
 
 const LIMIT = 128;
 
-export const actions: Actions = {
+export const actions = {
 	default: async (event) => {
 		const form = formFields(await readForm(event.request), ['username', 'code'] as const);
 		const username = form.username.trim().toLowerCase();
@@ -38,4 +38,4 @@ export const actions: Actions = {
 		await signIn(event, userId!, 'recovery-code');
 		redirect(303, '/settings/authentication?recovered=1');
 	}
-};
+} satisfies Actions;

@@ -94,7 +94,7 @@ export const load: PageServerLoad = async (event) => {
 	};
 };
 
-export const actions: Actions = {
+export const actions = {
 	...twoFactorActions,
 	...passkeyActions,
 	revoke: async (event) => {
@@ -171,4 +171,4 @@ export const actions: Actions = {
 			}
 		};
 	}
-};
+} satisfies Actions;
