@@ -1,7 +1,6 @@
 // Single sign-on with OpenID Connect, end to end: the settings wizard (connection, Test
 // Discovery, Revert to Previous, Verify & Link, manual link, unlink, enable) and signing in
 // through a real OpenID Provider (oidc-provider, started by global-setup.ts).
-import fs from 'node:fs';
 import type { Locator, Page } from '@playwright/test';
 import { CONFIDENTIAL_SECRET, USERS } from '../helpers/idp.js';
 import {
@@ -14,16 +13,12 @@ import {
 	signIn,
 	test
 } from './fixtures';
+import { env, IDP, serverLogFromNow, signInAtIdp, signOut } from './steps';
 
 const SETTINGS = '/settings/authentication';
 
-function env(name: string): string {
-	const value = process.env[name];
-	if (!value) throw new Error(`${name} is not set: is tests/e2e/global-setup.ts running?`);
-	return value;
-}
-const ISSUER = env('E2E_IDP_ISSUER');
-const IDP_ORIGIN = new URL(ISSUER).origin;
+const ISSUER = IDP.issuer;
+const IDP_ORIGIN = IDP.origin;
 const FIXTURES = env('E2E_DISCOVERY_FIXTURES_URL');
 
 const UUID_SUB = USERS.uuid.sub;
@@ -111,20 +106,6 @@ async function confirmed(region: Locator, label: string, confirmLabel: string) {
 	await region.getByRole('button', { name: confirmLabel }).click();
 }
 
-async function signOut(page: Page) {
-	await page.getByRole('button', { name: 'Sign out' }).click();
-	await expect(page).toHaveURL(pathEquals('/login?signed_out=1'));
-}
-
-/** On the provider's own pages: its login form (any password), then its consent page. */
-async function signInAtIdp(page: Page, login: string) {
-	await page.waitForURL((url) => url.origin === IDP_ORIGIN);
-	await page.locator('input[name=login]').fill(login);
-	await page.locator('input[name=password]').fill('any password will do');
-	await page.getByRole('button', { name: 'Sign-in' }).click();
-	await page.getByRole('button', { name: 'Continue' }).click();
-}
-
 /** Counts the browser's requests to the provider's authorization endpoint from now on. */
 function countAuthorizationRequests(page: Page) {
 	let count = 0;
@@ -133,13 +114,6 @@ function countAuthorizationRequests(page: Page) {
 		if (url.origin === IDP_ORIGIN && url.pathname === '/auth') count++;
 	});
 	return () => count;
-}
-
-/** The app server's output from this point on (global-setup appends it to a file as it comes). */
-function serverLogFromNow() {
-	const file = env('E2E_SERVER_LOG');
-	const start = fs.statSync(file).size;
-	return () => fs.readFileSync(file).subarray(start).toString('utf8');
 }
 
 async function appSettings(sql: import('postgres').Sql) {

@@ -1,22 +1,13 @@
 // The login banner after an SSO sign-in that came back without its start (too slow, another tab,
 // or tampering): its fixed words, calmer words around them, and a "Try again" that works.
-import type { Page } from '@playwright/test';
 import { USERS } from '../helpers/idp.js';
 import { expect, gotoReady, pathEquals, signIn, test } from './fixtures';
+import { IDP, signInAtIdp } from './steps';
 
-const ISSUER = process.env.E2E_IDP_ISSUER!;
-const IDP_ORIGIN = new URL(ISSUER).origin;
+const ISSUER = IDP.issuer;
+const IDP_ORIGIN = IDP.origin;
 const SUB = USERS.username.sub;
 const FIXED = 'SSO request expired or was tampered with';
-
-/** The provider's login and consent pages, when it shows them (it remembers a session). */
-async function passIdp(page: Page) {
-	await page.waitForURL((url) => url.origin === IDP_ORIGIN);
-	await page.locator('input[name=login]').fill(SUB);
-	await page.locator('input[name=password]').fill('any password will do');
-	await page.getByRole('button', { name: 'Sign-in' }).click();
-	await page.getByRole('button', { name: 'Continue' }).click();
-}
 
 test.describe('The "expired or tampered with" banner', () => {
 	test('keeps its words, says what it usually means, and "Try again" signs in', async ({
@@ -41,7 +32,7 @@ test.describe('The "expired or tampered with" banner', () => {
 		await page.waitForURL((url) => url.origin === IDP_ORIGIN);
 		// The browser loses the sign-in it started, as when it was started in another tab.
 		await context.clearCookies({ name: 'librariarr_oidc_tx' });
-		await passIdp(page);
+		await signInAtIdp(page, SUB);
 
 		await expect(page).toHaveURL(pathEquals('/login?sso_error=state_mismatch'));
 		const banner = page.getByRole('alert');
@@ -51,7 +42,7 @@ test.describe('The "expired or tampered with" banner', () => {
 		);
 		await banner.getByRole('link', { name: 'Try again' }).click();
 		await page.waitForURL((url) => url.origin === IDP_ORIGIN || url.pathname === '/');
-		if (new URL(page.url()).origin === IDP_ORIGIN) await passIdp(page);
+		if (new URL(page.url()).origin === IDP_ORIGIN) await signInAtIdp(page, SUB);
 		await expect(page).toHaveURL(pathEquals('/'));
 		await expect(page.getByTestId('signed-in-method')).toHaveText('single sign-on (OIDC)');
 		// The name shown is the provider's `name` claim, not the username.
