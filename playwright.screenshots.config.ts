@@ -14,7 +14,7 @@ export default defineConfig({
 		{ name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
 		{
 			name: 'phone',
-			use: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }
+			use: { viewport: { width: 390, height: 844 } }
 		}
 	]
 });
