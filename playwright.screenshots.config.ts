@@ -1,0 +1,20 @@
+// `npm run screenshots`: the pages a new admin sees, photographed at desktop (1280×800) and phone
+// (390×844) size into docs/screenshots/, for the README. Same servers as the e2e run (the global
+// setup, ports and browser of playwright.config.ts); its own folder, so `npm test` never runs it.
+import { defineConfig } from '@playwright/test';
+import e2e from './playwright.config';
+
+export default defineConfig({
+	...e2e,
+	testDir: 'tests/screenshots',
+	reporter: [['list']],
+	timeout: 60_000,
+	use: { ...e2e.use, javaScriptEnabled: true, deviceScaleFactor: 1, trace: 'off' },
+	projects: [
+		{ name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
+		{
+			name: 'phone',
+			use: { viewport: { width: 390, height: 844 } }
+		}
+	]
+});
