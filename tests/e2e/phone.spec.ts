@@ -5,13 +5,23 @@ import { expect, gotoReady, pathEquals, signIn, test } from './fixtures';
 test.use({ viewport: { width: 360, height: 740 } });
 
 async function expectNoSidewaysScroll(page: Page, what: string) {
-	const { scrollWidth, innerWidth } = await page.evaluate(() => ({
-		scrollWidth: document.documentElement.scrollWidth,
-		innerWidth: window.innerWidth
-	}));
+	const { scrollWidth, innerWidth, widest } = await page.evaluate(() => {
+		// The outermost element that reaches past the screen's right edge names the culprit.
+		const past = [...document.body.querySelectorAll('*')].filter(
+			(e) => e.getBoundingClientRect().right > window.innerWidth + 0.5
+		);
+		const outermost = past.find((e) => !past.includes(e.parentElement as Element));
+		return {
+			scrollWidth: document.documentElement.scrollWidth,
+			innerWidth: window.innerWidth,
+			widest: outermost
+				? `<${outermost.tagName.toLowerCase()} class="${outermost.getAttribute('class') ?? ''}">`
+				: 'nothing'
+		};
+	});
 	expect(
 		scrollWidth,
-		`${what} is ${scrollWidth} px wide on a ${innerWidth} px screen`
+		`${what} is ${scrollWidth} px wide on a ${innerWidth} px screen (sticking out: ${widest})`
 	).toBeLessThanOrEqual(innerWidth);
 }
 
@@ -58,7 +68,7 @@ test.describe('on a 360 px phone', () => {
 			expect(box && box.x + box.width).toBeLessThanOrEqual(360);
 		}
 
-		for (const path of ['/settings/authentication', '/no-such-page']) {
+		for (const path of ['/settings/authentication', '/settings/security', '/no-such-page']) {
 			await gotoReady(page, path, jsEnabled);
 			await expectNoSidewaysScroll(page, path);
 		}
