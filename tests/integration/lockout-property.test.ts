@@ -4,13 +4,18 @@ import { sessionIdFromToken } from '../../src/lib/server/auth/session';
 import { waysInFor } from '../../src/lib/server/plain/ways-in.js';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import { startServer } from '../helpers/server.js';
+import { softAuthenticator } from '../helpers/soft-authenticator';
 
 // A property test over random sequences of settings actions, sent as a browser would to the built
 // server: whatever the admin clicks, in whatever order, they keep a working way in. "Working"
 // is what the one rule (src/lib/server/plain/ways-in.js) says can sign the admin in: the local
 // form (enabled, a password, SSO not on), the Plex button (enabled, linked), or SSO (on, with an
 // identity linked for the current mode and issuer; for forward auth, also a trusted proxy that
-// names the linked user).
+// names the linked user), or a passkey (passkey sign-in allowed, one registered).
+//
+// Passkeys are registered through the real endpoints (Settings → Security → Add a passkey) with
+// a software authenticator, deleted and switched through the real form actions; the test counts
+// how often each was accepted and refused, so that a run that never reached the new way in fails.
 //
 // Forward auth: each run is one deployment, with TRUSTED_PROXIES empty (every request reaches
 // the app untrusted) or with the proxy trusted. Through the proxy, the admin is who the auth
@@ -46,7 +51,10 @@ type Action =
 	| { kind: 'saveSso'; on: boolean; via: Via }
 	| { kind: 'linkFromRequest'; via: Via }
 	| { kind: 'connection'; mode: 'OIDC' | 'FORWARD_AUTH'; issuer: string }
-	| { kind: 'revert' };
+	| { kind: 'revert' }
+	| { kind: 'registerPasskey' }
+	| { kind: 'deletePasskey' }
+	| { kind: 'passkeyLogin'; on: boolean };
 
 const via = fc.constantFrom<Via>('proxy', 'proxy-no-user', 'direct');
 
@@ -66,7 +74,10 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 		mode: fc.constantFrom('OIDC' as const, 'FORWARD_AUTH' as const),
 		issuer: fc.constantFrom(ISSUER_A, ISSUER_B)
 	}),
-	fc.record({ kind: fc.constant('revert' as const) })
+	fc.record({ kind: fc.constant('revert' as const) }),
+	fc.record({ kind: fc.constant('registerPasskey' as const) }),
+	fc.record({ kind: fc.constant('deletePasskey' as const) }),
+	fc.record({ kind: fc.constant('passkeyLogin' as const), on: fc.boolean() })
 );
 
 // Any starting point that has a working way in: credentials, toggles, an identity linked for the
@@ -84,10 +95,15 @@ const start = fc
 		/** TRUSTED_PROXIES names the proxy (else it is empty). */
 		trustedProxy: fc.boolean(),
 		/** Who the auth server behind the proxy says the admin is. */
-		proxyUser: fc.constantFrom('alice', 'bob')
+		proxyUser: fc.constantFrom('alice', 'bob'),
+		/** "Allow passkey sign-in", and whether a passkey is registered before the first action. */
+		passkeyOn: fc.boolean(),
+		passkey: fc.boolean()
 	})
 	.filter((s) => !s.sso || (s.linked && (s.mode === 'OIDC' || s.trustedProxy)))
-	.filter((s) => s.sso || (s.localOn && s.password) || (s.plexOn && s.plex));
+	.filter(
+		(s) => s.sso || (s.localOn && s.password) || (s.plexOn && s.plex) || (s.passkeyOn && s.passkey)
+	);
 
 type Start = typeof start extends fc.Arbitrary<infer T> ? T : never;
 
@@ -97,7 +113,7 @@ async function prepare(s: Start) {
 	await app.sql`
 		update "AppSettings" set "localAuthEnabled" = ${s.localOn}, "plexLoginEnabled" = ${s.plexOn},
 			"ssoEnabled" = ${s.sso}, "ssoMode" = ${s.mode}, "oidcIssuer" = ${ISSUER_A}, "oidcClientId" = 'lib',
-			"previousSsoConfig" = ${snapshot}
+			"previousSsoConfig" = ${snapshot}, "passkeyLoginEnabled" = ${s.passkeyOn}
 	`;
 	const id = await insertAdmin(app.sql);
 	const forward = s.mode === 'FORWARD_AUTH';
@@ -122,16 +138,44 @@ async function prepare(s: Start) {
 	const straight = browser(direct.url);
 	proxied.jar.set('librariarr_session', token);
 	straight.jar.set('librariarr_session', token);
-	return { proxied, straight };
+	const bs = { proxied, straight };
+	if (s.passkey) expect((await registerPasskey(s, bs)).status).toBe(200);
+	return bs;
 }
 
-type Browsers = Awaited<ReturnType<typeof prepare>>;
+type Browsers = { proxied: Browser; straight: Browser };
 type Browser = ReturnType<typeof browser>;
 
-/** The browser and headers for a request of this run that goes `v`. */
-function route(s: Start, bs: Browsers, v: Via): { b: Browser; headers: Record<string, string> } {
-	if (!s.trustedProxy || v === 'direct') return { b: bs.straight, headers: {} };
-	return { b: bs.proxied, headers: v === 'proxy' ? { 'remote-user': s.proxyUser } : {} };
+/** The browser, its origin and headers for a request of this run that goes `v`. */
+function route(
+	s: Start,
+	bs: Browsers,
+	v: Via
+): { b: Browser; origin: string; headers: Record<string, string> } {
+	if (!s.trustedProxy || v === 'direct') return { b: bs.straight, origin: direct.url, headers: {} };
+	const headers: Record<string, string> = v === 'proxy' ? { 'remote-user': s.proxyUser } : {};
+	return { b: bs.proxied, origin: app.url, headers };
+}
+
+/**
+ * Adds a passkey as the browser would: options (the session is fresh, so no password is asked
+ * for), the software authenticator's answer, then the register endpoint.
+ */
+async function registerPasskey(s: Start, bs: Browsers) {
+	const { b, origin, headers } = route(s, bs, 'proxy');
+	const options = await b.post('/settings/security/passkeys/options', {}, { headers });
+	if (options.status !== 200) return options;
+	const { challenge } = (await options.json()) as { challenge: string };
+	const answer = softAuthenticator().register({
+		challenge,
+		origin,
+		rpId: new URL(origin).hostname
+	});
+	return b.post(
+		'/settings/security/passkeys/register',
+		{ name: 'Key', response: JSON.stringify(answer) },
+		{ headers }
+	);
 }
 
 function connectionForm(mode: string, issuer: string) {
@@ -175,15 +219,29 @@ async function perform(s: Start, bs: Browsers, a: Action) {
 			return b.post(path + 'saveConnection', connectionForm(a.mode, a.issuer), usual);
 		case 'revert':
 			return b.post(path + 'revert', {}, usual);
+		case 'registerPasskey':
+			return registerPasskey(s, bs);
+		case 'deletePasskey': {
+			// The oldest passkey, or (with none) one that is not there: a 404.
+			const [row] = await app.sql`select id from "Passkey" order by id limit 1`;
+			const passkey = String(row?.id ?? 2_000_000_000);
+			return b.post('/settings/security?/deletePasskey', { passkey }, usual);
+		}
+		case 'passkeyLogin':
+			return b.post('/settings/security?/togglePasskeyLogin', { enabled: String(a.on) }, usual);
 	}
 }
 
 /** The oracle is the one rule (plain/ways-in.js) applied to what the database holds. */
 async function waysIn(s: Start) {
+	const rpId = new URL(app.url).hostname;
 	const [row] = await app.sql`
 		select s."localAuthEnabled", s."plexLoginEnabled", s."ssoEnabled", s."ssoMode", s."oidcIssuer",
 			s."oidcClientId", u."passwordHash" is not null and u."localUsername" is not null as "hasPassword",
-			u."plexId" is not null as "hasPlex", u."ssoProvider", u."ssoIssuer", u."ssoSubject"
+			u."plexId" is not null as "hasPlex", u."ssoProvider", u."ssoIssuer", u."ssoSubject",
+			s."passkeyLoginEnabled",
+			-- Only a passkey made for this host signs in here (both instances share 127.0.0.1).
+			(select count(*)::int from "Passkey" p where p."userId" = u.id and p."rpId" = ${rpId}) as passkeys
 		from "AppSettings" s, "User" u
 	`;
 	const trim = (x: string | null) => x?.replace(/\/+$/, '');
@@ -200,13 +258,43 @@ async function waysIn(s: Start) {
 			plexLoginEnabled: row.plexLoginEnabled,
 			ssoEnabled: row.ssoEnabled,
 			ssoMode: row.ssoMode,
-			ssoConfigured: row.ssoMode === 'FORWARD_AUTH' || Boolean(row.oidcIssuer && row.oidcClientId)
+			ssoConfigured: row.ssoMode === 'FORWARD_AUTH' || Boolean(row.oidcIssuer && row.oidcClientId),
+			passkeyLoginEnabled: row.passkeyLoginEnabled
 		},
-		{ hasPassword: row.hasPassword, hasPlex: row.hasPlex, ssoLinked: fits },
+		{ hasPassword: row.hasPassword, hasPlex: row.hasPlex, ssoLinked: fits, passkeys: row.passkeys },
 		{ override: false, trustedProxies: s.trustedProxy }
 	);
 	return { ways, row };
 }
+
+/** How often the server took (200) and refused (409) each action, over the whole test. */
+const tally: Record<string, { accepted: number; refused: number }> = {};
+
+function count(a: Action, status: number, after: string[]) {
+	const name =
+		a.kind === 'passkeyLogin'
+			? `passkeyLogin ${a.on ? 'on' : 'off'}`
+			: a.kind === 'toggleLocal' && !a.on && after.join() === 'passkey'
+				? 'password off, a passkey left'
+				: a.kind;
+	tally[name] ??= { accepted: 0, refused: 0 };
+	if (status === 200) tally[name].accepted++;
+	if (status === 409) tally[name].refused++;
+}
+
+/** Where nothing else leaves a way in, so that the passkey actions meet refusals. */
+const passwordOnly = {
+	password: true,
+	plex: false,
+	localOn: true,
+	plexOn: false,
+	mode: 'OIDC' as const,
+	linked: false,
+	sso: false,
+	snapshot: false,
+	trustedProxy: false,
+	proxyUser: 'alice' as const
+};
 
 describe('nobody locks themselves out', () => {
 	test('any sequence of settings actions leaves a working way in', async () => {
@@ -219,8 +307,10 @@ describe('nobody locks themselves out', () => {
 					expect((await waysIn(s)).ways.length).toBeGreaterThan(0);
 					for (const a of actions) {
 						const res = await perform(s, bs, a);
-						expect([200, 400, 409], `${a.kind} answered ${res.status}`).toContain(res.status);
+						const allowed = a.kind === 'deletePasskey' ? [200, 404, 409] : [200, 400, 409];
+						expect(allowed, `${a.kind} answered ${res.status}`).toContain(res.status);
 						const { ways, row } = await waysIn(s);
+						count(a, res.status, ways);
 						expect(
 							ways,
 							`after ${JSON.stringify(a)} in ${JSON.stringify(actions)} from ${JSON.stringify(s)}: ${JSON.stringify(row)}`
@@ -245,12 +335,44 @@ describe('nobody locks themselves out', () => {
 							sso: false,
 							snapshot: false,
 							trustedProxy: false,
-							proxyUser: 'alice'
+							proxyUser: 'alice',
+							passkeyOn: false,
+							passkey: false
 						},
 						[{ kind: 'linkManual' }, { kind: 'saveSso', on: true, via: 'proxy' }]
+					],
+					// A passkey becomes the only way in, then stops being it.
+					[
+						{ ...passwordOnly, passkeyOn: true, passkey: false },
+						[
+							{ kind: 'registerPasskey' },
+							{ kind: 'toggleLocal', on: false },
+							{ kind: 'deletePasskey' },
+							{ kind: 'passkeyLogin', on: false },
+							{ kind: 'toggleLocal', on: true },
+							{ kind: 'deletePasskey' }
+						]
+					],
+					// Passkey sign-in switched on and off beside the password.
+					[
+						{ ...passwordOnly, passkeyOn: false, passkey: true },
+						[
+							{ kind: 'passkeyLogin', on: true },
+							{ kind: 'passkeyLogin', on: false }
+						]
 					]
 				]
 			}
 		);
-	}, 180_000);
+		// The passkey actions really ran both ways, and a passkey really was a way in on its own.
+		const refusable = ['deletePasskey', 'passkeyLogin off'];
+		for (const name of ['registerPasskey', 'passkeyLogin on', 'password off, a passkey left']) {
+			expect(tally[name]?.accepted, `${name}: ${JSON.stringify(tally)}`).toBeGreaterThan(0);
+		}
+		for (const name of refusable) {
+			expect(tally[name]?.accepted, `${name}: ${JSON.stringify(tally)}`).toBeGreaterThan(0);
+			expect(tally[name]?.refused, `${name}: ${JSON.stringify(tally)}`).toBeGreaterThan(0);
+		}
+		console.info('actions (accepted/refused):', JSON.stringify(tally));
+	}, 240_000);
 });
