@@ -73,6 +73,8 @@ type TestFixtures = {
 	admin: Admin;
 	/** Whether this project runs the browser with JavaScript. */
 	jsEnabled: boolean;
+	/** A second browser with its own cookies (another device), closed after the test. */
+	otherPage: Page;
 };
 type WorkerFixtures = { workerSql: postgres.Sql };
 
@@ -98,6 +100,11 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 	},
 	jsEnabled: async ({ javaScriptEnabled }, use) => {
 		await use(javaScriptEnabled !== false);
+	},
+	otherPage: async ({ browser }, use, testInfo) => {
+		const context = await browser.newContext(contextOptions(testInfo));
+		await use(await context.newPage());
+		await context.close();
 	}
 });
 

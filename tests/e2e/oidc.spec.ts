@@ -4,7 +4,6 @@
 import type { Locator, Page } from '@playwright/test';
 import { CONFIDENTIAL_SECRET, USERS } from '../helpers/idp.js';
 import {
-	contextOptions,
 	expect,
 	expectNoSeriousA11yViolations,
 	gotoReady,
@@ -500,38 +499,33 @@ test.describe('OIDC single sign-on', () => {
 
 	test('Verify & Link keeps this session and signs out the others', async ({
 		page,
-		browser,
+		otherPage,
 		admin,
 		jsEnabled,
 		sql
-	}, testInfo) => {
-		const otherContext = await browser.newContext(contextOptions(testInfo));
-		try {
-			const other = await otherContext.newPage();
-			await signIn(other, jsEnabled, admin);
+	}) => {
+		const other = otherPage;
+		await signIn(other, jsEnabled, admin);
 
-			await signIn(page, jsEnabled, admin);
-			await openSettings(page, jsEnabled);
-			await saveConnection(page, CONFIDENTIAL);
-			const [{ id: sessionId }] = await sql`
+		await signIn(page, jsEnabled, admin);
+		await openSettings(page, jsEnabled);
+		await saveConnection(page, CONFIDENTIAL);
+		const [{ id: sessionId }] = await sql`
 				select id from "Session" where "userId" = ${admin.id} order by "createdAt" desc limit 1
 			`;
-			await page.getByRole('button', { name: 'Verify & Link via OIDC' }).click();
-			await signInAtIdp(page, UUID_SUB);
-			await expect(page).toHaveURL((url) => url.pathname === SETTINGS);
-			await expect(page.getByTestId('linked-identity')).toContainText(UUID_SUB);
+		await page.getByRole('button', { name: 'Verify & Link via OIDC' }).click();
+		await signInAtIdp(page, UUID_SUB);
+		await expect(page).toHaveURL((url) => url.pathname === SETTINGS);
+		await expect(page.getByTestId('linked-identity')).toContainText(UUID_SUB);
 
-			// Only the session that linked is left, and this browser still uses it.
-			const sessions = await sql`select id, method from "Session" where "userId" = ${admin.id}`;
-			expect(sessions).toEqual([{ id: sessionId, method: 'local' }]);
-			await gotoReady(page, '/', jsEnabled);
-			await expect(page.getByTestId('signed-in-method')).toHaveText('local username and password');
+		// Only the session that linked is left, and this browser still uses it.
+		const sessions = await sql`select id, method from "Session" where "userId" = ${admin.id}`;
+		expect(sessions).toEqual([{ id: sessionId, method: 'local' }]);
+		await gotoReady(page, '/', jsEnabled);
+		await expect(page.getByTestId('signed-in-method')).toHaveText('local username and password');
 
-			await other.goto('/');
-			await expect(other).toHaveURL(pathEquals('/login'));
-		} finally {
-			await otherContext.close();
-		}
+		await other.goto('/');
+		await expect(other).toHaveURL(pathEquals('/login'));
 	});
 
 	test('the SSO card passes the accessibility check, error banners included', async ({

@@ -15,44 +15,38 @@ test.describe('your sessions', () => {
 		page,
 		admin,
 		jsEnabled,
-		browser
-	}, testInfo) => {
-		const other = await browser.newContext(contextOptions(testInfo));
-		try {
-			const otherPage = await other.newPage();
-			await signIn(otherPage, jsEnabled, admin);
-			await signIn(page, jsEnabled, admin);
+		otherPage
+	}) => {
+		await signIn(otherPage, jsEnabled, admin);
+		await signIn(page, jsEnabled, admin);
 
-			await gotoReady(page, '/settings/security', jsEnabled);
-			await expect(page.getByRole('heading', { level: 1 })).toHaveText('Settings → Security');
-			await expect(
-				page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Security' })
-			).toHaveAttribute('aria-current', 'page');
-			const rows = page.getByTestId('sessions').locator('tbody tr');
-			await expect(rows).toHaveCount(2);
-			await expect(rows.nth(0)).toContainText('This browser');
-			await expect(rows.nth(0)).toContainText('Chrome');
-			await expect(rows.nth(0)).toContainText('Password');
-			await expect(rows.nth(0)).toContainText('127.0.0.1');
-			await expect(rows.nth(1)).not.toContainText('This browser');
-			await expectNoSeriousA11yViolations(page, '/settings/security', jsEnabled);
+		await gotoReady(page, '/settings/security', jsEnabled);
+		await expect(page.getByRole('heading', { level: 1 })).toHaveText('Settings → Security');
+		await expect(
+			page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Security' })
+		).toHaveAttribute('aria-current', 'page');
+		const rows = page.getByTestId('sessions').locator('tbody tr');
+		await expect(rows).toHaveCount(2);
+		await expect(rows.nth(0)).toContainText('This browser');
+		await expect(rows.nth(0)).toContainText('Chrome');
+		await expect(rows.nth(0)).toContainText('Password');
+		await expect(rows.nth(0)).toContainText('127.0.0.1');
+		await expect(rows.nth(1)).not.toContainText('This browser');
+		await expectNoSeriousA11yViolations(page, '/settings/security', jsEnabled);
 
-			await rows
-				.nth(1)
-				.getByRole('button', { name: /^Sign out/ })
-				.click();
-			await expect(page.getByRole('status')).toHaveText('The session was signed out.');
-			await expect(rows).toHaveCount(1);
+		await rows
+			.nth(1)
+			.getByRole('button', { name: /^Sign out/ })
+			.click();
+		await expect(page.getByRole('status')).toHaveText('The session was signed out.');
+		await expect(rows).toHaveCount(1);
 
-			// the other browser is signed out on its next request
-			await otherPage.goto('/settings/security');
-			await expect(otherPage).toHaveURL(pathEquals('/login?returnTo=%2Fsettings%2Fsecurity'));
-			// and this one is not
-			await page.goto('/');
-			await expect(page).toHaveURL(pathEquals('/'));
-		} finally {
-			await other.close();
-		}
+		// the other browser is signed out on its next request
+		await otherPage.goto('/settings/security');
+		await expect(otherPage).toHaveURL(pathEquals('/login?returnTo=%2Fsettings%2Fsecurity'));
+		// and this one is not
+		await page.goto('/');
+		await expect(page).toHaveURL(pathEquals('/'));
 	});
 
 	test('"Sign out all other sessions" ends every other browser and keeps this one', async ({

@@ -46,42 +46,37 @@ test.describe('Settings → Authentication', () => {
 
 	test('changing the password signs out your other sessions, and the new password works', async ({
 		page,
-		browser,
+		otherPage,
 		admin,
 		jsEnabled,
 		sql
-	}, testInfo) => {
+	}) => {
 		// A second browser, signed in as the same user.
-		const otherContext = await browser.newContext(contextOptions(testInfo));
-		try {
-			const other = await otherContext.newPage();
-			await signIn(other, jsEnabled, admin);
+		const other = otherPage;
+		await signIn(other, jsEnabled, admin);
 
-			await signIn(page, jsEnabled, admin);
-			await gotoReady(page, '/settings/authentication', jsEnabled);
-			await expect(page.getByLabel('Username', { exact: true })).toHaveValue(admin.username);
-			await page.getByLabel('Current password', { exact: true }).fill(admin.password);
-			await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
-			await page.getByLabel('Confirm new password', { exact: true }).fill(NEW_PASSWORD);
-			await page.getByRole('button', { name: 'Save credentials' }).click();
+		await signIn(page, jsEnabled, admin);
+		await gotoReady(page, '/settings/authentication', jsEnabled);
+		await expect(page.getByLabel('Username', { exact: true })).toHaveValue(admin.username);
+		await page.getByLabel('Current password', { exact: true }).fill(admin.password);
+		await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+		await page.getByLabel('Confirm new password', { exact: true }).fill(NEW_PASSWORD);
+		await page.getByRole('button', { name: 'Save credentials' }).click();
 
-			await expect(page.getByRole('status')).toHaveText(
-				'Credentials saved. Every other session of yours has been signed out.'
-			);
-			const sessions = await sql`select id from "Session" where "userId" = ${admin.id}`;
-			expect(sessions).toHaveLength(1);
+		await expect(page.getByRole('status')).toHaveText(
+			'Credentials saved. Every other session of yours has been signed out.'
+		);
+		const sessions = await sql`select id from "Session" where "userId" = ${admin.id}`;
+		expect(sessions).toHaveLength(1);
 
-			// The other browser is signed out at its next request...
-			await other.goto('/');
-			await expect(other).toHaveURL(pathEquals('/login'));
-			await expect(other.getByRole('button', { name: 'Sign in' })).toBeVisible();
+		// The other browser is signed out at its next request...
+		await other.goto('/');
+		await expect(other).toHaveURL(pathEquals('/login'));
+		await expect(other.getByRole('button', { name: 'Sign in' })).toBeVisible();
 
-			// ...while this one, which made the change, stays signed in.
-			await gotoReady(page, '/', jsEnabled);
-			await expect(page.getByTestId('signed-in-as')).toHaveText(admin.displayName);
-		} finally {
-			await otherContext.close();
-		}
+		// ...while this one, which made the change, stays signed in.
+		await gotoReady(page, '/', jsEnabled);
+		await expect(page.getByTestId('signed-in-as')).toHaveText(admin.displayName);
 
 		await page.getByRole('button', { name: 'Sign out' }).click();
 		await expect(page).toHaveURL(pathEquals('/login?signed_out=1'));
