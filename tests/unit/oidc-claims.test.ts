@@ -10,18 +10,17 @@ const full = {
 };
 
 describe('the display name after an SSO sign-in', () => {
-	test('prefers the name claim over the username claim', () => {
+	test('prefers the name claim over the default username claim (preferred_username)', () => {
 		expect(displayNameFrom(full, 'preferred_username', full.sub)).toBe('Ada Lovelace');
-		expect(displayNameFrom(full, 'nickname', full.sub)).toBe('Ada Lovelace');
 	});
 
-	test('then the configured username claim, then preferred_username, then email, then the subject', () => {
+	test('a username claim the admin chose comes first, then name, then preferred_username, then the subject', () => {
+		expect(displayNameFrom(full, 'nickname', full.sub)).toBe('countess');
 		const { name: _n, ...noName } = full;
-		expect(displayNameFrom(noName, 'nickname', full.sub)).toBe('countess');
 		expect(displayNameFrom(noName, 'upn', full.sub)).toBe('ada');
-		expect(displayNameFrom({ sub: 'x', email: 'x@example.test' }, 'upn', 'x')).toBe(
-			'x@example.test'
-		);
+		expect(displayNameFrom(full, 'upn', full.sub)).toBe('Ada Lovelace');
+		// email is not a name: the subject it is
+		expect(displayNameFrom({ sub: 'x', email: 'x@example.test' }, 'upn', 'x')).toBe('x');
 		expect(displayNameFrom({ sub: 'x' }, 'preferred_username', 'x')).toBe('x');
 	});
 
@@ -32,7 +31,7 @@ describe('the display name after an SSO sign-in', () => {
 			preferred_username: 'evil\u001b[2J',
 			email: ' a@b '
 		};
-		expect(displayNameFrom(claims, 'nickname', 's')).toBe('a@b');
+		expect(displayNameFrom(claims, 'nickname', 's')).toBe('s');
 		expect(displayNameFrom({ name: `  ${'n'.repeat(300)}` }, 'x', 's')).toBe('n'.repeat(200));
 		expect(displayNameFrom({}, 'x', 's'.repeat(300))).toHaveLength(200);
 		expect(claimString({ name: 'Line\nbreak' }, 'name')).toBeNull();

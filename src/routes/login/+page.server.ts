@@ -58,7 +58,8 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 		showSso: shown.sso !== 'off',
 		showPasskey: shown.passkey,
 		ssoPath: shown.ssoPath,
-		ssoButtonText: shown.ssoButtonText,
+		// Only when the button is shown: a page without SSO does not carry its words at all.
+		ssoButtonText: shown.sso !== 'off' ? shown.ssoButtonText : null,
 		ssoError: code && Object.hasOwn(SSO_ERRORS, code) ? SSO_ERRORS[code] : null,
 		ssoErrorHint: code && Object.hasOwn(SSO_ERROR_HINTS, code) ? SSO_ERROR_HINTS[code] : null,
 		// "Try again" only when the login page offers SSO at all.

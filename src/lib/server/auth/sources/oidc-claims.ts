@@ -5,6 +5,7 @@
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const MAX = 200;
+const DEFAULT_USERNAME_CLAIM = 'preferred_username';
 
 export function claimString(claims: Record<string, unknown>, name: string): string | null {
 	const value = claims[name];
@@ -14,15 +15,18 @@ export function claimString(claims: Record<string, unknown>, name: string): stri
 }
 
 /**
- * The display name: the person's `name` first (what people call them), then the configured
- * username claim, then `preferred_username`, then `email`, and the subject when none is usable.
+ * The display name. With the default username claim, the person's `name` comes first (what people
+ * call them), then `preferred_username`. A username claim the admin chose on purpose (anything but
+ * the default) comes before `name`: the setting says which claim names the user in the app. The
+ * subject when none is usable. `email` is not a name and is not used for it.
  */
 export function displayNameFrom(
 	claims: Record<string, unknown>,
 	usernameClaim: string,
 	subject: string
 ): string {
-	for (const name of ['name', usernameClaim, 'preferred_username', 'email']) {
+	const chosen = usernameClaim !== DEFAULT_USERNAME_CLAIM ? [usernameClaim] : [];
+	for (const name of [...chosen, 'name', DEFAULT_USERNAME_CLAIM]) {
 		const value = claimString(claims, name);
 		if (value) return value;
 	}
