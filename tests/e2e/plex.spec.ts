@@ -323,7 +323,7 @@ test.describe('Plex sign-in', () => {
 		await gotoReady(page, at('/setup?plex_error=plex_unavailable'), jsEnabled);
 		const plexSection = page.getByRole('region', { name: 'Or use your Plex account' });
 		await expect(plexSection.getByRole('alert')).toHaveText(UNAVAILABLE);
-		await expect(plexSection.getByRole('button', { name: 'Sign in with Plex' })).toBeVisible();
+		await expect(plexSection.getByRole('button', { name: 'Continue with Plex' })).toBeVisible();
 		await expectNoSeriousA11yViolations(page, '/setup with a Plex banner', jsEnabled);
 	});
 
