@@ -151,8 +151,9 @@ describe('oidc-provider shaped like other providers', () => {
 		await useClient('signed-userinfo');
 		const row = await expectSignedIn(await signIn());
 		// oidc-provider keeps profile claims out of the ID token when an access token is issued,
-		// so this name can only have come from the signed userinfo.
-		expect(row.displayName).toBe(ADA.preferred_username);
+		// so this name (the `name` claim, which the display name prefers) can only have come from
+		// the signed userinfo.
+		expect(row.displayName).toBe(ADA.name);
 		const userinfo = await fetch(`${idp.issuer}/.well-known/openid-configuration`);
 		const doc = await userinfo.json();
 		expect(doc.userinfo_signing_alg_values_supported).toContain('RS256');
