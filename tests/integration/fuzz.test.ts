@@ -75,6 +75,8 @@ const FIELDS = [
 	'name',
 	'confirm',
 	'purpose',
+	'key',
+	'session',
 	'file'
 ];
 

@@ -99,6 +99,27 @@ describe('throttles', () => {
 		expect((await correctFromAttacker()).status).toBe(429);
 	});
 
+	test('a key with a NUL in it is a 400 with the control-character message, never a 500', async () => {
+		const admin = await adminElsewhere();
+		const res = await admin.post('/settings/security?/clearThrottle', { key: 'x\u0000y' });
+		expect(res.status).toBe(400);
+		expect(await res.text()).toContain('Remove the control characters');
+	});
+
+	test('every address of one IPv6 /64 counts against one address key', async () => {
+		for (let i = 1; i <= 10; i++) {
+			const res = await browser(app.url).post(
+				'/login',
+				{ username: `nobody${i}`, password: 'wrong' },
+				from(`2001:db8:7:8::${i.toString(16)}`)
+			);
+			expect(res.status).toBe(400);
+		}
+		const rows = await app.sql<{ key: string; attempts: number }[]>`
+			select key, attempts from "Throttle" where key like 'password:address:%'`;
+		expect(rows).toEqual([{ key: 'password:address:2001:db8:7:8::/64', attempts: 10 }]);
+	});
+
 	test('signed out, or from another site, nothing is cleared', async () => {
 		const admin = await adminElsewhere();
 		await failTenTimes();

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
+	addressPrefix,
 	isCrossOriginWrite,
 	normaliseAddress,
 	parseForwardedHost,
@@ -54,4 +55,16 @@ describe('cross-origin writes', () => {
 		expect(isCrossOriginWrite('POST', h(), origin)).toBe(true);
 		expect(isCrossOriginWrite('DELETE', h('null'), origin)).toBe(true);
 	});
+});
+
+describe('one address-prefix rule for everything keyed by address', () => {
+	test.each([
+		['203.0.113.9', '203.0.113.9'],
+		['::ffff:203.0.113.9', '203.0.113.9'],
+		['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+		['2001:DB8:1:2::ffff', '2001:db8:1:2::/64'],
+		['::1', '::/64'],
+		['fe80::1', 'fe80::/64'],
+		['unknown', 'unknown']
+	])('%s → %s', (address, prefix) => expect(addressPrefix(address)).toBe(prefix));
 });

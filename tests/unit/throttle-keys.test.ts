@@ -15,6 +15,11 @@ describe('throttle keys read as what they limit', () => {
 			'password',
 			['Password', 'Address and username', '2001:db8::1:ad and min']
 		],
+		[
+			'password:pair:2001:db8:7:8::/64:admin',
+			'password',
+			['Password', 'Address and username', '2001:db8:7:8::/64 and admin']
+		],
 		['password:pair:::1:admin', 'password', ['Password', 'Address and username', '::1 and admin']],
 		[
 			'current-password:account:admin',

@@ -1,9 +1,17 @@
 // The audit trail: an "AuditEvent" row and one log line for every sign-in, failure, sign-out,
 // setup and settings change. `detail` must never hold a password, token or secret.
+//
+// Strangers write nothing but counters: a failure that names no account (a callback with a state
+// we never started, an unlinked SSO identity, an unknown passkey, an unknown username) is not a
+// row of its own but a count on one row per (kind, address prefix, window), see auditFailure.
+// So what anonymous traffic can make the trail hold is a number per kind, prefix and 15 minutes,
+// and it cannot push the account's own history (sign-ins, failures naming the account) out of
+// sight: the home page and the backup read that history first.
 // Inside a request the row also records the browser's User-Agent (for the sign-in history),
 // taken from Kit's request context so that no caller has to pass it along.
 import { getRequestEvent } from '$app/server';
 import { sql } from './db';
+import { addressPrefix } from './auth/client';
 import { log } from './log';
 
 export type AuditInput = {
@@ -74,4 +82,27 @@ export async function auditRepeated(input: AuditInput & { collapseKey: string })
 	} catch (error) {
 		log.error('Could not write audit event', { event, error: String(error) });
 	}
+}
+
+/** The window of the anonymous-failure counters (a fixed quarter-hour of the clock). */
+export const REFUSAL_WINDOW_MS = 15 * 60 * 1000;
+
+/**
+ * A failed or refused sign-in. When it names an account (`userId`), it is a row of its own (the
+ * throttles bound those); when it names none, it is counted on the row of its kind (event, method,
+ * reason), address prefix (client.ts: IPv4 address, IPv6 /64) and window, which keeps the first
+ * occurrence's details, and the stored address is the prefix that was counted.
+ */
+export async function auditFailure(input: AuditInput) {
+	if (input.userId != null) return audit(input);
+	const prefix = input.ip ? addressPrefix(input.ip) : 'unknown';
+	const window = Math.floor(Date.now() / REFUSAL_WINDOW_MS) * REFUSAL_WINDOW_MS;
+	const reason = typeof input.detail?.reason === 'string' ? input.detail.reason : '';
+	const kind = `${input.event}:${input.method ?? ''}:${reason}`;
+	await auditRepeated({
+		...input,
+		userId: null,
+		ip: prefix,
+		collapseKey: `anonymous:${kind}:${prefix}@${new Date(window).toISOString()}`
+	});
 }

@@ -193,14 +193,24 @@ export async function historyPage(filter: HistoryFilter) {
 	};
 }
 
-/** Every matching event (up to CSV_MAX_ROWS, newest first) as a CSV document. */
-export async function historyCsv(filter: Pick<HistoryFilter, 'event' | 'method'>) {
-	const rows = await sql<Row[]>`
-		select id::text, "occurredAt", event, method, ip, "userAgent", detail, count, "lastOccurredAt"
-		from "AuditEvent" ${where(filter)}
-		order by "occurredAt" desc, id desc
-		limit ${CSV_MAX_ROWS}
-	`;
+const CSV_COLUMNS = [
+	'time (UTC)',
+	'event',
+	'times',
+	'last time (UTC)',
+	'method',
+	'address',
+	'browser',
+	'system',
+	'username or subject',
+	'reason',
+	'user agent'
+];
+
+/** Rows fetched (and turned into CSV) at a time: small enough that no batch holds the loop. */
+const CSV_BATCH_ROWS = 500;
+
+function csvLines(rows: Row[], header: boolean) {
 	const records = rows
 		.map(toEntry)
 		.map((e) => [
@@ -217,29 +227,53 @@ export async function historyCsv(filter: Pick<HistoryFilter, 'event' | 'method'>
 			e.userAgent ?? ''
 		]);
 	return stringify(records, {
-		header: true,
-		columns: [
-			'time (UTC)',
-			'event',
-			'times',
-			'last time (UTC)',
-			'method',
-			'address',
-			'browser',
-			'system',
-			'username or subject',
-			'reason',
-			'user agent'
-		],
+		header,
+		columns: CSV_COLUMNS,
 		escape_formulas: true,
 		record_delimiter: 'windows'
 	});
 }
 
+/**
+ * Every matching event (up to CSV_MAX_ROWS, newest first) as a CSV stream. The rows come through
+ * a cursor, CSV_BATCH_ROWS at a time, and the next batch is read only when the client has taken
+ * the last one (the stream is pulled): memory holds one batch, and a large export never blocks
+ * the event loop for longer than one batch takes. A client that goes away closes the cursor.
+ */
+export function historyCsv(filter: Pick<HistoryFilter, 'event' | 'method'>) {
+	const query = sql<Row[]>`
+		select id::text, "occurredAt", event, method, ip, "userAgent", detail, count, "lastOccurredAt"
+		from "AuditEvent" ${where(filter)}
+		order by "occurredAt" desc, id desc
+		limit ${CSV_MAX_ROWS}
+	`;
+	const batches = query.cursor(CSV_BATCH_ROWS)[Symbol.asyncIterator]();
+	const encoder = new TextEncoder();
+	let header = true;
+	return new ReadableStream<Uint8Array>(
+		{
+			async pull(controller) {
+				const next = await batches.next();
+				if (next.done) {
+					if (header) controller.enqueue(encoder.encode(csvLines([], true)));
+					controller.close();
+					return;
+				}
+				controller.enqueue(encoder.encode(csvLines(next.value, header)));
+				header = false;
+			},
+			async cancel() {
+				await batches.return?.();
+			}
+		},
+		{ highWaterMark: 1 }
+	);
+}
+
 export type LastSignIn = {
 	/** The sign-in before this session's, or null when this is the first on record. */
 	previous: { at: Date; ip: string | null; method: string | null } | null;
-	/** Failed sign-ins since then that did not name another account. */
+	/** Failed sign-ins since then that named this account (anonymous failures are only counted). */
 	failedSince: number;
 };
 
@@ -254,8 +288,7 @@ export async function lastSignIn(userId: number, sessionStartedAt: Date): Promis
 	const since = previous?.at ?? new Date(0);
 	const [{ failed }] = await sql<{ failed: number }[]>`
 		select count(*)::int as failed from "AuditEvent"
-		where event = 'login.failed' and "occurredAt" > ${since}
-			and ("userId" = ${userId} or "userId" is null)
+		where event = 'login.failed' and "occurredAt" > ${since} and "userId" = ${userId}
 	`;
 	return { previous: previous ?? null, failedSince: failed };
 }

@@ -9,6 +9,7 @@
 // Assumption: adapter-node's ADDRESS_HEADER is left unset, so getClientAddress() is the socket's
 // own peer address.
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import proxyaddr from 'proxy-addr';
 import { config } from '../config';
 
@@ -32,6 +33,21 @@ function trusted(address: string, hop: number) {
 /** `::ffff:10.0.0.1` and `10.0.0.1` are one client; show the short form. */
 export function normaliseAddress(address: string): string {
 	return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+/**
+ * The part of a client address that names one client, for everything counted or keyed by address
+ * (throttle keys, collapsed audit rows): an IPv4 address whole, an IPv6 address as its /64
+ * ("2001:db8:1:2::/64"). A single host or home is usually handed a whole /64, so counting each
+ * IPv6 address apart would give one client 2^64 fresh counters. Anything that is not an address
+ * (it cannot come from resolveClient, but a caller may pass a placeholder) is returned as it is.
+ */
+export function addressPrefix(address: string): string {
+	if (!ipaddr.isValid(address)) return address;
+	const parsed = ipaddr.process(address);
+	if (parsed.kind() === 'ipv4') return parsed.toString();
+	const network = parsed.toByteArray().slice(0, 8).concat([0, 0, 0, 0, 0, 0, 0, 0]);
+	return `${ipaddr.fromByteArray(network).toString()}/64`;
 }
 
 function firstValue(value: string | null): string | null {

@@ -27,7 +27,7 @@ import { verifyPassword } from './password';
 import { locksOut } from './lockout';
 import {
 	checkAndCount,
-	LIMITS,
+	addressRule,
 	secretCheckRules,
 	secretCheckSucceeded,
 	type ThrottleRule,
@@ -249,7 +249,7 @@ export async function authenticationOptions(origin: string, ip: string) {
 
 /** Passkey sign-ins from one client address, counted before each check. */
 export function passkeyThrottleRules(ip: string): ThrottleRule[] {
-	return [{ key: `passkey:address:${ip}`, kind: 'passkey', scope: 'address', ...LIMITS.address }];
+	return [addressRule('passkey', ip)];
 }
 
 export type SignInResult =

@@ -8,7 +8,7 @@
 // throttle's give-back and a re-made hash ride along in signIn's statement).
 import type { RequestEvent } from '@sveltejs/kit';
 import type postgres from 'postgres';
-import { audit, auditRepeated, auditRow, logAudit } from '../audit';
+import { auditFailure, auditRepeated, auditRow, logAudit } from '../audit';
 import { seal } from '../crypto';
 import { passwordHashUpdate } from '../users';
 import { rememberDevice } from './known-device';
@@ -104,7 +104,8 @@ export async function signInWithPassword(
 		? await verifyPassword(user.passwordHash, password)
 		: await verifyAgainstDummy(password);
 	if (!user?.passwordHash || !ok) {
-		await audit({
+		// An unknown username names no account: counted, not stored (audit.ts).
+		await auditFailure({
 			event: 'login.failed',
 			userId: user?.id ?? null,
 			method: 'local',

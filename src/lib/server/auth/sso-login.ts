@@ -1,7 +1,7 @@
 // What the login page and the SSO endpoints agree on: when "Sign in with SSO" is offered. The
 // decision is the one rule's (plain/ways-in.js); this module only gathers its inputs.
 import type { Cookies } from '@sveltejs/kit';
-import { audit } from '../audit';
+import { auditFailure } from '../audit';
 import { config } from '../config';
 import { log } from '../log';
 import {
@@ -145,7 +145,14 @@ export async function rejectNotLinked(
 			? `OIDC login rejected: no linked account for sub=${printable}`
 			: `Forward-auth login rejected: no linked account for user=${printable}`
 	);
-	await audit({ event: 'login.failed', method, ip, detail: { reason: 'not_linked', subject } });
+	// Counted, not stored: the identity names no account here (the row keeps the first subject of
+	// its window; the log line above names every one).
+	await auditFailure({
+		event: 'login.failed',
+		method,
+		ip,
+		detail: { reason: 'not_linked', subject }
+	});
 }
 
 /**

@@ -14,10 +14,15 @@ const CHECKS: Record<string, string> = {
 	passkey: 'Passkey sign-in'
 };
 
-/** "<ip>:<account>", where the address itself may hold colons (IPv6). */
+/** An address as keys hold it (client.ts, addressPrefix): an IPv4 address or an IPv6 /64. */
+function isAddressKey(text: string) {
+	return isIP(text) !== 0 || (text.endsWith('/64') && isIP(text.slice(0, -3)) === 6);
+}
+
+/** "<address>:<account>", where the address itself may hold colons (IPv6). */
 function splitPair(rest: string): [string, string] | null {
 	for (let i = rest.length - 1; i > 0; i--) {
-		if (rest[i] === ':' && isIP(rest.slice(0, i)) && i < rest.length - 1) {
+		if (rest[i] === ':' && isAddressKey(rest.slice(0, i)) && i < rest.length - 1) {
 			return [rest.slice(0, i), rest.slice(i + 1)];
 		}
 	}

@@ -18,8 +18,9 @@
 // together and gives back the attempt it counted on the wider keys.
 //
 // Keys for a secret check of kind K (see `secretCheckRules`):
-//   K:address:<ip>              every attempt from one client address
-//   K:pair:<ip>:<account>       one address against one account
+//   K:address:<prefix>          every attempt from one client address (its addressPrefix:
+//                               an IPv4 address, an IPv6 /64, as every address key is)
+//   K:pair:<prefix>:<account>   one address against one account
 //   K:account:<account>         one account from every browser it has not signed in from before
 //   K:device:<device id>        one account from one browser that holds a valid known-device
 //                               cookie (known-device.ts); such a browser skips the account key.
@@ -31,6 +32,7 @@
 // window, so one address adds at most 1 + 2 × that many rows per window.
 import type postgres from 'postgres';
 import { sql } from '../db';
+import { addressPrefix } from './client';
 
 export const WINDOW_MS = 15 * 60 * 1000;
 
@@ -73,6 +75,7 @@ export function normaliseAccount(account: string): string {
 /** The keys a secret check of this kind counts against, in the order they are counted. */
 export function secretCheckRules(kind: SecretKind, who: Attempter): ThrottleRule[] {
 	const account = normaliseAccount(who.account);
+	const address = addressPrefix(who.ip);
 	const rule = (scope: Scope, key: string): ThrottleRule => ({
 		key: `${kind}:${scope}:${key}`,
 		kind,
@@ -80,10 +83,15 @@ export function secretCheckRules(kind: SecretKind, who: Attempter): ThrottleRule
 		...LIMITS[scope]
 	});
 	return [
-		rule('address', who.ip),
-		rule('pair', `${who.ip}:${account}`),
+		rule('address', address),
+		rule('pair', `${address}:${account}`),
 		who.device ? rule('device', who.device) : rule('account', account)
 	];
+}
+
+/** A per-address counter of another kind (passkey sign-ins, restores, back-channel logouts). */
+export function addressRule(kind: string, ip: string, limit: Limit = LIMITS.address): ThrottleRule {
+	return { key: `${kind}:address:${addressPrefix(ip)}`, kind, scope: 'address', ...limit };
 }
 
 let lastPurge = 0;

@@ -4,6 +4,7 @@ import { audit } from '$lib/server/audit';
 import { config } from '$lib/server/config';
 import { diagnose } from '$lib/server/diagnostics';
 import { readForm } from '$lib/server/form';
+import { textField } from '$lib/schemas/fields';
 import { getSsoConfig } from '$lib/server/sso';
 import { requireUser } from '$lib/server/auth/guard';
 import { clearThrottle, listActiveThrottles } from '$lib/server/auth/throttle';
@@ -21,8 +22,10 @@ import { loadPasskeys, passkeyActions } from './passkey-actions';
 import type { Actions, PageServerLoad } from './$types';
 
 const throttleField = v.object({
+	// The shared text rule first: a NUL reaching PostgreSQL's text comparison is a 500, not a 404.
 	key: v.pipe(
 		v.string('Choose a limit to clear.'),
+		textField,
 		v.minLength(1, 'Choose a limit to clear.'),
 		v.maxLength(1000, 'That is not a limit of this list.')
 	)

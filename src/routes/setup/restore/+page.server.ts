@@ -1,7 +1,7 @@
 // "Restore from Backup" on first run: only while no user exists. It lists the names in the
 // backup folder and nothing else (no sizes, no contents), since nobody is signed in here.
 import { redirect } from '@sveltejs/kit';
-import { checkAndCount, WINDOW_MS } from '$lib/server/auth/throttle';
+import { addressRule, checkAndCount, WINDOW_MS } from '$lib/server/auth/throttle';
 import {
 	listBackups,
 	refuse,
@@ -26,13 +26,10 @@ export const actions = {
 		// Anyone can reach this page on a fresh server, and each attempt costs a decompression and
 		// a parse: every attempt counts against the address, before its body is read.
 		const verdict = await checkAndCount([
-			{
-				key: `restore:address:${locals.client.ip}`,
-				kind: 'restore',
-				scope: 'address',
+			addressRule('restore', locals.client.ip, {
 				maxAttempts: RESTORE_ATTEMPTS,
 				windowMs: WINDOW_MS
-			}
+			})
 		]);
 		if (!verdict.allowed) {
 			setHeaders({ 'retry-after': String(verdict.retryAfterSeconds) });

@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { audit, auditRepeated } from '$lib/server/audit';
+import { auditFailure, auditRepeated } from '$lib/server/audit';
 import { readForm } from '$lib/server/form';
 import { finishAuthentication } from '$lib/server/auth/passkeys';
 import { safeReturnTo } from '$lib/server/auth/redirect';
@@ -53,7 +53,8 @@ export const POST: RequestHandler = async (event) => {
 			{ status: 429, headers: { 'retry-after': String(verdict.retryAfterSeconds) } }
 		);
 	}
-	await audit({
+	// An unknown passkey names no account: counted, not stored (audit.ts).
+	await auditFailure({
 		event: 'login.failed',
 		userId: result.userId ?? null,
 		method: 'passkey',

@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { opaqueToken } from '$lib/schemas/fields';
-import { audit } from '$lib/server/audit';
+import { audit, auditFailure } from '$lib/server/audit';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { signIn } from '$lib/server/auth/sign-in';
 import {
@@ -35,15 +35,23 @@ export const GET: RequestHandler = async (event) => {
 		: null;
 	if (!tx) {
 		log.warn('Plex callback refused: unknown, used, expired or foreign transaction', { ip });
-		await audit({ event: 'login.failed', method: 'plex', ip, detail: { reason: 'plex_expired' } });
+		await auditFailure({
+			event: 'login.failed',
+			method: 'plex',
+			ip,
+			detail: { reason: 'plex_expired' }
+		});
 		redirect(303, `${locals.user ? BACK.link : BACK.login}?plex_error=plex_expired`);
 	}
 	const purpose = tx.purpose;
 	const back = BACK[purpose];
-	/** Logs and audits a refusal; the caller redirects to the URL it returns. */
+	/**
+	 * Logs and audits a refusal (a row when it names a user, else a count: audit.ts); the caller
+	 * redirects to the URL it returns.
+	 */
 	const refusal = async (code: string, reason: string): Promise<string> => {
 		log.warn('Plex sign-in failed', { purpose, code, reason, ip });
-		await audit({
+		await auditFailure({
 			event: purpose === 'link' ? 'plex.link_failed' : 'login.failed',
 			method: 'plex',
 			ip,

@@ -1,5 +1,5 @@
 import { redirect } from '@sveltejs/kit';
-import { audit } from '$lib/server/audit';
+import { audit, auditFailure } from '$lib/server/audit';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { signIn } from '$lib/server/auth/sign-in';
 import { rejectNotLinked, ssoAvailability } from '$lib/server/auth/sso-login';
@@ -30,7 +30,8 @@ export const GET: RequestHandler = async (event) => {
 			peer: locals.client.peer,
 			header: sso.forwardAuthUserHeader
 		});
-		await audit({
+		// Names no account: counted per address prefix and window, not a row per request.
+		await auditFailure({
 			event: 'login.failed',
 			method: 'forward-auth',
 			ip,

@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { opaqueToken } from '$lib/schemas/fields';
-import { audit } from '$lib/server/audit';
+import { audit, auditFailure } from '$lib/server/audit';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { signIn } from '$lib/server/auth/sign-in';
 import {
@@ -32,7 +32,8 @@ export const GET: RequestHandler = async (event) => {
 		: null;
 	if (!tx) {
 		log.warn('OIDC callback refused: unknown, used, expired or foreign state', { ip });
-		await audit({
+		// No state we started: a stranger's request, counted rather than stored (audit.ts).
+		await auditFailure({
 			event: 'login.failed',
 			method: 'oidc',
 			ip,
@@ -68,7 +69,8 @@ export const GET: RequestHandler = async (event) => {
 				? error.message
 				: String(error);
 		log.warn('OIDC sign-in failed', { purpose: tx.purpose, code, reason, ip });
-		await audit({
+		// A sign-in (no userId) names no account here: counted; a Verify & Link names its user.
+		await auditFailure({
 			event: linking ? 'sso.link_failed' : 'login.failed',
 			method: 'oidc',
 			ip,
