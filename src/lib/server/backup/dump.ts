@@ -37,10 +37,16 @@ export async function dumpDatabase(passphrase: string | null): Promise<Payload> 
 		const migrations = await appliedMigrations(tx);
 		const tables = {} as Payload['tables'];
 		for (const table of BACKUP_TABLES) {
-			// The audit trail keeps its newest rows up to what a restore accepts (LIMITS.rows).
+			// The audit trail keeps up to what a restore accepts (LIMITS.rows): the account's history
+			// first, newest first, and strangers' failed or refused sign-ins (no user named) only in
+			// the room left, so that no flood of them can push the real history out of a backup.
 			const source =
 				table === 'AuditEvent'
-					? tx`(select * from "AuditEvent" order by id desc limit ${LIMITS.rows.AuditEvent})`
+					? tx`(
+						select * from "AuditEvent"
+						order by ("userId" is null and event like 'login.%'), id desc
+						limit ${LIMITS.rows.AuditEvent}
+					)`
 					: tx(table);
 			// to_json keeps every value exactly (timestamps to the microsecond, jsonb as is).
 			const [{ rows }] = await tx<{ rows: Record<string, unknown>[] }[]>`
