@@ -235,6 +235,29 @@ test('requests from one address beyond the limit are throttled', async () => {
 	expect(status).toBe(429);
 });
 
+test("300 junk posts from the provider's address do not turn its real logout token away", async () => {
+	const b = await signIn('sid-after-junk');
+	const junk = [
+		craftJwt({ alg: 'none' }, {}),
+		'not-a-jwt',
+		await idp.sign(claims({ sid: 'sid-after-junk' }), await makeKey('key-1'))
+	];
+	let last = 0;
+	for (let i = 0; i < 300; i++) last = (await post(junk[i % junk.length])).status;
+	expect(last).toBe(400);
+	expect((await post(junk[0])).status).toBe(429);
+	const res = await post(await idp.sign(claims({ sid: 'sid-after-junk' })));
+	expect(res.status).toBe(200);
+	expect(await signedIn(b)).toBe(false);
+});
+
+test('honest tokens are not counted against the address', async () => {
+	for (let i = 0; i < 5; i++) {
+		expect((await post(await idp.sign(claims({ sid: `sid-${i}` })))).status).toBe(200);
+	}
+	expect(await app.sql`select key from "Throttle" where kind = 'backchannel'`).toEqual([]);
+});
+
 test('seen jti rows expire and are bounded by the token age limit', async () => {
 	await post(await idp.sign(claims({ sid: 'sid-x' })));
 	const [row] = await app.sql<{ seconds: number }[]>`

@@ -9,7 +9,19 @@
 // are purged as tokens come in. Bound: one row per accepted token in that window, and at most
 // MAX_SEEN rows at all (past that, tokens are refused until rows expire), so only the provider's
 // own signed tokens can add rows and never without limit.
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+//
+// Order of the checks: the cheap ones first, on the token as it claims to be (a JWS with an
+// allowed algorithm, our issuer, our client ID in `aud`), so junk never reaches the key set; then
+// the signature against the cached key set (whose refetch on an unknown `kid` jose limits to one
+// per cooldown). The endpoint counts only tokens that fail (the route), so no amount of junk from
+// the provider's address can turn the provider's real tokens away.
+import {
+	decodeJwt,
+	decodeProtectedHeader,
+	errors as joseErrors,
+	jwtVerify,
+	type JWTPayload
+} from 'jose';
 import { sql } from '../db';
 import { sameIssuer, type SsoConfig } from '../sso';
 import { getDiscovery, getJwks } from './sources/oidc-discovery';
@@ -44,6 +56,7 @@ export async function verifyLogoutToken(token: string, sso: SsoConfig): Promise<
 	const doc = await getDiscovery(sso.oidcIssuer, sso.ssoConfigVersion).catch((error) => {
 		throw new LogoutTokenError(`discovery failed (${(error as Error).message})`);
 	});
+	claimsLookRight(token, doc.issuer, sso.oidcClientId);
 	const keys = await getJwks(sso.oidcIssuer, sso.ssoConfigVersion).catch((error) => {
 		throw new LogoutTokenError(`key set unavailable (${(error as Error).message})`);
 	});
@@ -89,6 +102,28 @@ export async function verifyLogoutToken(token: string, sso: SsoConfig): Promise<
 	const jti = shortString(payload.jti);
 	if (!jti) throw new LogoutTokenError('jti is not usable');
 	return { issuer: payload.iss, sid, sub, jti, iat: payload.iat };
+}
+
+/**
+ * The cheap checks, before any key is looked at: the token is a JWS with an allowed algorithm
+ * that claims to come from our issuer for our client. Nothing here is trusted yet (the signature
+ * decides); it only keeps junk away from the key set.
+ */
+function claimsLookRight(token: string, issuer: string, clientId: string) {
+	let alg: unknown;
+	let claimed: JWTPayload;
+	try {
+		alg = decodeProtectedHeader(token).alg;
+		claimed = decodeJwt(token);
+	} catch {
+		throw new LogoutTokenError('not a signed JWT');
+	}
+	if (typeof alg !== 'string' || !LOGOUT_TOKEN_ALGORITHMS.includes(alg))
+		throw new LogoutTokenError(`algorithm ${String(alg).slice(0, 20)} is not allowed`);
+	if (typeof claimed.iss !== 'string' || !sameIssuer(claimed.iss, issuer))
+		throw new LogoutTokenError(`iss "${String(claimed.iss).slice(0, 200)}" is not the issuer`);
+	const audiences = Array.isArray(claimed.aud) ? claimed.aud : [claimed.aud];
+	if (!audiences.includes(clientId)) throw new LogoutTokenError('aud is not our client ID');
 }
 
 let lastPurge = 0;
