@@ -1,8 +1,9 @@
-import { redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
 import { BACKCHANNEL_LOGOUT_PATH } from '$lib/server/auth/backchannel';
 import { isCrossOriginWrite, resolveClient } from '$lib/server/auth/client';
+import { guardRedirect } from '$lib/server/auth/guard';
 import {
 	deleteSessionCookie,
 	invalidateSession,
@@ -66,30 +67,39 @@ function startsWithAny(path: string, prefixes: string[]) {
 	return prefixes.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
 }
 
-/** Client address, public origin, and the cross-origin write check. */
+/** The cross-origin write check's refusal, or null when the request may go on. */
+function crossOriginRefusal(event: Parameters<Handle>[0]['event']): Response | null {
+	// The identity provider's back-channel logout comes server to server, without an Origin: that
+	// one path checks its own input (a signed logout token) instead.
+	if (
+		event.url.pathname === BACKCHANNEL_LOGOUT_PATH ||
+		!isCrossOriginWrite(event.request.method, event.request.headers, event.locals.client.origin)
+	) {
+		return null;
+	}
+	log.warn('Refused cross-origin write', {
+		path: event.url.pathname,
+		origin: event.request.headers.get('origin') ?? '(none)',
+		expected: event.locals.client.origin,
+		ip: event.locals.client.ip
+	});
+	return new Response('Cross-site form submissions are forbidden', {
+		status: 403,
+		headers: { 'content-type': 'text/plain; charset=utf-8' }
+	});
+}
+
+/**
+ * Client address, public origin, and the cross-origin write check; then the request ID and the
+ * security headers on every response, refusals and the guard's redirects included (every other
+ * handle returns its answer instead of throwing it, so that it passes back through here).
+ */
 const client: Handle = async ({ event, resolve }) => {
 	event.locals.requestId = crypto.randomUUID();
 	event.locals.client = resolveClient(event.getClientAddress(), event.request.headers, event.url);
 	event.locals.secureCookies =
 		config.cookieSecure || event.locals.client.origin.startsWith('https:');
-	// The identity provider's back-channel logout comes server to server, without an Origin: that
-	// one path checks its own input (a signed logout token) instead.
-	if (
-		event.url.pathname !== BACKCHANNEL_LOGOUT_PATH &&
-		isCrossOriginWrite(event.request.method, event.request.headers, event.locals.client.origin)
-	) {
-		log.warn('Refused cross-origin write', {
-			path: event.url.pathname,
-			origin: event.request.headers.get('origin') ?? '(none)',
-			expected: event.locals.client.origin,
-			ip: event.locals.client.ip
-		});
-		return new Response('Cross-site form submissions are forbidden', {
-			status: 403,
-			headers: { 'content-type': 'text/plain; charset=utf-8' }
-		});
-	}
-	const response = await resolve(event);
+	const response = crossOriginRefusal(event) ?? (await resolve(event));
 	response.headers.set('x-request-id', event.locals.requestId);
 	await setSecurityHeaders(
 		response.headers,
@@ -182,10 +192,12 @@ function forwardSessionStillBound(event: Parameters<Handle>[0]['event'], resolve
 const guard: Handle = async ({ event, resolve }) => {
 	const path = event.url.pathname;
 	if (!event.route.id) return resolve(event); // unknown path: let Kit answer 404
-	if (!event.locals.hasUsers && !startsWithAny(path, FIRST_RUN_PATHS)) redirect(303, '/setup');
+	if (!event.locals.hasUsers && !startsWithAny(path, FIRST_RUN_PATHS)) {
+		return guardRedirect(event, '/setup');
+	}
 	if (!event.locals.user && !startsWithAny(path, PUBLIC_PATHS)) {
 		const returnTo = path === '/' ? '' : `?returnTo=${encodeURIComponent(path + event.url.search)}`;
-		redirect(303, `/login${returnTo}`);
+		return guardRedirect(event, `/login${returnTo}`);
 	}
 	return resolve(event);
 };

@@ -96,6 +96,62 @@ describe('every page sends the security headers', () => {
 		}
 	});
 
+	test("the guard's redirects and the cross-origin refusal carry the headers and a request ID", async () => {
+		const cases: [App, string, Response][] = [
+			[admin, '/login?returnTo', await browser(admin.url).get('/settings/security')],
+			[fresh, '/setup', await browser(fresh.url).get('/')],
+			[
+				admin,
+				'refusal',
+				await browser(admin.url).post('/logout', {}, { origin: 'http://evil.example' })
+			]
+		];
+		for (const [, what, res] of cases) {
+			expect(res.status, what).toBe(what === 'refusal' ? 403 : 303);
+			if (what !== 'refusal') expect(res.headers.get('location'), what).toContain(what);
+			expect(res.headers.get('x-content-type-options'), what).toBe('nosniff');
+			expect(res.headers.get('referrer-policy'), what).toBe('same-origin');
+			expect(res.headers.get('cache-control'), what).toBe('no-store');
+			expect(res.headers.get('x-request-id'), what).toMatch(/^[0-9a-f-]{36}$/);
+		}
+	});
+
+	test("the guard's redirect keeps Kit's JSON shape for client-side navigation and enhanced forms, and drops a dead session cookie", async () => {
+		const data = await fetch(new URL('/settings/security/__data.json', admin.url), {
+			redirect: 'manual'
+		});
+		expect(await data.json()).toEqual({
+			type: 'redirect',
+			location: '/login?returnTo=%2Fsettings%2Fsecurity'
+		});
+		const enhanced = await fetch(new URL('/settings/security?/revokeOthers', admin.url), {
+			method: 'POST',
+			redirect: 'manual',
+			headers: {
+				origin: new URL(admin.url).origin,
+				accept: 'application/json',
+				cookie: 'librariarr_session=dead.token'
+			}
+		});
+		expect(await enhanced.json()).toMatchObject({ type: 'redirect', status: 303 });
+		expect(enhanced.headers.get('x-content-type-options')).toBe('nosniff');
+		expect(enhanced.headers.get('set-cookie')).toMatch(/^librariarr_session=;.*Max-Age=0/);
+	});
+
+	test("an error() from an endpoint, shown to a browser as Kit's static page, has a CSP", async () => {
+		const b = browser(admin.url);
+		expect((await b.signIn()).status).toBe(303);
+		const res = await b.get('/settings/security/history.csv?event=no.such.event', {
+			headers: { accept: 'text/html' }
+		});
+		expect(res.status).toBe(400);
+		expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+		const d = directives(res.headers.get('content-security-policy') ?? '');
+		expect(d.get('default-src')).toEqual(["'none'"]);
+		expect(d.get('frame-ancestors')).toEqual(["'none'"]);
+		expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+	});
+
 	test('form-action also allows where the forms on a page redirect to: Plex, and the identity provider', async () => {
 		const plex = new URL(PLEX_AUTH).origin;
 		const login = directives(

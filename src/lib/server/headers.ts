@@ -5,6 +5,10 @@
 // form post there redirects to.
 import { sql } from './db';
 
+/** For HTML that Kit serves without its `csp` option applied (the static error page). */
+export const STATIC_PAGE_CSP =
+	"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /** Pages whose forms POST to something that answers with a redirect to another site. */
 const OFFSITE_FORM_PAGES = new Set(['/login', '/setup', '/settings/authentication']);
 
@@ -51,6 +55,12 @@ export async function setSecurityHeaders(
 	const type = headers.get('content-type') ?? '';
 	if (!headers.has('cache-control') || signedIn || type.startsWith('text/html')) {
 		headers.set('cache-control', 'no-store');
+	}
+	// An HTML answer Kit made without its CSP (the static error.html, for an error() thrown in an
+	// endpoint and shown to a browser): the strictest policy that page works with (it has an
+	// inline style and no script).
+	if (type.startsWith('text/html') && !headers.has('content-security-policy')) {
+		headers.set('content-security-policy', STATIC_PAGE_CSP);
 	}
 	const csp = headers.get('content-security-policy');
 	const logoutOrigin = signedIn ? originOf(providerLogout) : null;
