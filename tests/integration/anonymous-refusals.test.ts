@@ -113,3 +113,30 @@ describe('anonymous refusals are counted, not stored', () => {
 		expect(row.detail).toEqual({ reason: 'not_linked', subject: 'stranger0' });
 	});
 });
+
+describe('while the provider cannot be discovered', () => {
+	let oidc: App;
+	beforeAll(async () => {
+		// Discovery goes to a closed port: every start fails the same way.
+		oidc = await startApp({});
+		await insertAdmin(oidc.sql);
+		await oidc.sql`
+			update "AppSettings" set "ssoMode" = 'OIDC', "oidcIssuer" = 'http://127.0.0.1:1/realm',
+				"oidcClientId" = 'librariarr', "ssoEnabled" = true
+			where id = 1`;
+	});
+	afterAll(() => oidc?.stop());
+
+	test('100 anonymous starts log one ERROR line for the cause, not 100', async () => {
+		for (let i = 0; i < 100; i++) {
+			const res = await browser(oidc.url).get('/api/auth/sso/oidc/login');
+			expect(res.status).toBe(303);
+			expect(res.headers.get('location')).toBe('/login?sso_error=token_exchange_failed');
+		}
+		const errors = oidc
+			.logs()
+			.split('\n')
+			.filter((line) => / ERROR OIDC sign-in could not start/.test(line));
+		expect(errors).toHaveLength(1);
+	});
+});

@@ -27,9 +27,35 @@ function write(level: Level, message: string, fields: Fields = {}) {
 	else console.log(line);
 }
 
+/** How long a repeatable error stays quiet after its line, and how many causes are remembered. */
+export const REPEAT_WINDOW_MS = 5 * 60 * 1000;
+const MAX_REPEAT_KEYS = 500;
+const repeats = new Map<string, { at: number; quiet: number }>();
+
+/**
+ * An error that anonymous requests can set off again and again (a sign-in start while the
+ * provider's discovery fails): one line per distinct message and fields per window, and the next
+ * line says how many were kept quiet in between. Memory: at most MAX_REPEAT_KEYS causes, the
+ * oldest forgotten first (a forgotten one is only logged once more).
+ */
+function errorOncePerWindow(message: string, fields: Fields = {}) {
+	const key = JSON.stringify([message, fields]);
+	const now = Date.now();
+	const seen = repeats.get(key);
+	if (seen && now - seen.at < REPEAT_WINDOW_MS) {
+		seen.quiet++;
+		return;
+	}
+	repeats.delete(key);
+	if (repeats.size >= MAX_REPEAT_KEYS) repeats.delete(repeats.keys().next().value!);
+	repeats.set(key, { at: now, quiet: 0 });
+	write('error', message, seen?.quiet ? { ...fields, repeatsNotLogged: seen.quiet } : fields);
+}
+
 export const log = {
 	debug: (message: string, fields?: Fields) => write('debug', message, fields),
 	info: (message: string, fields?: Fields) => write('info', message, fields),
 	warn: (message: string, fields?: Fields) => write('warn', message, fields),
-	error: (message: string, fields?: Fields) => write('error', message, fields)
+	error: (message: string, fields?: Fields) => write('error', message, fields),
+	errorOncePerWindow
 };

@@ -17,7 +17,8 @@ export const GET: RequestHandler = async ({ url, locals, cookies }) => {
 	try {
 		doc = await getDiscovery(sso.oidcIssuer!, sso.ssoConfigVersion);
 	} catch (error) {
-		log.error('OIDC sign-in could not start: discovery failed', {
+		// Anyone can start a sign-in: one line per cause and window, not one per start (log.ts).
+		log.errorOncePerWindow('OIDC sign-in could not start: discovery failed', {
 			issuer: sso.oidcIssuer,
 			reason: error instanceof DiscoveryError ? error.message : String(error)
 		});
