@@ -105,6 +105,37 @@ describe('anonymous refusals are counted, not stored', () => {
 		expect(rows.filter((r) => r.userId !== null)).toHaveLength(3);
 	});
 
+	test('an unknown passkey: 15 sign-in attempts are one row counting 15', async () => {
+		// (The passkey throttle refuses the 21st attempt per address and window, unchecked.)
+		await app.sql`
+			insert into "Passkey" ("userId", "credentialId", "publicKey", "rpId", name)
+			select id, 'the-admins-key', '\\x00', 'localhost', 'Laptop' from "User" limit 1`;
+		onTestFinished(async () => {
+			await app.sql`delete from "Passkey"`;
+		});
+		const clientDataJSON = Buffer.from(
+			JSON.stringify({ type: 'webauthn.get', challenge: 'never-issued', origin: app.url })
+		).toString('base64url');
+		for (let i = 0; i < 15; i++) {
+			const res = await browser(app.url).post(
+				'/api/auth/passkey/login',
+				{
+					response: JSON.stringify({
+						id: `stranger-${i}`,
+						rawId: `stranger-${i}`,
+						type: 'public-key',
+						response: { clientDataJSON, authenticatorData: '', signature: '' }
+					})
+				},
+				from('198.51.100.50')
+			);
+			expect(res.status).toBe(400);
+		}
+		expect(await auditRows()).toEqual([
+			{ event: 'login.failed', ip: '198.51.100.50', count: 15, userId: null }
+		]);
+	});
+
 	test('a counted row keeps what the history shows: the reason and the first subject', async () => {
 		const [, send] = KINDS[3];
 		for (let i = 0; i < 3; i++) await send('198.51.100.40', i);
