@@ -469,7 +469,9 @@ describe('the Dockerfile', () => {
 	});
 });
 
-describe('the image run without Docker, as the runtime stage describes it', () => {
+// Needs the npm registry: the runtime stage's node_modules are made by `npm ci --omit=dev` (from
+// the npm cache when it holds every package, else from the registry).
+describe('the image run without Docker, as the runtime stage describes it [needs the npm registry]', () => {
 	useImage();
 
 	test('as uid 1000 (the image user) with the embedded PostgreSQL: healthy, keeps data across a restart, stops on SIGTERM within 10 s, recovery script runs from /app', async () => {

@@ -19,6 +19,8 @@ const CLIENT_ID = 'librariarr';
 // decode would turn into an "A".
 const CLIENT_SECRET = 'hostile:secret%41 with+plus&amp/slash=';
 const SECRET_KEY = 'oidc-hostile-test-key';
+/** Long enough for two sign-ins in a row to fall inside it, short enough to wait out. */
+const JWKS_COOLDOWN_MS = 5_000;
 // Both app instances answer under one public origin, as they would behind one proxy, so the
 // redirect_uri of the exchange is the one the provider saw in the authorization request.
 const ORIGIN = 'http://librariarr.test';
@@ -31,7 +33,11 @@ let adminId: number;
 
 beforeAll(async () => {
 	idp = await startHostileIdp({ clientId: CLIENT_ID });
-	app = await startApp({ SECRET_KEY, ORIGIN });
+	app = await startApp({
+		SECRET_KEY,
+		ORIGIN,
+		OIDC_JWKS_COOLDOWN_MS: String(JWKS_COOLDOWN_MS)
+	});
 	adminId = await insertAdmin(app.sql);
 	const sealed = seal(CLIENT_SECRET, loadKey({ SECRET_KEY }));
 	await app.sql`
@@ -521,13 +527,13 @@ describe('several instances', () => {
 	});
 });
 
-// jose refetches the JWKS for an unknown kid only when the last fetch is more than 30 s old
-// (the cooldown in oidc-discovery.ts). A saved configuration drops the cached key set, so inside
-// this block the configuration version stays put: the key set loaded in beforeAll is the one
-// that ages past the cooldown.
+// jose refetches the JWKS for an unknown kid only when the last fetch is older than the cooldown
+// (30 s in oidc-discovery.ts; this file's server runs with OIDC_JWKS_COOLDOWN_MS shortening it).
+// A saved configuration drops the cached key set, so inside this block the configuration version
+// stays put: the key set loaded in beforeAll is the one that ages past the cooldown.
 describe('JWKS refetch', () => {
 	const AGING = '/jwks-aging';
-	const ageKeySet = () => new Promise((r) => setTimeout(r, 31_000));
+	const ageKeySet = () => new Promise((r) => setTimeout(r, JWKS_COOLDOWN_MS + 500));
 
 	beforeAll(async () => {
 		idp.reset();
