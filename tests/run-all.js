@@ -53,9 +53,9 @@ async function runPlaywright(project, port, idpPort) {
 	const dir = `test-results/e2e-${project}`;
 	fs.rmSync(dir, { recursive: true, force: true });
 	fs.mkdirSync(dir, { recursive: true });
-	console.log(`\n=== playwright (${project}): npx playwright test --project ${project}`);
+	console.log(`\n=== playwright (${project}): npx playwright test --project=${project}`);
 	const started = Date.now();
-	const child = spawn('npx', ['playwright', 'test', '--project', project], {
+	const child = spawn('npx', ['playwright', 'test', `--project=${project}`], {
 		stdio: ['ignore', 'pipe', 'pipe'],
 		env: {
 			...process.env,
