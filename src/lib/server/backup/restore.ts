@@ -54,7 +54,7 @@ export async function restorePayload(
 				`This backup was made with a newer database schema (${unknown.join(', ')}). Update Librariarr before restoring it.`
 			);
 		}
-		await tx`lock table "User", "AppSettings", "AuditEvent", "Session", "LoginTransaction" in exclusive mode`;
+		await tx`lock table "User", "AppSettings", "AuditEvent", "Session" in exclusive mode`;
 		const [current] = await tx<{ backupPassphrase: string | null }[]>`
 			select "backupPassphrase" from "AppSettings" where id = 1
 		`;
@@ -76,7 +76,6 @@ export async function restorePayload(
 			s.backupPassphrase = current?.backupPassphrase ?? null;
 		}
 
-		await tx`delete from "LoginTransaction"`;
 		await tx`delete from "Session"`;
 		await tx`delete from "AuditEvent"`;
 		await tx`delete from "User"`;
