@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
 import { error, redirect } from '@sveltejs/kit';
 import { readForm } from '$lib/server/form';
 import { safeReturnTo } from '$lib/server/auth/redirect';
@@ -45,7 +46,7 @@ export const POST: RequestHandler = async ({ request, locals, cookies }) => {
 	}
 	// The PIN and who asked stay sealed in this browser; the callback URL names the flow, so that a
 	// callback for another one (an older tab) is refused rather than finishing this one.
-	const id = randomBytes(20).toString('base64url');
+	const id = encodeBase32LowerCaseNoPadding(randomBytes(20));
 	startFlow(cookies, locals.secureCookies, 'plex', {
 		id,
 		purpose,
