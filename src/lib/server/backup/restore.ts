@@ -22,7 +22,8 @@ export type RestoreMode = 'settings' | 'setup';
 
 /**
  * Replaces the backed-up tables with the payload's rows, in ONE transaction: any failure rolls
- * everything back. Every session and login in flight ends. In 'setup' mode the restore happens
+ * everything back. Every session ends (a sign-in in progress lives in its browser's cookie and
+ * finishes against the restored accounts, like one started after). In 'setup' mode the restore happens
  * only while no user exists (checked under the same lock first-run setup takes).
  */
 export async function restorePayload(
