@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
 	addressPrefix,
+	compareWithOrigin,
 	isCrossOriginWrite,
 	normaliseAddress,
 	parseForwardedHost,
@@ -67,4 +68,57 @@ describe('one address-prefix rule for everything keyed by address', () => {
 		['fe80::1', 'fe80::/64'],
 		['unknown', 'unknown']
 	])('%s → %s', (address, prefix) => expect(addressPrefix(address)).toBe(prefix));
+});
+
+describe('the ORIGIN banner: the page is open at another address than ORIGIN', () => {
+	const at = (host: string, more: Record<string, string> = {}) => new Headers({ host, ...more });
+
+	test('never shown when the host matches, whatever scheme the app cannot see', () => {
+		expect(compareWithOrigin('https://media.example', false, at('media.example'))).toBeNull();
+		expect(compareWithOrigin('http://localhost:3000', false, at('localhost:3000'))).toBeNull();
+		// a TLS proxy that is not trusted: the app sees http, the browser used https
+		expect(
+			compareWithOrigin(
+				'https://media.example',
+				false,
+				at('media.example', { 'x-forwarded-proto': 'http' })
+			)
+		).toBeNull();
+	});
+
+	test('names both addresses when the host differs (the compose file opened at localhost)', () => {
+		expect(
+			compareWithOrigin('https://librariarr.example.com', false, at('localhost:3000'))
+		).toEqual({
+			seen: 'http://localhost:3000',
+			configured: 'https://librariarr.example.com'
+		});
+		expect(compareWithOrigin('http://192.168.1.5:3000', false, at('192.168.1.5:8080'))?.seen).toBe(
+			'http://192.168.1.5:8080'
+		);
+	});
+
+	test("a trusted proxy's scheme and host count; an untrusted peer's forwarded headers do not", () => {
+		const forwarded = { 'x-forwarded-host': 'media.example', 'x-forwarded-proto': 'http' };
+		expect(compareWithOrigin('https://media.example', true, at('app:3000', forwarded))).toEqual({
+			seen: 'http://media.example',
+			configured: 'https://media.example'
+		});
+		expect(
+			compareWithOrigin(
+				'https://media.example',
+				true,
+				at('app:3000', { ...forwarded, 'x-forwarded-proto': 'https' })
+			)
+		).toBeNull();
+		expect(
+			compareWithOrigin('https://media.example', false, at('media.example', forwarded))
+		).toBeNull();
+	});
+
+	test('a Host header that is not a bare host is ignored rather than shown', () => {
+		expect(
+			compareWithOrigin('https://media.example', false, at('evil.example/<script>'))
+		).toBeNull();
+	});
 });

@@ -16,6 +16,7 @@ function input(over: {
 			peerTrusted: false,
 			ip: '172.18.0.5',
 			origin: 'http://media.example',
+			originMismatch: null,
 			...over.client
 		},
 		headers: new Headers(over.headers ?? {}),

