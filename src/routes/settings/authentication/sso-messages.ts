@@ -12,6 +12,7 @@ export const SSO_TEXT = {
 	savedSsoOff:
 		'Configuration saved. SSO login was switched off because your linked identity does not belong to the new settings; link again in step 2.',
 	issuerFirst: 'Enter the issuer URL first.',
+	clientIdFirst: 'Enter the client ID first.',
 	secretAgain:
 		'The client secret you typed for Test Discovery is not sent back to this page: type it again, then Save Configuration.',
 	publicClientRefused:
