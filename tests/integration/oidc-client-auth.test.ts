@@ -115,7 +115,10 @@ describe('sign-in negotiates client authentication (method on Automatic)', () =>
 		// oidc-provider lists client_secret_post too, so the body is the third try (this client
 		// takes Basic only, but a wrong secret is wrong every way).
 		expect(attempts()).toEqual(['basic 401', 'basic 401', 'body 401']);
-		expect(app.logs()).toContain('the provider refused the client with every variant tried');
+		// The log names the step, the status, the provider's own words and what to check.
+		expect(app.logs()).toContain(
+			`Token exchange at ${idp.issuer}/token failed: HTTP 401: invalid_client (“client_secret_basic only”); the provider refused the client with every variant tried (basic, basic-raw, post). The provider refused this client ID and secret every way it was sent: check them at the provider`
+		);
 		expect((await learnt()).oidcClientAuthLearnt).toBeNull();
 	});
 
@@ -144,6 +147,9 @@ describe('sign-in negotiates client authentication (method on Automatic)', () =>
 		expect(res.headers.get('location')).toBe('/login?sso_error=token_exchange_failed');
 		// The encoded Basic is refused (client), the raw one reaches the code check (invalid_grant).
 		expect(attempts()).toEqual(['basic 401', 'basic 400']);
+		expect(app.logs()).toContain(
+			`HTTP 400: invalid_grant (“grant request is invalid”) (sent as basic-raw, after the provider refused the client as basic). The provider refused the authorization code: it expired or was used already (try again), or the redirect URI registered at the provider is not exactly ${ORIGIN}/api/auth/sso/oidc/callback.`
+		);
 	});
 });
 

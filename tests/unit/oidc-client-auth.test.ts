@@ -3,6 +3,7 @@
 // cleaned, and what the check's report says.
 import { describe, expect, test } from 'vitest';
 import {
+	describeTokenFailure,
 	encodingMatters,
 	refusesClient,
 	sanitizeProviderText,
@@ -123,6 +124,28 @@ describe('the credentials check', () => {
 });
 
 describe("the provider's words", () => {
+	const refusal = (status: number, error: string | null, data: unknown = {}): TokenAnswer => ({
+		variant: 'basic',
+		status,
+		data,
+		error,
+		description: error ? 'said the provider' : null
+	});
+	const words = (answers: TokenAnswer[]) =>
+		describeTokenFailure(answers, 'https://idp.example/token', 'https://app.example/cb');
+
+	test('a token-endpoint failure names the step, the status, the error and its description, and a hint', () => {
+		expect(words([refusal(401, 'invalid_client')])).toBe(
+			'Token exchange at https://idp.example/token failed: HTTP 401: invalid_client (“said the provider”). The provider refused this client ID and secret: check them (and the Client Authentication setting) at the provider; Check client credentials in step 1 shows what it accepts.'
+		);
+		expect(words([refusal(400, 'invalid_grant')])).toContain(
+			'the redirect URI registered at the provider is not exactly https://app.example/cb.'
+		);
+		expect(words([refusal(400, 'unsupported_grant_type')])).toContain('authorization code grant');
+		expect(words([refusal(502, null)])).toContain('HTTP 502. The provider had an error of its own');
+		expect(words([refusal(404, null, null)])).toContain('did not answer with JSON');
+	});
+
 	test('control and direction characters go, the length is capped, non-strings are nothing', () => {
 		expect(sanitizeProviderText('Wrong\u0007 credentials\n\u202eevil')).toBe(
 			'Wrong credentials evil'

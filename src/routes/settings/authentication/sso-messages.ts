@@ -62,7 +62,7 @@ export const LINK_ERRORS: Record<string, string> = {
 	state_mismatch:
 		'The verification was not accepted: it usually means it took longer than ten minutes or was started in another tab. Nothing was changed. Try Verify & Link again.',
 	token_exchange_failed:
-		'Your identity provider could not be verified. Check the client ID, client secret and redirect URI; the log has the details.',
+		'Your identity provider could not be verified. Check the client ID, client secret and redirect URI; the log has the details, and Check client credentials in step 1 asks the provider about the client ID and secret.',
 	sso_not_configured: SSO_TEXT.saveOidcFirst,
 	already_linked: 'That identity is already linked to another account.'
 };

@@ -210,13 +210,50 @@ export async function negotiateToken(
 		}
 		if (!refusesClient(answer)) break;
 	}
-	const last = answers.at(-1)!;
-	const tried = answers.map((a) => a.variant).join(', ');
-	const message =
-		answers.length > 1
-			? `${describeAnswer(last)}; the provider refused the client with every variant tried (${tried})`
-			: describeAnswer(last);
+	const message = describeTokenFailure(answers, tokenEndpoint, grant.redirectUri);
 	throw new TokenRequestFailed(answers, message);
+}
+
+/** One hint per known cause of a refused token request. */
+function tokenFailureHint(answer: TokenAnswer, tried: ClientAuthVariant[], redirectUri: string) {
+	if (refusesClient(answer))
+		return tried.length > 1
+			? 'The provider refused this client ID and secret every way it was sent: check them at the provider; Check client credentials in step 1 shows each way.'
+			: 'The provider refused this client ID and secret: check them (and the Client Authentication setting) at the provider; Check client credentials in step 1 shows what it accepts.';
+	switch (answer.error) {
+		case 'invalid_grant':
+			return `The provider refused the authorization code: it expired or was used already (try again), or the redirect URI registered at the provider is not exactly ${redirectUri}.`;
+		case 'unsupported_grant_type':
+			return 'The provider does not let this client use the authorization code grant: allow it in the client’s settings at the provider.';
+		case 'invalid_request':
+			return 'The provider found the token request malformed: is the client set up for the authorization code flow with PKCE (S256)?';
+	}
+	if (answer.status >= 500)
+		return 'The provider had an error of its own: is it running and healthy? Try again in a moment.';
+	if (answer.data === null)
+		return 'The token endpoint did not answer with JSON: is a login page or a proxy in front of it?';
+	return '';
+}
+
+/**
+ * What a failed token request says, for the log and the admin: the step, the HTTP status, the
+ * provider's own `error` and `error_description` (sanitised, capped), the ways tried, a hint.
+ */
+export function describeTokenFailure(
+	answers: TokenAnswer[],
+	tokenEndpoint: string,
+	redirectUri: string
+) {
+	const last = answers.at(-1)!;
+	const tried = answers.map((a) => a.variant);
+	const hint = tokenFailureHint(last, tried, redirectUri);
+	const triedText =
+		tried.length < 2
+			? ''
+			: refusesClient(last)
+				? `; the provider refused the client with every variant tried (${tried.join(', ')})`
+				: ` (sent as ${last.variant}, after the provider refused the client as ${tried.slice(0, -1).join(', ')})`;
+	return `Token exchange at ${tokenEndpoint} failed: ${describeAnswer(last)}${triedText}.${hint ? ` ${hint}` : ''}`;
 }
 
 export type CheckOutcome = 'accepted' | 'refused' | 'unknown';

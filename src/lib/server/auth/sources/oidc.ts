@@ -23,7 +23,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey 
 import { cappedFetch, parseJson } from '../../http';
 import { log } from '../../log';
 import { rememberClientAuth, type ClientAuthSetting, type SsoConfig } from '../../sso';
-import { negotiateToken, variantsToTry } from './oidc-client-auth';
+import { negotiateToken, TokenRequestFailed, variantsToTry } from './oidc-client-auth';
 import { claimString, displayNameFrom } from './oidc-claims';
 import { getJwks, issuerForTenant, isIssuerTemplate, type Discovery } from './oidc-discovery';
 
@@ -174,9 +174,12 @@ export async function finishAuthorization(
 		idToken = tokens.idToken();
 		accessToken = safeAccessToken(tokens);
 	} catch (error) {
+		// A refusal says it all; an unreachable endpoint or an answer without an ID token is named.
 		throw new OidcFailure(
 			'token_exchange_failed',
-			`code exchange failed (${(error as Error).message})`
+			error instanceof TokenRequestFailed
+				? error.message
+				: `Token exchange at ${doc.token_endpoint} failed: ${(error as Error).message}`
 		);
 	}
 	// The provider accepted the client another way than the one tried first: try that way first
