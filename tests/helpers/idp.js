@@ -187,7 +187,7 @@ export async function startIdp({
 			const chunks = [];
 			for await (const chunk of ctx.req) chunks.push(chunk);
 			const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
-			ctx.request.body = form;
+			/** @type {{ body?: unknown }} */ (ctx.request).body = form;
 			if (form.client_id === QUIRK_CLIENTS.rawBasic) {
 				tokenRequests.push({ clientId: form.client_id, basic: false, status: 401 });
 				ctx.status = 401;

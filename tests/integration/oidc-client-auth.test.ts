@@ -196,7 +196,7 @@ describe('what was learnt is forgotten when the connection changes', () => {
 		expect((await save({ oidcScopes: 'openid email' })).status).toBe(200);
 		expect((await learnt()).oidcClientAuthLearnt).toBe('basic-raw');
 
-		for (const over of [
+		for (const over of <Record<string, string>[]>[
 			{ oidcClientSecret: RAW_BASIC_SECRET },
 			{ oidcClientAuthMethod: 'client_secret_basic' },
 			{ oidcClientId: QUIRK_CLIENTS.postOnly }
