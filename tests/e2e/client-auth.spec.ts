@@ -4,7 +4,7 @@
 // quirk clients are described in tests/helpers/idp.js).
 import type { Page } from '@playwright/test';
 import { QUIRK_CLIENTS, RAW_BASIC_SECRET, USERS } from '../helpers/idp.js';
-import { expect, gotoReady, signIn, test } from './fixtures';
+import { expect, expectNoSeriousA11yViolations, gotoReady, signIn, test } from './fixtures';
 import { IDP, signInAtIdp } from './steps';
 
 const SETTINGS = '/settings/authentication';
@@ -79,6 +79,7 @@ test.describe('OIDC client authentication', () => {
 		await check(page);
 		await expect(page.getByTestId('credentials-outcome').getByRole('alert')).toHaveText(NONE_WORKS);
 		await expect(page.getByTestId('credentials-variants').getByRole('listitem')).toHaveCount(3);
+		await expectNoSeriousA11yViolations(page, 'the credentials check report', jsEnabled);
 		// Nothing was saved by the check: the typed values stay in the form, not in the settings.
 		await expect(page.getByLabel('Client ID', { exact: true })).toHaveValue(QUIRK_CLIENTS.rawBasic);
 		const [row] = await sql`select "oidcClientId" from "AppSettings" where id = 1`;
