@@ -38,7 +38,7 @@ export async function resetDatabase(sql: postgres.Sql) {
 			update "AppSettings"
 			set "localAuthEnabled" = true, "plexLoginEnabled" = false, "ssoEnabled" = false,
 				"ssoMode" = 'OIDC', "oidcIssuer" = null, "oidcClientId" = null, "oidcClientSecret" = null,
-				"oidcClientAuthMethod" = 'auto',
+				"oidcClientAuthMethod" = 'auto', "oidcClientAuthLearnt" = null,
 				"oidcScopes" = 'openid profile email', "oidcUsernameClaim" = 'preferred_username',
 				"forwardAuthUserHeader" = 'Remote-User', "forwardAuthEmailHeader" = 'Remote-Email',
 				"forwardAuthNameHeader" = 'Remote-Name', "previousSsoConfig" = null,

@@ -98,6 +98,8 @@ export async function startHostileIdp({ clientId }: { clientId: string }) {
 		redirects: new Map<string, [number, string]>(),
 		/** Extra bytes of junk in the token response (a provider trying to fill the app's memory). */
 		tokenPadding: 0,
+		/** How many token requests to refuse with 401 invalid_client before judging the code. */
+		refuseClient: 0,
 		/** The same for the JWKS. */
 		jwksPadding: 0,
 		accessToken: 'at-' + randomBytes(8).toString('hex')
@@ -120,6 +122,7 @@ export async function startHostileIdp({ clientId }: { clientId: string }) {
 		state.requests = 0;
 		state.redirects = new Map();
 		state.tokenPadding = 0;
+		state.refuseClient = 0;
 		state.jwksPadding = 0;
 	}
 	reset();
@@ -191,6 +194,14 @@ export async function startHostileIdp({ clientId }: { clientId: string }) {
 					authorizationRequest: request,
 					pkceVerified
 				});
+				// Providers judge the client before the code (which stays good).
+				if (state.refuseClient > 0) {
+					state.refuseClient--;
+					return json(res, 401, {
+						error: 'invalid_client',
+						error_description: 'Wrong credentials\u0007\n\u202e' + 'x'.repeat(5000)
+					});
+				}
 				// A real provider refuses a code it did not issue, a wrong verifier or redirect_uri.
 				if (
 					!request ||

@@ -9,6 +9,23 @@ import { freePort } from './pg.js';
 // forgets to encode them is refused by oidc-provider with invalid_client / invalid_request.
 export const CONFIDENTIAL_SECRET = 'conf-secret:with%special+chars&more/0123456789';
 
+// A secret as a password manager makes it: form-encoding changes its +, /, = and ~.
+export const RAW_BASIC_SECRET = 'a+b/c=d~e-1234567890';
+
+/**
+ * Clients whose token requests are judged the way some real providers do, by a small layer in
+ * front of oidc-provider's token endpoint (which itself decodes Basic as RFC 6749 §2.3.1 asks,
+ * and takes Basic or the body from any client): `librariarr-raw-basic` (HTTP Basic only,
+ * compared without form-decoding, like Glewlwyd: the RFC-encoded secret, and the secret in the
+ * body, are refused with 401 invalid_client) and `librariarr-post-only` (the secret
+ * only in the form body: any HTTP Basic is refused with 403 unauthorized_client). Both have
+ * RAW_BASIC_SECRET. `tokenRequests` counts what reached the token endpoint, per client.
+ */
+export const QUIRK_CLIENTS = {
+	rawBasic: 'librariarr-raw-basic',
+	postOnly: 'librariarr-post-only'
+};
+
 /** Subjects of the fixture users: one opaque UUID, one plain username. */
 export const USERS = {
 	uuid: {
@@ -74,6 +91,22 @@ export async function startIdp({
 				token_endpoint_auth_method: 'none',
 				...logoutMetadata
 			},
+			{
+				client_id: QUIRK_CLIENTS.rawBasic,
+				client_secret: RAW_BASIC_SECRET,
+				redirect_uris: redirectUris,
+				grant_types: ['authorization_code'],
+				response_types: ['code'],
+				token_endpoint_auth_method: 'client_secret_basic'
+			},
+			{
+				client_id: QUIRK_CLIENTS.postOnly,
+				client_secret: RAW_BASIC_SECRET,
+				redirect_uris: redirectUris,
+				grant_types: ['authorization_code'],
+				response_types: ['code'],
+				token_endpoint_auth_method: 'client_secret_post'
+			},
 			...clients.map(
 				(c) =>
 					/** @type {import('oidc-provider').ClientMetadata} */ ({
@@ -127,6 +160,58 @@ export async function startIdp({
 			await next();
 		});
 	}
+	/** @type {{ clientId: string, basic: boolean, status: number }[]} */
+	const tokenRequests = [];
+	provider.use(async (ctx, next) => {
+		if (ctx.path !== '/token' || ctx.method !== 'POST') return next();
+		const header = ctx.headers.authorization ?? '';
+		const basic = header.startsWith('Basic ')
+			? Buffer.from(header.slice(6), 'base64').toString('utf8')
+			: null;
+		// The id and secret as a provider that does not decode sees them.
+		const colon = basic?.indexOf(':') ?? -1;
+		const rawId = basic !== null && colon >= 0 ? basic.slice(0, colon) : null;
+		const rawSecret = basic !== null && colon >= 0 ? basic.slice(colon + 1) : null;
+		const refuse = (
+			/** @type {string} */ clientId,
+			/** @type {number} */ status,
+			/** @type {string} */ error,
+			/** @type {string} */ description
+		) => {
+			tokenRequests.push({ clientId, basic: true, status });
+			ctx.status = status;
+			ctx.body = { error, error_description: description };
+		};
+		if (basic === null && ctx.is('application/x-www-form-urlencoded')) {
+			// Read here to see the client_id; oidc-provider then takes the parsed body.
+			const chunks = [];
+			for await (const chunk of ctx.req) chunks.push(chunk);
+			const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+			/** @type {{ body?: unknown }} */ (ctx.request).body = form;
+			if (form.client_id === QUIRK_CLIENTS.rawBasic) {
+				tokenRequests.push({ clientId: form.client_id, basic: false, status: 401 });
+				ctx.status = 401;
+				ctx.body = { error: 'invalid_client', error_description: 'client_secret_basic only' };
+				return;
+			}
+		}
+		if (rawId === QUIRK_CLIENTS.postOnly)
+			return refuse(rawId, 403, 'unauthorized_client', 'client_secret_post only');
+		if (rawId === QUIRK_CLIENTS.rawBasic) {
+			if (rawSecret !== RAW_BASIC_SECRET)
+				return refuse(rawId, 401, 'invalid_client', 'Wrong credentials');
+			// Accepted as it is: hand oidc-provider the standard form, which it decodes.
+			const encoded = `${formEncode(rawId)}:${formEncode(rawSecret)}`;
+			ctx.headers.authorization = `Basic ${Buffer.from(encoded).toString('base64')}`;
+		}
+		// Everything else goes to oidc-provider (which takes Basic or the body from any client).
+		await next();
+		tokenRequests.push({
+			clientId: ctx.oidc?.client?.clientId ?? rawId ?? '?',
+			basic: basic !== null,
+			status: ctx.status
+		});
+	});
 	provider.on('server_error', (_ctx, error) => console.error('[idp] server_error', error));
 	provider.on('backchannel.error', (_ctx, error) =>
 		console.error('[idp] backchannel.error', error)
@@ -136,6 +221,12 @@ export async function startIdp({
 	return {
 		issuer,
 		port,
+		tokenRequests,
 		stop: () => new Promise((resolve) => server.close(() => resolve(undefined)))
 	};
+}
+
+/** @param {string} value */
+function formEncode(value) {
+	return new URLSearchParams({ v: value }).toString().slice(2);
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { loadKey, seal } from '../../src/lib/server/crypto';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import { startIdp, USERS } from '../helpers/idp.js';
+import { throughProvider } from '../helpers/idp-login';
 
 const SECRET_KEY = 'oidc-provider-quirks-key';
 const SESSION_COOKIE = 'librariarr_session';
@@ -75,52 +76,11 @@ async function useClient(clientId: string) {
 	`;
 }
 
-/**
- * Follows the provider's redirects from the authorization URL, signing in as `login` and
- * consenting, until it sends the browser back to the app; returns that callback URL.
- */
-async function throughProvider(authorizationUrl: string, login: string) {
-	const jar = new Map<string, string>();
-	let url = authorizationUrl;
-	for (let step = 0; step < 12; step++) {
-		if (!url.startsWith(idp.issuer)) return url;
-		const interaction = new URL(url).pathname.match(/^\/interaction\/([^/]+)$/);
-		const headers: Record<string, string> = {
-			cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-		};
-		let res: Response;
-		if (interaction) {
-			const page = await fetch(url, { headers, redirect: 'manual' });
-			const html = await page.text();
-			const form: Record<string, string> = html.includes('name="login"')
-				? { prompt: 'login', login, password: 'any' }
-				: { prompt: 'consent' };
-			res = await fetch(url, {
-				method: 'POST',
-				headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-				body: new URLSearchParams(form),
-				redirect: 'manual'
-			});
-		} else {
-			res = await fetch(url, { headers, redirect: 'manual' });
-		}
-		for (const line of res.headers.getSetCookie()) {
-			const [pair] = line.split(';');
-			const eq = pair.indexOf('=');
-			jar.set(pair.slice(0, eq), pair.slice(eq + 1));
-		}
-		const location = res.headers.get('location');
-		if (!location) throw new Error(`the provider stopped at ${url} with ${res.status}`);
-		url = new URL(location, url).toString();
-	}
-	throw new Error('too many steps at the provider');
-}
-
 async function signIn() {
 	const b = browser(app.url);
 	const start = await b.get('/api/auth/sso/oidc/login');
 	expect(start.status).toBe(303);
-	const back = new URL(await throughProvider(start.headers.get('location')!, ADA.sub));
+	const back = new URL(await throughProvider(idp.issuer, start.headers.get('location')!, ADA.sub));
 	expect(back.origin).toBe(ORIGIN);
 	expect(back.searchParams.get('code')).toBeTruthy();
 	const res = await b.get(back.pathname + back.search);

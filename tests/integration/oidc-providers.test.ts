@@ -57,6 +57,7 @@ async function setup({
 		update "AppSettings" set "ssoMode" = 'OIDC', "oidcIssuer" = ${issuer},
 			"oidcClientId" = ${CLIENT_ID}, "oidcClientSecret" = ${sealed}, "ssoEnabled" = true,
 			"oidcClientAuthMethod" = ${clientAuth}, "localAuthEnabled" = true,
+			"oidcClientAuthLearnt" = null,
 			"ssoConfigVersion" = "ssoConfigVersion" + 1
 		where id = 1
 	`;
@@ -426,6 +427,42 @@ describe('client authentication at the token endpoint', () => {
 		await expectSignedIn(await signInWith(good()));
 		expect(formDecode(basicParts(sent().authorization)[1])).toBe(CLIENT_SECRET);
 		expect(sent().body.get('client_secret')).toBeNull();
+	});
+
+	test('a refused client is retried with the same code, PKCE and secret, at the token endpoint only, never as a public client', async () => {
+		idp.state.discovery = {
+			token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none']
+		};
+		await setup({});
+		idp.state.refuseClient = 2;
+		await expectSignedIn(await signInWith(good()));
+		const requests = idp.state.tokenRequests;
+		expect(requests).toHaveLength(3);
+		const [encoded, raw, post] = requests;
+		expect(formDecode(basicParts(encoded.authorization)[1])).toBe(CLIENT_SECRET);
+		expect(basicParts(raw.authorization)[1]).toBe(CLIENT_SECRET);
+		expect(post.authorization).toBeNull();
+		expect(post.body.get('client_secret')).toBe(CLIENT_SECRET);
+		for (const request of requests) {
+			expect(request.pkceVerified).toBe(true);
+			expect(request.body.get('code')).toBe(encoded.body.get('code'));
+		}
+
+		// Refused every way: three requests, none without the secret, and the provider's words
+		// reach the log without its control characters and only so long.
+		idp.reset();
+		await app.sql`update "AppSettings" set "oidcClientAuthLearnt" = null`;
+		await app.sql`delete from "Session"`;
+		idp.state.refuseClient = 10;
+		await expectRefused(await signInWith(good()), 'token_exchange_failed');
+		expect(idp.state.tokenRequests).toHaveLength(3);
+		for (const request of idp.state.tokenRequests)
+			expect(!!request.authorization || request.body.get('client_secret') === CLIENT_SECRET).toBe(
+				true
+			);
+		expect(await waitForLog('invalid_client (“Wrong credentials')).toBe(true);
+		expect(app.logs()).not.toContain('\u202e');
+		expect(app.logs()).not.toContain('x'.repeat(300));
 	});
 
 	test('a public client sends its client_id and no secret at all', async () => {

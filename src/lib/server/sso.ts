@@ -8,6 +8,7 @@ import { config } from './config';
 import { sql } from './db';
 import { open, seal } from './crypto';
 import { log } from './log';
+import type { ClientAuthVariant } from './auth/sources/oidc-client-auth';
 
 export type SsoMode = 'OIDC' | 'FORWARD_AUTH';
 
@@ -58,6 +59,11 @@ export type SsoConfig = Omit<Connection, 'oidcClientSecret'> & {
 	oidcRpLogout: boolean;
 	/** "Send visitors straight to the identity provider". */
 	ssoAutoRedirect: boolean;
+	/**
+	 * The client-authentication variant negotiation learnt for this issuer and client id (tried
+	 * first), or null when nothing was learnt for them.
+	 */
+	clientAuthLearnt: ClientAuthVariant | null;
 };
 
 /** The sealed secret last reported as unreadable, so that the warning is logged once. */
@@ -70,7 +76,8 @@ export async function getSsoConfig(
 		select "ssoEnabled", "ssoMode", "oidcIssuer", "oidcClientId", "oidcClientSecret",
 			"oidcClientAuthMethod", "oidcScopes", "oidcUsernameClaim", "forwardAuthUserHeader", "forwardAuthEmailHeader", "forwardAuthNameHeader",
 			"previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion", "oidcRpLogout",
-			"ssoAutoRedirect"
+			"ssoAutoRedirect", "oidcClientAuthLearnt", "oidcClientAuthLearntIssuer",
+			"oidcClientAuthLearntClientId"
 		from "AppSettings" where id = 1
 	`;
 	const clientSecret = open(row.oidcClientSecret);
@@ -82,12 +89,47 @@ export async function getSsoConfig(
 			'The stored OIDC client secret cannot be decrypted (was SECRET_KEY or secret.key changed?); treating it as not set'
 		);
 	}
-	const { oidcClientSecret: _sealed, ...rest } = row;
+	const {
+		oidcClientSecret: _sealed,
+		oidcClientAuthLearnt: learnt,
+		oidcClientAuthLearntIssuer: learntIssuer,
+		oidcClientAuthLearntClientId: learntClientId,
+		...rest
+	} = row;
+	// Learnt for another issuer or client id (a direct database edit, a restore): not this one's.
+	const learntFits = learntIssuer === row.oidcIssuer && learntClientId === row.oidcClientId;
 	return {
-		...(rest as Omit<SsoConfig, 'clientSecret' | 'clientSecretUnreadable'>),
+		...(rest as Omit<SsoConfig, 'clientSecret' | 'clientSecretUnreadable' | 'clientAuthLearnt'>),
 		clientSecret,
-		clientSecretUnreadable
+		clientSecretUnreadable,
+		clientAuthLearnt: learnt && learntFits ? learnt : null
 	};
+}
+
+/** What saving forgets the learnt client-authentication variant for. */
+const CLIENT_AUTH_KEYS: readonly string[] = [
+	'oidcIssuer',
+	'oidcClientId',
+	'oidcClientSecret',
+	'oidcClientAuthMethod'
+];
+
+/**
+ * Remembers the client-authentication variant the token endpoint accepted, so that the next
+ * sign-in tries it first. One UPDATE, and only while the settings it was learnt with are still
+ * the saved ones (the configuration version has not moved on).
+ */
+export async function rememberClientAuth(
+	learnt: { issuer: string; clientId: string; ssoConfigVersion: number },
+	variant: Exclude<ClientAuthVariant, 'none'>
+) {
+	await sql`
+		update "AppSettings" set "oidcClientAuthLearnt" = ${variant},
+			"oidcClientAuthLearntIssuer" = ${learnt.issuer},
+			"oidcClientAuthLearntClientId" = ${learnt.clientId}
+		where id = 1 and "ssoConfigVersion" = ${learnt.ssoConfigVersion}
+			and "oidcIssuer" = ${learnt.issuer} and "oidcClientId" = ${learnt.clientId}
+	`;
 }
 
 /** Issuers are compared without a trailing slash: providers differ on whether they advertise one. */
@@ -208,6 +250,7 @@ export async function saveConnection(input: ConnectionInput, userId: number) {
 				"localAuthEnabled" = "localAuthEnabled" or ${reenable.local},
 				"plexLoginEnabled" = "plexLoginEnabled" or ${reenable.plex},
 				"ssoConfigVersion" = "ssoConfigVersion" + 1,
+				${changed.some((k) => CLIENT_AUTH_KEYS.includes(k)) ? tx`"oidcClientAuthLearnt" = null,` : tx``}
 				"updatedAt" = now()
 			where id = 1
 		`;
@@ -250,6 +293,7 @@ export async function revertConnection(userId: number): Promise<Reenable | false
 				"localAuthEnabled" = "localAuthEnabled" or ${reenable.local},
 				"plexLoginEnabled" = "plexLoginEnabled" or ${reenable.plex},
 				"previousSsoConfig" = null,
+				"oidcClientAuthLearnt" = null,
 				"ssoConfigVersion" = "ssoConfigVersion" + 1,
 				"updatedAt" = now()
 			where id = 1

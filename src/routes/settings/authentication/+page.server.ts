@@ -23,6 +23,7 @@ import {
 import { credentialsSchema } from '$lib/schemas/credentials';
 import { fieldErrors, formFields } from '$lib/schemas/fields';
 import { redirectUri } from '$lib/server/auth/sources/oidc';
+import { LEARNT_TEXT } from '$lib/server/auth/sources/oidc-report';
 import { backchannelLogoutUri, postLogoutRedirectUri } from '$lib/server/auth/rp-logout';
 import { forwardIdentity, PRESETS, trustLineFor } from '$lib/server/auth/sources/forward';
 import { getSsoConfig, identityFits } from '$lib/server/sso';
@@ -88,6 +89,10 @@ export const load: PageServerLoad = async (event) => {
 			hasClientSecret: sso.clientSecret !== null,
 			clientSecretUnreadable: sso.clientSecretUnreadable,
 			oidcClientAuthMethod: sso.oidcClientAuthMethod,
+			clientAuthLearnt:
+				sso.clientAuthLearnt && sso.clientAuthLearnt !== 'none'
+					? LEARNT_TEXT[sso.clientAuthLearnt]
+					: null,
 			oidcScopes: sso.oidcScopes,
 			oidcUsernameClaim: sso.oidcUsernameClaim,
 			forwardAuthUserHeader: sso.forwardAuthUserHeader,

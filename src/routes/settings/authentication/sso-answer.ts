@@ -1,7 +1,7 @@
 // The one shape every Single Sign-On action answers with, under the form key `sso`. The card's
 // components read it through the page's ActionData, so this type is its only definition.
 import { fail } from '@sveltejs/kit';
-import type { DiscoveryReport } from '$lib/server/auth/sources/oidc-report';
+import type { CredentialsReport, DiscoveryReport } from '$lib/server/auth/sources/oidc-report';
 
 /** Step 1's fields as typed, sent back to refill the form (never the client secret). */
 export type ConnectionValues = {
@@ -26,6 +26,8 @@ export type SsoAnswer = {
 	values?: ConnectionValues;
 	errors?: Record<string, string>;
 	discovery?: { ok: boolean; message: string } & Partial<DiscoveryReport>;
+	/** What "Check client credentials" found. */
+	credentials?: Omit<CredentialsReport, 'chosen'>;
 	/** Step 2's manual form stays open, holding what was pasted. */
 	manual?: boolean;
 	subject?: string;

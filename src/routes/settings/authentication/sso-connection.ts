@@ -7,13 +7,21 @@ import { readForm } from '$lib/server/form';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
 import { PRESETS } from '$lib/server/auth/sources/forward';
-import { DiscoveryError, fetchDiscovery, getDiscovery } from '$lib/server/auth/sources/oidc';
-import { describeProvider } from '$lib/server/auth/sources/oidc-report';
+import {
+	DiscoveryError,
+	fetchDiscovery,
+	getDiscovery,
+	redirectUri
+} from '$lib/server/auth/sources/oidc';
+import { describeCredentialsCheck, describeProvider } from '$lib/server/auth/sources/oidc-report';
+import { checkClientCredentials, variantsToCheck } from '$lib/server/auth/sources/oidc-client-auth';
 import {
 	CLIENT_AUTH_SETTINGS,
 	type ClientAuthSetting,
 	getSsoConfig,
+	rememberClientAuth,
 	revertConnection,
+	sameIssuer,
 	WouldLockOut,
 	saveConnection
 } from '$lib/server/sso';
@@ -59,6 +67,74 @@ async function publicClientWarning(): Promise<string | null> {
 	} catch {
 		return null; // Test Discovery and Verify & Link say what is wrong with the provider
 	}
+}
+
+/**
+ * Discovery for the issuer as typed, and the report on the form as filled in: a typed secret, or
+ * the saved one unless it is being removed. A failure is the answer to send back as it is.
+ */
+async function discover(event: RequestEvent) {
+	const { form, parsed } = await parseConnection(event);
+	const issuer = parsed.success ? parsed.output.oidcIssuer : null;
+	if (!parsed.success && parsed.issues.some((i) => v.getDotPath(i) === 'oidcIssuer')) {
+		return {
+			ok: false as const,
+			failure: ssoFail(400, { step: 1, values: echo(form), errors: fieldErrors(parsed.issues) })
+		};
+	}
+	const target = issuer ?? form.oidcIssuer.trim();
+	if (!target)
+		return {
+			ok: false as const,
+			failure: ssoFail(400, {
+				step: 1,
+				values: echo(form),
+				errors: { oidcIssuer: SSO_TEXT.issuerFirst }
+			})
+		};
+	let doc;
+	try {
+		doc = await fetchDiscovery(target);
+	} catch (error) {
+		const message = error instanceof DiscoveryError ? error.message : SSO_TEXT.discoveryFailed;
+		return {
+			ok: false as const,
+			failure: ssoFail(502, {
+				step: 1,
+				values: echo(form),
+				discovery: { ok: false, message },
+				secretTyped: !!form.oidcClientSecret
+			})
+		};
+	}
+	const saved = await getSsoConfig();
+	const method = parsed.success
+		? parsed.output.oidcClientAuthMethod
+		: (((CLIENT_AUTH_SETTINGS as readonly string[]).includes(form.oidcClientAuthMethod)
+				? form.oidcClientAuthMethod
+				: 'auto') as ClientAuthSetting);
+	const secret = form.clearClientSecret
+		? null
+		: form.oidcClientSecret
+			? form.oidcClientSecret
+			: saved.clientSecret;
+	const report = describeProvider(doc, {
+		hasSecret: secret !== null,
+		clientAuthMethod: method,
+		usernameClaim: parsed.success
+			? parsed.output.oidcUsernameClaim
+			: form.oidcUsernameClaim.trim() || 'preferred_username'
+	});
+	return {
+		ok: true as const,
+		form,
+		doc,
+		saved,
+		secret,
+		method,
+		issuer: target,
+		discovery: { ok: true, message: SSO_TEXT.discoveryOk, ...report }
+	};
 }
 
 async function parseConnection(event: RequestEvent) {
@@ -122,52 +198,54 @@ export const connectionActions = {
 
 	testDiscovery: async (event) => {
 		requireUser(event);
-		const { form, parsed } = await parseConnection(event);
-		const issuer = parsed.success ? parsed.output.oidcIssuer : null;
-		if (!parsed.success && parsed.issues.some((i) => v.getDotPath(i) === 'oidcIssuer')) {
-			return ssoFail(400, { step: 1, values: echo(form), errors: fieldErrors(parsed.issues) });
-		}
-		const target = issuer ?? form.oidcIssuer.trim();
-		if (!target)
-			return ssoFail(400, {
-				step: 1,
-				values: echo(form),
-				errors: { oidcIssuer: SSO_TEXT.issuerFirst }
-			});
-		let doc;
-		try {
-			doc = await fetchDiscovery(target);
-		} catch (error) {
-			const message = error instanceof DiscoveryError ? error.message : SSO_TEXT.discoveryFailed;
-			return ssoFail(502, {
-				step: 1,
-				values: echo(form),
-				discovery: { ok: false, message },
-				secretTyped: !!form.oidcClientSecret
-			});
-		}
-		// The report judges the form as filled in: a typed secret, or the saved one unless it is
-		// being removed.
-		const saved = await getSsoConfig();
-		const method = parsed.success
-			? parsed.output.oidcClientAuthMethod
-			: (((CLIENT_AUTH_SETTINGS as readonly string[]).includes(form.oidcClientAuthMethod)
-					? form.oidcClientAuthMethod
-					: 'auto') as ClientAuthSetting);
-		const report = describeProvider(doc, {
-			hasSecret:
-				!!form.oidcClientSecret || (saved.clientSecret !== null && !form.clearClientSecret),
-			clientAuthMethod: method,
-			usernameClaim: parsed.success
-				? parsed.output.oidcUsernameClaim
-				: form.oidcUsernameClaim.trim() || 'preferred_username'
-		});
+		const tested = await discover(event);
+		if (!tested.ok) return tested.failure;
 		return ssoDone({
 			step: 1,
-			values: echo(form),
-			discovery: { ok: true, message: SSO_TEXT.discoveryOk, ...report },
-			secretTyped: !!form.oidcClientSecret
+			values: echo(tested.form),
+			discovery: tested.discovery,
+			secretTyped: !!tested.form.oidcClientSecret
 		});
+	},
+
+	// Test Discovery, then a token request with a made-up code per variant the provider lists:
+	// the answers say whether it knows this client id and secret. Nothing is exchanged; the only
+	// thing stored is the verdict, and only when the checked settings are the saved ones.
+	checkCredentials: async (event) => {
+		requireUser(event);
+		const tested = await discover(event);
+		if (!tested.ok) return tested.failure;
+		const { form, doc, saved, secret, method } = tested;
+		const clientId = form.oidcClientId.trim();
+		const answer = {
+			step: 1 as const,
+			values: echo(form),
+			discovery: tested.discovery,
+			secretTyped: !!form.oidcClientSecret
+		};
+		if (!clientId || clientId.length > 255)
+			return ssoFail(400, { ...answer, errors: { oidcClientId: SSO_TEXT.clientIdFirst } });
+		const credentials = { clientId, clientSecret: method === 'none' ? null : secret };
+		const results = await checkClientCredentials(
+			doc.token_endpoint,
+			redirectUri(event.locals.client.origin),
+			credentials,
+			variantsToCheck(credentials, doc.token_endpoint_auth_methods_supported)
+		);
+		const report = describeCredentialsCheck(results, method);
+		const checkedSaved =
+			sameIssuer(tested.issuer, saved.oidcIssuer) &&
+			clientId === saved.oidcClientId &&
+			secret === saved.clientSecret &&
+			method === saved.oidcClientAuthMethod;
+		if (report.chosen && report.chosen !== 'none' && checkedSaved && saved.oidcIssuer) {
+			await rememberClientAuth(
+				{ issuer: saved.oidcIssuer, clientId, ssoConfigVersion: saved.ssoConfigVersion },
+				report.chosen
+			);
+		}
+		const { chosen: _chosen, ...credentialsAnswer } = report;
+		return ssoDone({ ...answer, credentials: credentialsAnswer });
 	},
 
 	revert: async (event) => {

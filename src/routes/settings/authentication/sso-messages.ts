@@ -12,6 +12,7 @@ export const SSO_TEXT = {
 	savedSsoOff:
 		'Configuration saved. SSO login was switched off because your linked identity does not belong to the new settings; link again in step 2.',
 	issuerFirst: 'Enter the issuer URL first.',
+	clientIdFirst: 'Enter the client ID first.',
 	secretAgain:
 		'The client secret you typed for Test Discovery is not sent back to this page: type it again, then Save Configuration.',
 	publicClientRefused:
@@ -61,7 +62,7 @@ export const LINK_ERRORS: Record<string, string> = {
 	state_mismatch:
 		'The verification was not accepted: it usually means it took longer than ten minutes or was started in another tab. Nothing was changed. Try Verify & Link again.',
 	token_exchange_failed:
-		'Your identity provider could not be verified. Check the client ID, client secret and redirect URI; the log has the details.',
+		'Your identity provider could not be verified. Check the client ID, client secret and redirect URI; the log has the details, and Check client credentials in step 1 asks the provider about the client ID and secret.',
 	sso_not_configured: SSO_TEXT.saveOidcFirst,
 	already_linked: 'That identity is already linked to another account.'
 };

@@ -3,6 +3,12 @@
 import type { ClientAuthSetting } from '../../sso';
 import { chooseClientAuth, signingAlgorithms, ALLOWED_ALGORITHMS } from './oidc';
 import { isIssuerTemplate, type Discovery } from './oidc-discovery';
+import {
+	settingAllows,
+	type CheckedVariant,
+	type CheckOutcome,
+	type ClientAuthVariant
+} from './oidc-client-auth';
 
 export type DiscoveryReport = {
 	facts: { label: string; value: string }[];
@@ -103,4 +109,66 @@ export function describeProvider(doc: Discovery, form: FormAsFilled): DiscoveryR
 		);
 	}
 	return { facts, warnings };
+}
+
+/** How each client-authentication variant is named to the admin. */
+export const VARIANT_LABELS: Record<ClientAuthVariant, string> = {
+	basic: 'HTTP Basic, form-encoded as the standard says (client_secret_basic)',
+	'basic-raw': 'HTTP Basic, id and secret sent as they are (client_secret_basic, not form-encoded)',
+	post: 'Form body (client_secret_post)',
+	none: 'Client ID only (public client)'
+};
+
+/** Step 1's line about what negotiation learnt (shown under Client Authentication). */
+export const LEARNT_TEXT: Record<Exclude<ClientAuthVariant, 'none'>, string> = {
+	basic:
+		'Your provider accepts the client secret in HTTP Basic, form-encoded as the standard says.',
+	'basic-raw':
+		'Your provider compares the client secret without decoding it, so Librariarr sends it in HTTP Basic as it is, without form-encoding.',
+	post: 'Your provider refused the client secret in HTTP Basic and accepted it in the form body, so Librariarr sends it there (client_secret_post).'
+};
+
+export type CredentialsReport = {
+	ok: boolean;
+	message: string;
+	results: { label: string; outcome: CheckOutcome; detail: string }[];
+	/** The variant a sign-in would use first, or null when none works. */
+	chosen: ClientAuthVariant | null;
+};
+
+/**
+ * The words of "Check client credentials": which variants the provider accepted, the first of them
+ * that the Client Authentication setting allows, and plainly when none works.
+ */
+export function describeCredentialsCheck(
+	results: CheckedVariant[],
+	setting: ClientAuthSetting
+): CredentialsReport {
+	const lines = results.map((r) => ({
+		label: VARIANT_LABELS[r.variant],
+		outcome: r.outcome,
+		detail: r.detail
+	}));
+	const accepted = results.filter((r) => r.outcome === 'accepted').map((r) => r.variant);
+	const chosen = accepted.find((v) => settingAllows(setting, v)) ?? null;
+	const publicClient = results.length === 1 && results[0].variant === 'none';
+	let message: string;
+	if (chosen) {
+		message = publicClient
+			? 'The provider accepted this client ID as a public client (no secret).'
+			: `The provider accepted this client ID and secret. Librariarr will send them as: ${VARIANT_LABELS[chosen]}.`;
+		if (chosen === 'basic-raw' || chosen === 'post') message += ` ${LEARNT_TEXT[chosen]}`;
+	} else if (accepted.length) {
+		message = `The provider accepted this client ID and secret only as ${accepted.map((v) => VARIANT_LABELS[v]).join('; ')}, which the Client Authentication setting does not allow: set it to Automatic.`;
+	} else if (results.some((r) => r.outcome === 'unknown')) {
+		const unknown = results.find((r) => r.outcome === 'unknown')!;
+		message = `The client credentials could not be checked: the token endpoint answered ${unknown.detail}. Is the provider up and healthy? Try again in a moment.`;
+	} else if (publicClient) {
+		message =
+			'The provider refused this client ID without a secret: enter the client secret, or register the client as public at the provider.';
+	} else {
+		message =
+			'The provider refused this client ID and secret with every method it lists: check the secret (and the client ID) at the provider, and copy them again.';
+	}
+	return { ok: chosen !== null, message, results: lines, chosen };
 }

@@ -3,9 +3,8 @@
 // Model: nothing the browser or the provider sends is trusted until checked. The callback takes
 // the login transaction by its state only when this browser started it (single use, ten
 // minutes); checks the RFC 9207 `iss` parameter when the provider advertises it; exchanges the
-// code, authenticating the client the way the provider lists (HTTP Basic with both parts
-// form-encoded per RFC 6749 §2.3.1, which arctic does not do by itself, or client_secret_post, or
-// nothing for a public client); verifies the ID token's signature against the provider's JWKS
+// code, authenticating the client the way the provider lists and adapting between equally strong
+// variants when the provider refuses the client (oidc-client-auth.ts); verifies the ID token's signature against the provider's JWKS
 // with an allow-list of asymmetric algorithms (never `none`, never HMAC), and its iss, aud, azp,
 // exp, iat, nonce and sub. For a multi-tenant issuer template (Entra `{tenantid}`) the token's
 // iss must be the template with the token's own `tid` put in, and that real iss is the identity's
@@ -21,9 +20,10 @@ import {
 	OAuth2Tokens
 } from 'arctic';
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { cappedFetch, HttpError, parseJson } from '../../http';
+import { cappedFetch, parseJson } from '../../http';
 import { log } from '../../log';
-import type { ClientAuthSetting, SsoConfig } from '../../sso';
+import { rememberClientAuth, type ClientAuthSetting, type SsoConfig } from '../../sso';
+import { negotiateToken, TokenRequestFailed, variantsToTry } from './oidc-client-auth';
 import { claimString, displayNameFrom } from './oidc-claims';
 import { getJwks, issuerForTenant, isIssuerTemplate, type Discovery } from './oidc-discovery';
 
@@ -81,10 +81,7 @@ export function redirectUri(origin: string) {
 	return origin + CALLBACK_PATH;
 }
 
-/** application/x-www-form-urlencoded, as RFC 6749 §2.3.1 wants inside the Basic header. */
-export function formEncode(value: string) {
-	return new URLSearchParams({ v: value }).toString().slice(2);
-}
+export { formEncode } from './oidc-client-auth';
 
 export function startAuthorization(config: SsoConfig, doc: Discovery, origin: string) {
 	const state = generateState();
@@ -156,25 +153,42 @@ export async function finishAuthorization(
 	const clientId = config.oidcClientId!;
 	let idToken: string;
 	let accessToken: string | null = null;
+	const credentials = { clientId, clientSecret: config.clientSecret };
+	const variants = variantsToTry(
+		config.oidcClientAuthMethod,
+		credentials,
+		doc.token_endpoint_auth_methods_supported,
+		config.clientAuthLearnt
+	);
+	let tokens: OAuth2Tokens;
+	let variant;
 	try {
-		const tokens = await exchangeCode(doc.token_endpoint, {
+		const grant = {
 			code,
 			codeVerifier: transaction.codeVerifier,
-			redirectUri: redirectUri(origin),
-			clientId,
-			clientSecret: config.clientSecret,
-			method: chooseClientAuth(
-				config.oidcClientAuthMethod,
-				!!config.clientSecret,
-				doc.token_endpoint_auth_methods_supported
-			)
-		});
+			redirectUri: redirectUri(origin)
+		};
+		let data;
+		({ data, variant } = await negotiateToken(doc.token_endpoint, grant, credentials, variants));
+		tokens = new OAuth2Tokens(data);
 		idToken = tokens.idToken();
 		accessToken = safeAccessToken(tokens);
 	} catch (error) {
+		// A refusal says it all; an unreachable endpoint or an answer without an ID token is named.
 		throw new OidcFailure(
 			'token_exchange_failed',
-			`code exchange failed (${(error as Error).message})`
+			error instanceof TokenRequestFailed
+				? error.message
+				: `Token exchange at ${doc.token_endpoint} failed: ${(error as Error).message}`
+		);
+	}
+	// The provider accepted the client another way than the one tried first: try that way first
+	// from now on.
+	if (variant !== variants[0] && variant !== 'none') {
+		log.info('OIDC client authentication adapted to the provider', { variant });
+		await rememberClientAuth(
+			{ issuer: config.oidcIssuer!, clientId, ssoConfigVersion: config.ssoConfigVersion },
+			variant
 		);
 	}
 
@@ -326,58 +340,4 @@ function safeAccessToken(tokens: OAuth2Tokens): string | null {
 	} catch {
 		return null;
 	}
-}
-
-/**
- * The token request (RFC 6749 §4.1.3 with PKCE). Sent here rather than by arctic's
- * validateAuthorizationCode because that one reads any amount of body, follows redirects and
- * cannot be cancelled; arctic's OAuth2Tokens still reads the answer. With client_secret_basic
- * both parts are form-encoded before they go into the header (RFC 6749 §2.3.1).
- */
-async function exchangeCode(
-	tokenEndpoint: string,
-	p: {
-		code: string;
-		codeVerifier: string;
-		redirectUri: string;
-		clientId: string;
-		clientSecret: string | null;
-		method: ClientAuthMethod;
-	}
-): Promise<OAuth2Tokens> {
-	const body = new URLSearchParams({
-		grant_type: 'authorization_code',
-		code: p.code,
-		redirect_uri: p.redirectUri,
-		code_verifier: p.codeVerifier
-	});
-	const headers: Record<string, string> = {
-		'content-type': 'application/x-www-form-urlencoded',
-		accept: 'application/json',
-		'user-agent': 'Librariarr'
-	};
-	if (p.method === 'client_secret_basic' && p.clientSecret) {
-		const credentials = `${formEncode(p.clientId)}:${formEncode(p.clientSecret)}`;
-		headers.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
-	} else {
-		body.set('client_id', p.clientId);
-		if (p.method === 'client_secret_post' && p.clientSecret)
-			body.set('client_secret', p.clientSecret);
-	}
-	const res = await cappedFetch(tokenEndpoint, { method: 'POST', headers, body });
-	const text = await res.text();
-	if (res.status !== 200) {
-		let detail = `HTTP ${res.status}`;
-		try {
-			const data = parseJson(text, res.status) as { error?: unknown };
-			if (typeof data?.error === 'string') detail += `: ${data.error.slice(0, 100)}`;
-		} catch {
-			// not JSON: the status says enough
-		}
-		throw new HttpError(detail, res.status);
-	}
-	const data = parseJson(text, res.status);
-	if (!data || typeof data !== 'object')
-		throw new HttpError('token response is not a JSON object', res.status);
-	return new OAuth2Tokens(data);
 }
