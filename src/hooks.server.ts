@@ -1,4 +1,4 @@
-import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { json, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
 import { BACKCHANNEL_LOGOUT_PATH } from '$lib/server/auth/backchannel';
@@ -19,7 +19,7 @@ import { startDatabase, stopDatabase } from '$lib/server/db';
 import { startHousekeeping, stopHousekeeping } from '$lib/server/housekeeping';
 import { setSecurityHeaders } from '$lib/server/headers';
 import { log } from '$lib/server/log';
-import { unavailablePage } from '$lib/server/pages';
+import { crossOriginPage, crossOriginWords, unavailablePage } from '$lib/server/pages';
 import { hasAnyUser } from '$lib/server/users';
 
 export const init: ServerInit = async () => {
@@ -83,10 +83,38 @@ function crossOriginRefusal(event: Parameters<Handle>[0]['event']): Response | n
 		expected: event.locals.client.origin,
 		ip: event.locals.client.ip
 	});
-	return new Response('Cross-site form submissions are forbidden', {
+	const words = crossOriginWords(
+		parseOrigin(event.request.headers.get('origin')),
+		event.locals.client.origin,
+		config.origin !== null
+	);
+	// An enhanced form (use:enhance) reads Kit's JSON action answer: an `error` shows the words on
+	// the error page instead of breaking the page's script with text it cannot parse.
+	if (
+		event.request.headers.get('x-sveltekit-action') === 'true' ||
+		event.request.headers.get('accept')?.includes('application/json')
+	) {
+		return json(
+			{ type: 'error', status: 403, error: { message: `${words.lead} ${words.fix}` } },
+			{ status: 403, headers: { 'cache-control': 'no-store' } }
+		);
+	}
+	if (event.request.headers.get('accept')?.includes('text/html')) return crossOriginPage(words);
+	return new Response(`${words.lead}\n${words.fix}\n`, {
 		status: 403,
-		headers: { 'content-type': 'text/plain; charset=utf-8' }
+		headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }
 	});
+}
+
+/** An Origin header as shown to the admin: a bare scheme://host[:port], or null. */
+function parseOrigin(value: string | null): string | null {
+	if (!value || value === 'null') return null;
+	try {
+		const url = new URL(value);
+		return url.origin === value ? value : null;
+	} catch {
+		return null;
+	}
 }
 
 /**

@@ -132,3 +132,53 @@ describe('with ORIGIN and COOKIE_SECURE set', () => {
 		expect(refused.status).toBe(403);
 	});
 });
+
+describe('the cross-origin refusal names ORIGIN, for a plain browser and for an enhanced form', () => {
+	const ORIGIN = 'https://librariarr.example.com';
+	let app: App;
+	let bare: App;
+	beforeAll(async () => {
+		[app, bare] = await Promise.all([startApp({ ORIGIN }), startApp({})]);
+	});
+	afterAll(async () => {
+		await app?.stop();
+		await bare?.stop();
+	});
+	const setup = { displayName: 'Ada', localUsername: 'admin', password: 'x', confirmPassword: 'x' };
+
+	test('a plain browser gets a page with both addresses, the fix and the security headers', async () => {
+		const res = await browser(app.url).post('/setup', setup); // sent from the app's own address
+		expect(res.status).toBe(403);
+		expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+		for (const header of ['x-content-type-options', 'referrer-policy', 'x-request-id'])
+			expect(res.headers.get(header), header).toBeTruthy();
+		expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+		expect(res.headers.get('cache-control')).toBe('no-store');
+		const text = (await res.text()).replace(/\s+/g, ' ');
+		expect(text).toContain(`This form was sent from ${app.url}, but ORIGIN is ${ORIGIN}`);
+		expect(text).toContain(`set ORIGIN=${app.url} and restart Librariarr`);
+		const [{ count }] = await app.sql`select count(*)::int from "User"`;
+		expect(count).toBe(0);
+	});
+
+	test("an enhanced form gets Kit's JSON action answer (an error with the words), never text", async () => {
+		const res = await browser(app.url).post('/setup', setup, {
+			headers: { accept: 'application/json', 'x-sveltekit-action': 'true' }
+		});
+		expect(res.status).toBe(403);
+		expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+		const body = await res.json();
+		expect(body).toMatchObject({ type: 'error', status: 403 });
+		expect(body.error.message).toContain(`but ORIGIN is ${ORIGIN}`);
+	});
+
+	test('with ORIGIN unset, the words say so and what to set', async () => {
+		const res = await browser(bare.url).post('/setup', setup, { origin: 'http://nas.local:3000' });
+		expect(res.status).toBe(403);
+		const text = (await res.text()).replace(/\s+/g, ' ');
+		expect(text).toContain(
+			`This form was sent from http://nas.local:3000, but this server expects forms from ${bare.url} (ORIGIN is not set`
+		);
+		expect(text).toContain('(ORIGIN=http://nas.local:3000)');
+	});
+});
