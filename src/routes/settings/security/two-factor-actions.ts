@@ -1,5 +1,6 @@
 // Settings → Security: the authenticator app (TOTP) and the recovery codes. Thin: the work is in
 // $lib/server/auth/totp.ts and recovery-codes.ts; this maps their answers to words.
+// Making codes and setting the app up add a way in: each asks step-up.ts for proof first.
 import { fail, type RequestEvent } from '@sveltejs/kit';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
@@ -52,10 +53,10 @@ const recoveryRefused = (proof: Refused) =>
  * "Sign out all other sessions" (checked by default beside every change of a second step): a
  * copied cookie that may have been used to see or change it ends with the change.
  */
-async function signOutOthersIfAsked(event: RequestEvent, form: FormData, sessionId: string) {
+async function signOutOthersIfAsked(event: RequestEvent, form: FormData) {
 	if (form.get('signOutOthers') !== 'on') return 0;
-	const { user } = requireUser(event);
-	const count = await revokeOtherSessions(user.id, sessionId);
+	const { user, session } = requireUser(event);
+	const count = await revokeOtherSessions(user.id, session.id);
 	if (count) {
 		await audit({
 			event: 'session.revoked',
@@ -111,7 +112,7 @@ export const twoFactorActions = {
 		// Offered at once when there is none left, so that losing the phone is not a lock-out.
 		const codes =
 			(await unusedRecoveryCodes(user.id)) === 0 ? await newCodes(user.id, ip, 'totp') : null;
-		const others = await signOutOthersIfAsked(event, raw, session.id);
+		const others = await signOutOthersIfAsked(event, raw);
 		return {
 			totp: {
 				ok: true,
@@ -124,7 +125,7 @@ export const twoFactorActions = {
 	},
 
 	totpDisable: async (event: RequestEvent) => {
-		const { user, session } = requireUser(event);
+		const { user } = requireUser(event);
 		const raw = await readForm(event.request);
 		const form = formFields(raw, ['currentPassword', 'code'] as const);
 		const password = await checkCurrentPassword(event, user.id, form.currentPassword);
@@ -139,7 +140,7 @@ export const twoFactorActions = {
 		if (!code.ok) return totpFail(code.status, code.message);
 		await disableTotp(user.id);
 		await audit({ event: 'totp.disabled', userId: user.id, ip: event.locals.client.ip });
-		const others = await signOutOthersIfAsked(event, raw, session.id);
+		const others = await signOutOthersIfAsked(event, raw);
 		return { totp: { ok: true, message: 'The authenticator app is off.' + othersText(others) } };
 	},
 
@@ -149,7 +150,7 @@ export const twoFactorActions = {
 		const proof = await requireStepUp(event, user, session, form);
 		if (!proof.ok) return recoveryRefused(proof);
 		const codes = await newCodes(user.id, event.locals.client.ip, 'asked');
-		const others = await signOutOthersIfAsked(event, form, session.id);
+		const others = await signOutOthersIfAsked(event, form);
 		return { recovery: { codes, others } };
 	}
 };
