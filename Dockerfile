@@ -51,12 +51,11 @@ COPY --from=build /app/sql ./sql
 COPY --chmod=0755 docker-entrypoint.sh /usr/local/bin/librariarr-entrypoint.sh
 # scripts/ (the recovery script) is left out on purpose, see .dockerignore and README.md.
 
-# By default the image's own `node` user (uid 1000, gid 1000) runs the app; `docker run --user
-# UID:GID` picks any other (see README.md). PostgreSQL refuses to run as root, and as a non-root
-# user the embedded server needs no extra system user. A fresh named volume inherits this
-# ownership; a bind-mounted host directory must be writable by the uid the container runs as.
+# The container starts as root only for its entrypoint, which gives /config to PUID:PGID (default
+# 1000:1000, the base image's `node` user) where needed and then drops to them with setpriv before
+# anything else runs; `docker run --user UID:GID` skips that step and runs as that uid throughout
+# (see README.md). PostgreSQL refuses to run as root, and the entrypoint refuses PUID/PGID 0.
 RUN mkdir -p /config && chown node:node /config
-USER node
 VOLUME /config
 
 EXPOSE 3000

@@ -32,15 +32,21 @@ const chromiumArgs = [
 	'--no-first-run'
 ];
 
+// Where this run writes its results. `npm test` runs the js and nojs projects as two Playwright
+// processes at once, each with its own servers and folder (E2E_RESULTS_DIR), since their specs
+// share one database and server within a run; alone, a run uses test-results/.
+const resultsDir = process.env.E2E_RESULTS_DIR || 'test-results';
+
 export default defineConfig({
 	testDir: 'tests/e2e',
+	outputDir: `${resultsDir}/artifacts`,
 	fullyParallel: false,
 	workers: 1,
 	forbidOnly: true,
 	retries: 0,
 	timeout: 30_000,
 	expect: { timeout: 10_000 },
-	reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+	reporter: [['list'], ['json', { outputFile: `${resultsDir}/e2e.json` }]],
 	globalSetup: './tests/e2e/global-setup.ts',
 	use: {
 		baseURL: process.env.E2E_BASE_URL,

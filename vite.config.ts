@@ -7,6 +7,10 @@ export default defineConfig({
 	test: {
 		testTimeout: 30_000,
 		hookTimeout: 60_000,
+		// Vitest's default is one worker less than the cores: one, on the 2-core machines this runs
+		// on. The integration files mostly wait on their own server processes, and each has its own
+		// database and ports, so two at a time finish sooner without getting in each other's way.
+		maxWorkers: 2,
 		// Two projects: `unit` needs neither a database nor a build (`npm run test:unit` takes
 		// seconds); `integration` starts PostgreSQL once per run and drives the built server.
 		projects: [

@@ -2,8 +2,10 @@
 // `npm test`: every check and every suite, in order, then one summary line that sums them:
 //   check (types, lint, format) → build → vitest (unit, then integration) → Playwright (JS on and off).
 // A later step still runs when an earlier one fails, so one run shows everything that is wrong.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
+import readline from 'node:readline';
 
 /** @type {{ suite: string, passed: number, failed: number, skipped?: number }[]} */
 const results = [];
@@ -17,6 +19,64 @@ function run(name, command, args, env = {}) {
 		`=== ${name}: exit ${r.status ?? r.signal} in ${((Date.now() - started) / 1000).toFixed(1)} s`
 	);
 	return r.status === 0;
+}
+
+/**
+ * Ports nobody listens on, distinct from each other: all are held open at once before any is
+ * released, so two Playwright runs started together never pick the same one.
+ * @param {number} count @returns {Promise<number[]>}
+ */
+async function freePorts(count) {
+	const servers = await Promise.all(
+		Array.from(
+			{ length: count },
+			() =>
+				new Promise((resolve) => {
+					const server = net.createServer();
+					server.listen(0, '127.0.0.1', () => resolve(server));
+				})
+		)
+	);
+	const ports = servers.map((s) => /** @type {net.AddressInfo} */ (s.address()).port);
+	await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+	return ports;
+}
+
+/**
+ * One Playwright project (js or nojs) as its own process, with its own app, database and IdP
+ * (the specs of one project share them and run one at a time), so that both projects run at
+ * once. Each line of its output is prefixed with the project's name.
+ * @param {string} project @param {number} port @param {number} idpPort
+ * @returns {Promise<{ ok: boolean, stats: any }>}
+ */
+async function runPlaywright(project, port, idpPort) {
+	const dir = `test-results/e2e-${project}`;
+	fs.rmSync(dir, { recursive: true, force: true });
+	fs.mkdirSync(dir, { recursive: true });
+	console.log(`\n=== playwright (${project}): npx playwright test --project=${project}`);
+	const started = Date.now();
+	const child = spawn('npx', ['playwright', 'test', `--project=${project}`], {
+		stdio: ['ignore', 'pipe', 'pipe'],
+		env: {
+			...process.env,
+			E2E_RESULTS_DIR: dir,
+			E2E_PORT: String(port),
+			E2E_IDP_PORT: String(idpPort),
+			E2E_BASE_URL: `http://127.0.0.1:${port}`
+		}
+	});
+	for (const stream of [child.stdout, child.stderr]) {
+		readline
+			.createInterface({ input: stream })
+			.on('line', (line) => console.log(`[${project}] ${line}`));
+	}
+	const code = await new Promise((resolve) =>
+		child.on('close', (c, signal) => resolve(c ?? signal))
+	);
+	console.log(
+		`=== playwright (${project}): exit ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s`
+	);
+	return { ok: code === 0, stats: readJson(`${dir}/e2e.json`)?.stats };
 }
 
 /** @param {string} file */
@@ -59,15 +119,18 @@ results.push({
 });
 
 if (buildOk) {
-	fs.rmSync('test-results/e2e.json', { force: true });
-	const e2eOk = run('playwright', 'npx', ['playwright', 'test']);
-	const e2e = readJson('test-results/e2e.json');
-	const stats = e2e?.stats;
+	// Four distinct ports, two per Playwright run (its app and its IdP).
+	const [a, b, c, d] = await freePorts(4);
+	const projects = await Promise.all([runPlaywright('js', a, b), runPlaywright('nojs', c, d)]);
+	const stats = projects.map((p) => p.stats);
 	results.push({
 		suite: 'playwright',
-		passed: stats ? stats.expected + stats.flaky : 0,
-		failed: stats ? stats.unexpected + (e2eOk || stats.unexpected ? 0 : 1) : 1,
-		skipped: stats?.skipped ?? 0
+		passed: stats.reduce((n, s) => n + (s ? s.expected + s.flaky : 0), 0),
+		failed: projects.reduce(
+			(n, { ok, stats: s }) => n + (s ? s.unexpected + (ok || s.unexpected ? 0 : 1) : 1),
+			0
+		),
+		skipped: stats.reduce((n, s) => n + (s?.skipped ?? 0), 0)
 	});
 } else {
 	results.push({ suite: 'playwright', passed: 0, failed: 1, skipped: 0 });

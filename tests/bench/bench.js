@@ -7,11 +7,13 @@
 // from pg_stat_database after the server has exited (a backend flushes its counters on exit).
 // Also, in the same run: a local sign-in's median and p99 against a bare argon2 verify of the same
 // hash (target: at most 1.6 times it), the start-up time of `node build` (to /healthz answering),
-// and the server's resident memory idle and under load.
+// the server's resident memory idle and under load, and the rows written per anonymous sign-in
+// start (OIDC start, passkey options; target 0: a sign-in in progress lives in the browser).
 import { hash, verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import fs from 'node:fs';
 import postgres from 'postgres';
+import { startIdp } from '../helpers/idp.js';
 import { createTestDatabase, startTestPostgres } from '../helpers/pg.js';
 import { startServer } from '../helpers/server.js';
 
@@ -30,6 +32,7 @@ function load(url, headers) {
 /** @param {number} n */
 const round = (n) => Math.round(n * 100) / 100;
 const SIGN_INS = Number(process.env.BENCH_SIGN_INS ?? 200);
+const ANONYMOUS_STARTS = Number(process.env.BENCH_ANONYMOUS_STARTS ?? 500);
 
 /** @param {number[]} values @param {number} p */
 function percentile(values, p) {
@@ -180,6 +183,61 @@ try {
 	const fwdAfter = await writes(pg.adminUrl, db.name);
 	const fwdRequests = forward.requests.total * 2;
 
+	// Anonymous sign-in starts: OIDC (against a real provider's discovery) and passkey options,
+	// from many client addresses (this script is the trusted proxy). Goal: no row at all.
+	const idp = await startIdp({ redirectUris: ['http://127.0.0.1/api/auth/sso/oidc/callback'] });
+	const starts = { oidc: 0, passkey: 0 };
+	let startsBefore = 0;
+	let startsAfter = 0;
+	try {
+		const setup = postgres(db.url, { max: 1, onnotice: () => {} });
+		await setup`
+			update "AppSettings" set "ssoMode" = 'OIDC', "oidcIssuer" = ${idp.issuer},
+				"oidcClientId" = 'librariarr', "ssoEnabled" = true, "passkeyLoginEnabled" = true
+		`;
+		await setup`
+			insert into "Passkey" ("userId", "credentialId", "publicKey", "rpId", name)
+			select id, 'bench-credential', '\\x00', '127.0.0.1', 'Bench' from "User" limit 1
+		`;
+		await setup.end();
+		await new Promise((r) => setTimeout(r, 500));
+		startsBefore = await writes(pg.adminUrl, db.name);
+		server = await startServer({ databaseUrl: db.url, env });
+		const base = server.url;
+		/** @param {number} i */
+		const anonymous = async (i) => {
+			const from = { 'x-forwarded-for': `198.51.${Math.floor(i / 250) % 256}.${(i % 250) + 1}` };
+			const oidc = await fetch(`${base}/api/auth/sso/oidc/login`, {
+				redirect: 'manual',
+				headers: from
+			});
+			await oidc.arrayBuffer();
+			if (oidc.status !== 303 || !oidc.headers.get('location')?.startsWith(idp.issuer))
+				throw new Error(`OIDC start answered ${oidc.status} ${oidc.headers.get('location')}`);
+			starts.oidc++;
+			const passkey = await fetch(`${base}/api/auth/passkey/options`, {
+				method: 'POST',
+				headers: { ...from, origin: base, accept: 'application/json' }
+			});
+			await passkey.arrayBuffer();
+			if (passkey.status !== 200) throw new Error(`passkey options answered ${passkey.status}`);
+			starts.passkey++;
+		};
+		for (let i = 0; i < ANONYMOUS_STARTS; i += CONNECTIONS) {
+			await Promise.all(
+				Array.from({ length: Math.min(CONNECTIONS, ANONYMOUS_STARTS - i) }, (_, j) =>
+					anonymous(i + j)
+				)
+			);
+		}
+		await server.stop();
+		await new Promise((r) => setTimeout(r, 500));
+		startsAfter = await writes(pg.adminUrl, db.name);
+	} finally {
+		await idp.stop();
+	}
+	const anonymousStarts = starts.oidc + starts.passkey;
+
 	const requests = signedIn.requests.total * 2; // warm-up and measured run on the same server
 	const report = {
 		durationSeconds: DURATION,
@@ -204,6 +262,9 @@ try {
 		},
 		forwardAuthDatabaseWrites: fwdAfter - fwdBefore,
 		writesPerForwardAuthRequest: (fwdAfter - fwdBefore) / fwdRequests,
+		anonymousStarts: { oidc: starts.oidc, passkeyOptions: starts.passkey },
+		anonymousStartWrites: startsAfter - startsBefore,
+		rowsWrittenPerAnonymousStart: (startsAfter - startsBefore) / anonymousStarts,
 		signIn: { medianMs: round(signIn.median), p99Ms: round(signIn.p99) },
 		argon2Verify: { medianMs: round(argon.median), p99Ms: round(argon.p99) },
 		signInOverArgon2: round(signIn.median / argon.median),
@@ -220,6 +281,7 @@ Librariarr benchmark (${CONNECTIONS} connections, ${DURATION} s each, PostgreSQL
   database writes during ${requests} signed-in requests: ${report.databaseWrites} (${report.writesPerSignedInRequest} per request; target 0)
   forward-auth home page ${report.forwardAuthHome.requestsPerSecond.toFixed(0).padStart(5)} req/s   p99 ${report.forwardAuthHome.p99ms} ms   non-2xx ${report.forwardAuthHome.non2xx}
   database writes during ${fwdRequests} forward-auth requests: ${report.forwardAuthDatabaseWrites} (${report.writesPerForwardAuthRequest} per request; target 0)
+  rows written by ${anonymousStarts} anonymous sign-in starts (${starts.oidc} OIDC starts, ${starts.passkey} passkey options): ${report.anonymousStartWrites} (${report.rowsWrittenPerAnonymousStart} per start; target 0)
   local sign-in (${SIGN_INS}, one at a time)  median ${report.signIn.medianMs} ms   p99 ${report.signIn.p99Ms} ms
   argon2 verify alone                median ${report.argon2Verify.medianMs} ms   p99 ${report.argon2Verify.p99Ms} ms
   sign-in / argon2 verify (median): ${report.signInOverArgon2} (target ≤ 1.6), at p99: ${report.signInOverArgon2P99}
@@ -232,6 +294,7 @@ Librariarr benchmark (${CONNECTIONS} connections, ${DURATION} s each, PostgreSQL
 		report.ratio >= 0.85 &&
 		report.databaseWrites === 0 &&
 		report.forwardAuthDatabaseWrites === 0 &&
+		report.anonymousStartWrites === 0 &&
 		report.signInOverArgon2 <= 1.6
 			? 0
 			: 1;

@@ -29,10 +29,9 @@ export async function resetDatabase(sql: postgres.Sql) {
 		await tx`delete from "Session"`;
 		await tx`delete from "Throttle"`;
 		await tx`delete from "AuditEvent"`;
-		await tx`delete from "LoginTransaction"`;
+		await tx`delete from "UsedSignInFlow"`;
 		await tx`delete from "PendingSignIn"`;
 		await tx`delete from "RecoveryCode"`;
-		await tx`delete from "WebAuthnChallenge"`;
 		await tx`delete from "Passkey"`;
 		await tx`delete from "User"`;
 		await tx`

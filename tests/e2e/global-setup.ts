@@ -75,7 +75,7 @@ export default async function globalSetup(_config: FullConfig) {
 
 	const port = portFromEnv('E2E_PORT');
 	const idpPort = portFromEnv('E2E_IDP_PORT');
-	const resultsDir = path.join(repoRoot, 'test-results');
+	const resultsDir = path.resolve(repoRoot, process.env.E2E_RESULTS_DIR || 'test-results');
 	fs.mkdirSync(resultsDir, { recursive: true });
 	const liveLog = path.join(resultsDir, 'e2e-server-live.log');
 	fs.writeFileSync(liveLog, '');

@@ -8,6 +8,7 @@ import {
 	test,
 	type Admin
 } from './fixtures';
+import { snapshotTables } from '../helpers/db-snapshot';
 
 // Passkeys in a real Chromium. Registration and sign-in use Chromium's virtual authenticator
 // (DevTools protocol, WebAuthn domain), which needs JavaScript. Browsers refuse an IP address
@@ -155,6 +156,28 @@ test.describe('passkeys', () => {
 		await gotoReady(page, '/login', jsEnabled);
 		await expect(button).toHaveCount(0);
 		await expect(note).toHaveCount(0);
+	});
+
+	test('viewing the login page, and asking it for a passkey challenge, writes nothing', async ({
+		page,
+		admin,
+		sql,
+		jsEnabled
+	}) => {
+		await insertPasskey(sql, admin, 'Phone');
+		const before = await snapshotTables(sql);
+		await gotoReady(page, '/login', jsEnabled);
+		await expect(page.getByLabel('Password', { exact: true })).toBeVisible();
+		if (jsEnabled) {
+			// The button asks for a challenge (the autofill may have asked already): it lives in this
+			// browser's cookie, not in a table.
+			const asked = page.waitForResponse(
+				(r) => new URL(r.url()).pathname === '/api/auth/passkey/options'
+			);
+			await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+			expect((await asked).status()).toBe(200);
+		}
+		expect(await snapshotTables(sql)).toEqual(before);
 	});
 
 	test('rename, delete and the switch work as plain forms', async ({

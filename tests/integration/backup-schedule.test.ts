@@ -16,7 +16,8 @@ beforeAll(async () => {
 	configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'librariarr-schedule-'));
 	backupsDir = path.join(configDir, 'backups');
 	const db = await freshDatabase();
-	const env = { CONFIG_DIR: configDir, SECRET_KEY: 'schedule test key' };
+	// The scheduler ticks every 2 seconds here (10 in production), so a 6-second schedule shows.
+	const env = { CONFIG_DIR: configDir, SECRET_KEY: 'schedule test key', BACKUP_TICK_SECONDS: '2' };
 	a = await startApp(env, db);
 	b = await startApp(env, db);
 	await insertAdmin(a.sql);
@@ -46,18 +47,18 @@ test('a cron schedule runs on one instance per occurrence, and "off" stops it, w
 	expect(files()).toEqual([]);
 	const saved = await admin.post('/settings/backups?/schedule', {
 		schedule: 'cron',
-		cron: '*/15 * * * * *',
+		cron: '*/6 * * * * *',
 		retention: '20',
 		passphrase: ''
 	});
 	expect(saved.status).toBe(200);
 
-	const deadline = Date.now() + 40_000;
+	const deadline = Date.now() + 30_000;
 	while (files().length < 2 && Date.now() < deadline) await sleep(500);
 	const made = files();
 	expect(made.length).toBeGreaterThanOrEqual(2);
-	// one backup per 15-second occurrence, never two (both instances tick at the same moments)
-	const slots = made.map((n) => Math.floor(stamp(n) / 15_000));
+	// one backup per 6-second occurrence, never two (both instances tick at the same moments)
+	const slots = made.map((n) => Math.floor(stamp(n) / 6_000));
 	expect(new Set(slots).size).toBe(slots.length);
 	const audited = await a.sql`select detail from "AuditEvent" where event = 'backup.created'`;
 	expect(audited.length).toBe(files().length);
@@ -75,6 +76,6 @@ test('a cron schedule runs on one instance per occurrence, and "off" stops it, w
 	expect(off.status).toBe(200);
 	await sleep(1_000); // a run that already started may finish
 	const count = files().length;
-	await sleep(16_000);
+	await sleep(9_000); // an occurrence and its tick, and then some
 	expect(files().length).toBe(count);
 }, 90_000);

@@ -69,7 +69,7 @@ async function dumpAll() {
 		'AppSettings',
 		'AuditEvent',
 		'Session',
-		'LoginTransaction',
+		'UsedSignInFlow',
 		'Throttle',
 		'_Migration'
 	]) {

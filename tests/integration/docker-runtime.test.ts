@@ -220,7 +220,8 @@ function rebuildRuntimeStage(products: string) {
 			// The config folder for the default user: every run below makes a fresh one.
 			expect(mkdir[1]).toBe(runtime.env.CONFIG_DIR);
 			expect(mkdir[4]).toBe(runtime.env.CONFIG_DIR);
-			expect(`${mkdir[2]}:${mkdir[3]}`).toBe(`${runtime.user}:${runtime.user}`);
+			// ... owned by the default PUID:PGID, so that a new named volume needs no chown.
+			expect(`${mkdir[2]}:${mkdir[3]}`).toBe('node:node');
 		} else {
 			throw new Error(`The runtime stage runs \`${run}\`: teach this test to reproduce it`);
 		}
@@ -329,6 +330,9 @@ async function startContainer(user: User, env: Record<string, string>) {
 		url,
 		startedInMs: Date.now() - started,
 		output: () => output,
+		/** The uid the container's main process runs as now (it exec'd its way to Node). */
+		uid: () =>
+			Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]),
 		/** `docker stop`: SIGTERM to the entrypoint's process (Node, after its exec). */
 		async stop() {
 			const t0 = Date.now();
@@ -433,9 +437,10 @@ describe('the Dockerfile', () => {
 		expect(new Set(froms.map((f) => f.getImage())).size, 'both stages on the same base').toBe(1);
 	});
 
-	test('runs as a non-root user, with a HEALTHCHECK and exec-form ENTRYPOINT/CMD', () => {
-		expect(runtime.user).not.toMatch(/^(root|0)(:|$)/);
-		expect(runtime.user).toBe('node');
+	test('starts as root for its entrypoint only (which drops to PUID:PGID), with a HEALTHCHECK and exec-form ENTRYPOINT/CMD', () => {
+		// No USER: the entrypoint starts as root and drops before the command (tested below).
+		expect(runtime.user).toBe('root');
+		expect(runtime.argv[0]).toBe('/usr/local/bin/librariarr-entrypoint.sh');
 		expect(runtime.healthcheck, 'HEALTHCHECK').not.toBeNull();
 		expect(runtime.healthcheck!.argv[0]).toBe('node');
 		expect(runtime.argv.slice(-2)).toEqual(['node', 'build']);
@@ -469,7 +474,9 @@ describe('the Dockerfile', () => {
 	});
 });
 
-describe('the image run without Docker, as the runtime stage describes it', () => {
+// Needs the npm registry: the runtime stage's node_modules are made by `npm ci --omit=dev` (from
+// the npm cache when it holds every package, else from the registry).
+describe('the image run without Docker, as the runtime stage describes it [needs the npm registry]', () => {
 	useImage();
 
 	test('as uid 1000 (the image user) with the embedded PostgreSQL: healthy, keeps data across a restart, stops on SIGTERM within 10 s, recovery script runs from /app', async () => {
@@ -513,7 +520,89 @@ describe('the entrypoint', () => {
 		expect(r.stderr).toContain('--user 1000:1000');
 	});
 
-	test('refuses PUID/PGID that differ from its uid, pointing to --user', () => {
+	const ROOT = { uid: 0, gid: 0 };
+	/** The entrypoint run as `user` with `command` for CMD; its exit status and output. */
+	const probe = (user: User, env: Record<string, string>, command: string) =>
+		run(user, [image.argv[0], 'sh', '-c', command], containerEnv({ TMPDIR: '/tmp', ...env }));
+
+	test('started as root, drops to PUID:PGID before the command: 1000:1000 by default, any other when set', () => {
+		const { config } = configFor(NODE_USER);
+		const byDefault = probe(ROOT, { CONFIG_DIR: config }, 'id -u; id -g; id -G');
+		expect(byDefault.status, byDefault.stderr).toBe(0);
+		expect(byDefault.stdout.split('\n').slice(0, 3)).toEqual(['1000', '1000', '1000']);
+
+		const other = configFor(NODE_USER).config;
+		const chosen = probe(
+			ROOT,
+			{ CONFIG_DIR: other, PUID: '4242', PGID: '4343' },
+			'id -u; id -g; id -un; echo "$HOME"'
+		);
+		expect(chosen.status, chosen.stderr).toBe(0);
+		expect(chosen.stdout.split('\n').slice(0, 4)).toEqual(['4242', '4343', 'librariarr', other]);
+	});
+
+	test('started as root, refuses PUID/PGID 0 and values that are not numbers', () => {
+		const { config } = configFor(NODE_USER);
+		const root = probe(ROOT, { CONFIG_DIR: config, PUID: '0', PGID: '0' }, 'id -u');
+		expect(root.status).toBe(1);
+		expect(root.stderr).toContain('would run the app as root');
+		expect(root.stdout).toBe('');
+		const word = probe(ROOT, { CONFIG_DIR: config, PUID: 'abc' }, 'id -u');
+		expect(word.status).toBe(1);
+		expect(word.stderr).toContain('PUID="abc" is not a number');
+	});
+
+	test('honours UMASK (and refuses one that is not octal) and passes TZ on to Node', () => {
+		const { config } = configFor(NODE_USER);
+		const masked = probe(ROOT, { CONFIG_DIR: config, UMASK: '027' }, 'umask');
+		expect(masked.stdout.trim()).toBe('0027');
+		const bad = probe(ROOT, { CONFIG_DIR: config, UMASK: '999' }, 'umask');
+		expect(bad.status).toBe(1);
+		expect(bad.stderr).toContain('UMASK="999" is not an octal mask');
+		const zone = probe(
+			ROOT,
+			{ CONFIG_DIR: config, TZ: 'Europe/Berlin' },
+			`node -e 'console.log(Intl.DateTimeFormat().resolvedOptions().timeZone)'`
+		);
+		expect(zone.stdout.trim(), zone.stderr).toBe('Europe/Berlin');
+	});
+
+	test('started as root with PUID/PGID, gives a /config owned by another uid to them, and the app and its PostgreSQL run as them', async () => {
+		const user = { uid: 4242, gid: 4242 };
+		const { config, tmp } = configFor(NODE_USER);
+		fs.mkdirSync(path.join(config, 'backups'));
+		fs.writeFileSync(path.join(config, 'backups', 'old.txt'), 'x');
+		fs.chownSync(path.join(config, 'backups'), 1000, 1000);
+		fs.chownSync(path.join(config, 'backups', 'old.txt'), 1000, 1000);
+		const dataDir = path.join(config, 'pg');
+		pgDirs.push(dataDir);
+		const env = containerEnv({
+			CONFIG_DIR: config,
+			TMPDIR: tmp,
+			PUID: '4242',
+			PGID: '4242',
+			PORT: String(await freePort()),
+			EMBEDDED_PG_PORT: String(await freePort())
+		});
+		const app = await startContainer(ROOT, env);
+		for (const p of [
+			config,
+			path.join(config, 'backups'),
+			path.join(config, 'backups', 'old.txt')
+		]) {
+			const st = fs.statSync(p);
+			expect(`${st.uid}:${st.gid}`, p).toBe('4242:4242');
+		}
+		const pg = postgresProcesses(dataDir);
+		expect(pg.length).toBeGreaterThan(0);
+		expect(new Set(pg.map((p) => p.uid))).toEqual(new Set([user.uid]));
+		expect(app.uid(), 'the app process').toBe(user.uid);
+		const stopped = await app.stop();
+		expect(stopped.code, app.output()).not.toBe('timeout');
+		expect(postgresProcesses(dataDir)).toEqual([]);
+	}, 120_000);
+
+	test('refuses PUID/PGID that differ from its uid when started with --user, pointing to --user', () => {
 		const { config } = configFor(NODE_USER);
 		const r = run(
 			NODE_USER,

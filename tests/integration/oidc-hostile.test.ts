@@ -13,12 +13,15 @@ import {
 	type HostileIdp
 } from '../helpers/hostile-idp';
 import { startServer } from '../helpers/server.js';
+import { expireFlowCookie, sealFlowCookie } from '../helpers/flow-cookie';
 
 const CLIENT_ID = 'librariarr';
 // Every character RFC 6749 §2.3.1 wants form-encoded inside HTTP Basic, and a %41 that a double
 // decode would turn into an "A".
 const CLIENT_SECRET = 'hostile:secret%41 with+plus&amp/slash=';
 const SECRET_KEY = 'oidc-hostile-test-key';
+/** Long enough for two sign-ins in a row to fall inside it, short enough to wait out. */
+const JWKS_COOLDOWN_MS = 5_000;
 // Both app instances answer under one public origin, as they would behind one proxy, so the
 // redirect_uri of the exchange is the one the provider saw in the authorization request.
 const ORIGIN = 'http://librariarr.test';
@@ -31,7 +34,11 @@ let adminId: number;
 
 beforeAll(async () => {
 	idp = await startHostileIdp({ clientId: CLIENT_ID });
-	app = await startApp({ SECRET_KEY, ORIGIN });
+	app = await startApp({
+		SECRET_KEY,
+		ORIGIN,
+		OIDC_JWKS_COOLDOWN_MS: String(JWKS_COOLDOWN_MS)
+	});
 	adminId = await insertAdmin(app.sql);
 	const sealed = seal(CLIENT_SECRET, loadKey({ SECRET_KEY }));
 	await app.sql`
@@ -54,7 +61,7 @@ let keepConfigVersion = false;
 beforeEach(async () => {
 	idp.reset();
 	await app.sql`delete from "Session"`;
-	await app.sql`delete from "LoginTransaction"`;
+	await app.sql`delete from "UsedSignInFlow"`;
 	// A new configuration version makes the app fetch the discovery document afresh.
 	if (!keepConfigVersion)
 		await app.sql`update "AppSettings" set "ssoConfigVersion" = "ssoConfigVersion" + 1`;
@@ -383,23 +390,28 @@ describe('state and the login transaction', () => {
 		expect(replay.headers.get('location')).toBe('/login?sso_error=state_mismatch');
 		expect(copy.jar.has(SESSION_COOKIE)).toBe(false);
 		expect(await sessionRows()).toHaveLength(1);
-		expect(idp.state.tokenRequests).toHaveLength(1);
+		// The copy got as far as the provider (this one even accepts a code twice, which real ones
+		// refuse): a state is recorded as used only once the provider vouched for it, so that
+		// callbacks nobody vouched for write nothing.
+		expect(idp.state.tokenRequests).toHaveLength(2);
+		expect(await app.sql`select 1 from "UsedSignInFlow"`).toHaveLength(1);
 	});
 
-	test('a state whose first callback failed cannot be retried', async () => {
+	test('a state whose first callback failed cannot be retried by the browser, and writes nothing', async () => {
 		const b = browser(app.url);
 		idp.state.idToken = ({ nonce }) => idp.sign(idp.claims(nonce, { aud: 'someone-else' }));
 		const request = await begin(b);
-		const binding = b.jar.get(TX_COOKIE)!;
 		await expectRefused(
 			await callback(b, { code: request.code, state: request.state }),
 			b,
 			'token_exchange_failed'
 		);
+		expect(b.jar.has(TX_COOKIE)).toBe(false);
 		idp.state.idToken = ({ nonce }) => idp.sign(idp.claims(nonce));
-		b.jar.set(TX_COOKIE, binding);
 		const retry = await callback(b, { code: request.code, state: request.state });
 		await expectRefused(retry, b, 'state_mismatch');
+		expect(idp.state.tokenRequests).toHaveLength(1);
+		expect(await app.sql`select 1 from "UsedSignInFlow"`).toHaveLength(0);
 	});
 
 	test('a state used from another browser is refused and does not use up the transaction', async () => {
@@ -422,22 +434,45 @@ describe('state and the login transaction', () => {
 			'state_mismatch'
 		);
 		expect(idp.state.tokenRequests).toHaveLength(0);
+		expect(await app.sql`select 1 from "UsedSignInFlow"`).toHaveLength(0);
 
-		const [row] =
-			await app.sql`select "usedAt" from "LoginTransaction" where state = ${request.state}`;
-		expect(row.usedAt).toBeNull();
 		const res = await callback(alice, { code: request.code, state: request.state });
 		await expectSignedIn(res, alice);
 	});
 
-	test('an expired transaction is refused', async () => {
+	test('an expired sign-in is refused', async () => {
 		const b = browser(app.url);
 		idp.state.idToken = ({ nonce }) => idp.sign(idp.claims(nonce));
 		const request = await begin(b);
-		await app.sql`update "LoginTransaction" set "expiresAt" = now() - interval '1 second'`;
+		expireFlowCookie(b.jar, 'oidc', SECRET_KEY);
 		const res = await callback(b, { code: request.code, state: request.state });
 		await expectRefused(res, b, 'state_mismatch');
 		expect(idp.state.tokenRequests).toHaveLength(0);
+	});
+
+	test('a tampered cookie, another kind of sign-in’s cookie, or garbage reads as no sign-in, never a 500', async () => {
+		idp.state.idToken = ({ nonce }) => idp.sign(idp.claims(nonce));
+		const b = browser(app.url);
+		const request = await begin(b);
+		const sealed = b.jar.get(TX_COOKIE)!;
+		const bent = sealed.slice(0, -2) + (sealed.at(-2) === 'A' ? 'B' : 'A') + sealed.at(-1);
+		// A passkey challenge sealed under the right key, naming this very state: still not an OIDC flow.
+		const otherKind = sealFlowCookie(
+			'passkey',
+			{ challenge: request.state, rpId: 'librariarr.test', origin: ORIGIN },
+			SECRET_KEY
+		);
+		for (const value of [bent, otherKind, 'v1.' + 'A'.repeat(60), '%00%ff', 'x'.repeat(5000)]) {
+			const copy = browser(app.url);
+			copy.jar.set(TX_COOKIE, value);
+			await expectRefused(
+				await callback(copy, { code: request.code, state: request.state }),
+				copy,
+				'state_mismatch'
+			);
+		}
+		expect(idp.state.tokenRequests).toHaveLength(0);
+		await expectSignedIn(await callback(b, { code: request.code, state: request.state }), b);
 	});
 
 	test('a callback without state is refused', async () => {
@@ -519,15 +554,37 @@ describe('several instances', () => {
 			await second.stop();
 		}
 	});
+
+	test('an instance with another SECRET_KEY cannot read the sign-in: state_mismatch, not an error', async () => {
+		const other = await startServer({
+			databaseUrl: app.databaseUrl,
+			env: { SECRET_KEY: 'not the same key', ORIGIN }
+		});
+		try {
+			const first = browser(app.url);
+			idp.state.idToken = ({ nonce }) => idp.sign(idp.claims(nonce));
+			const request = await begin(first);
+			const b = browser(other.url);
+			for (const [k, v] of first.jar) b.jar.set(k, v);
+			await expectRefused(
+				await callback(b, { code: request.code, state: request.state }),
+				b,
+				'state_mismatch'
+			);
+			expect(idp.state.tokenRequests).toHaveLength(0);
+		} finally {
+			await other.stop();
+		}
+	});
 });
 
-// jose refetches the JWKS for an unknown kid only when the last fetch is more than 30 s old
-// (the cooldown in oidc-discovery.ts). A saved configuration drops the cached key set, so inside
-// this block the configuration version stays put: the key set loaded in beforeAll is the one
-// that ages past the cooldown.
+// jose refetches the JWKS for an unknown kid only when the last fetch is older than the cooldown
+// (30 s in oidc-discovery.ts; this file's server runs with OIDC_JWKS_COOLDOWN_MS shortening it).
+// A saved configuration drops the cached key set, so inside this block the configuration version
+// stays put: the key set loaded in beforeAll is the one that ages past the cooldown.
 describe('JWKS refetch', () => {
 	const AGING = '/jwks-aging';
-	const ageKeySet = () => new Promise((r) => setTimeout(r, 31_000));
+	const ageKeySet = () => new Promise((r) => setTimeout(r, JWKS_COOLDOWN_MS + 500));
 
 	beforeAll(async () => {
 		idp.reset();

@@ -32,7 +32,7 @@ afterAll(async () => {
 beforeEach(async () => {
 	idp.reset();
 	await app.sql`delete from "Session"`;
-	await app.sql`delete from "LoginTransaction"`;
+	await app.sql`delete from "UsedSignInFlow"`;
 	await setup({});
 });
 
@@ -181,7 +181,6 @@ describe('discovery and JWKS are cached per issuer', () => {
 		expect(idp.state.requests).toBe(2);
 	});
 
-	// 20: the most sign-ins one address can have in flight (transactions.ts).
 	test('20 parallel callbacks fetch the JWKS once, and the next save fetches it again', async () => {
 		const started = [];
 		idp.state.idToken = ({ nonce }) => idp.sign(idp.claims(nonce!));

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import { startServer } from '../helpers/server.js';
 import { softAuthenticator } from '../helpers/soft-authenticator';
+import { snapshotTables } from '../helpers/db-snapshot';
+import { expireFlowCookie } from '../helpers/flow-cookie';
 
 // Passkeys against the built server and a real PostgreSQL, with a software authenticator that
 // signs like a real one. Loopback is a trusted proxy here so that tests can speak for several
@@ -10,7 +12,8 @@ import { softAuthenticator } from '../helpers/soft-authenticator';
 let app: App;
 let origin: string;
 let rpId: string;
-const env = { TRUSTED_PROXIES: '127.0.0.1/32,::1/128' };
+const SECRET_KEY = 'passkeys-test-key';
+const env = { TRUSTED_PROXIES: '127.0.0.1/32,::1/128', SECRET_KEY };
 beforeAll(async () => {
 	app = await startApp(env);
 	origin = app.url;
@@ -23,7 +26,7 @@ afterAll(async () => {
 beforeEach(async () => {
 	await app.sql`delete from "User"`;
 	await app.sql`delete from "Throttle"`;
-	await app.sql`delete from "WebAuthnChallenge"`;
+	await app.sql`delete from "UsedSignInFlow"`;
 	await app.sql`delete from "AuditEvent"`;
 	await app.sql`
 		update "AppSettings" set "localAuthEnabled" = true, "plexLoginEnabled" = false,
@@ -121,10 +124,10 @@ describe('registering a passkey', () => {
 		expect(rows).toEqual([{ name: 'Laptop', rpId }]);
 	});
 
-	test('a challenge older than five minutes is refused (and gone)', async () => {
+	test('a challenge older than five minutes is refused, and nothing is recorded', async () => {
 		const b = await signedIn();
 		const { body } = await registrationOptions(b);
-		await app.sql`update "WebAuthnChallenge" set "expiresAt" = now() - interval '1 second'`;
+		expireFlowCookie(b.jar, 'passkey-register', SECRET_KEY);
 		const key = softAuthenticator();
 		const res = await b.post('/settings/security/passkeys/register', {
 			name: 'Late',
@@ -132,7 +135,7 @@ describe('registering a passkey', () => {
 		});
 		expect(res.status).toBe(400);
 		expect(await count('Passkey')).toBe(0);
-		expect(await count('WebAuthnChallenge')).toBe(0);
+		expect(await count('UsedSignInFlow')).toBe(0);
 	});
 
 	test('an answer for another origin or RP ID, or without user verification, is refused', async () => {
@@ -221,9 +224,23 @@ describe('signing in with a passkey', () => {
 		const replay = await passkeySignIn(browser(app.url), answer);
 		expect(replay.status).toBe(400);
 		expect((await json(replay)).message).toMatch(/expired or was already used/);
+		expect(await count('Session')).toBe(2);
+
+		// A copy of the cookie taken before the sign-in: the challenge was recorded when it was used.
+		const copy = browser(app.url);
+		const challengeAgain = await signInChallenge(copy);
+		const copied = new Map(copy.jar);
+		const answerAgain = key.authenticate({ challenge: challengeAgain, origin, rpId });
+		expect((await passkeySignIn(copy, answerAgain)).status).toBe(200);
+		const thief = browser(app.url);
+		for (const [k, v] of copied) thief.jar.set(k, v);
+		const stolen = await passkeySignIn(thief, answerAgain);
+		expect(stolen.status).toBe(400);
+		expect((await json(stolen)).message).toMatch(/expired or was already used/);
+		expect(await count('Session')).toBe(3);
 
 		const late = await signInChallenge(b);
-		await app.sql`update "WebAuthnChallenge" set "expiresAt" = now() - interval '1 second'`;
+		expireFlowCookie(b.jar, 'passkey', SECRET_KEY);
 		const res = await passkeySignIn(b, key.authenticate({ challenge: late, origin, rpId }));
 		expect(res.status).toBe(400);
 	});
@@ -305,37 +322,50 @@ describe('signing in with a passkey', () => {
 	});
 });
 
-describe('challenges are bounded', () => {
-	test('10 sign-in challenges per address and 5 registration challenges per user, newest kept; housekeeping purges expired ones', async () => {
+describe('asking for a challenge writes nothing', () => {
+	test('50 sign-in challenges from strangers (IPv4, one IPv6 /64) and 8 registration options leave every table as it was', async () => {
 		await addPasskey(await signedIn());
-		const b = browser(app.url);
-		for (const address of ['198.51.100.1', '198.51.100.2']) {
-			for (let i = 0; i < 15; i++) await signInChallenge(b, { 'x-forwarded-for': address });
-		}
-		// An IPv6 client counts with its whole /64.
-		for (let i = 0; i < 15; i++) {
-			await signInChallenge(b, { 'x-forwarded-for': `2001:db8::${(i + 1).toString(16)}` });
-		}
-		expect(await count('WebAuthnChallenge', app.sql`purpose = 'authenticate'`)).toBe(30);
 		const admin = await signedIn();
-		for (let i = 0; i < 8; i++) await registrationOptions(admin);
-		expect(await count('WebAuthnChallenge', app.sql`purpose = 'register'`)).toBe(5);
+		const before = await snapshotTables(app.sql);
+		for (let i = 0; i < 50; i++) {
+			const address = i % 2 ? `198.51.100.${i}` : `2001:db8::${(i + 1).toString(16)}`;
+			await signInChallenge(browser(app.url), { 'x-forwarded-for': address });
+		}
+		for (let i = 0; i < 8; i++) expect((await registrationOptions(admin)).res.status).toBe(200);
+		expect(await snapshotTables(app.sql)).toEqual(before);
+	}, 60_000);
 
-		await app.sql`
-			update "WebAuthnChallenge" set "expiresAt" = now() - interval '1 second'
-			where purpose = 'authenticate'
+	test('strangers asking for challenges from the admin’s address do not stop the admin’s passkey sign-in', async () => {
+		const key = await addPasskey(await signedIn());
+		const same = { 'x-forwarded-for': '203.0.113.77' };
+		const admin = browser(app.url);
+		const challenge = await signInChallenge(admin, same);
+		for (let i = 0; i < 50; i++) await signInChallenge(browser(app.url), same);
+		const res = await passkeySignIn(admin, key.authenticate({ challenge, origin, rpId }));
+		expect(res.status, JSON.stringify(await json(res.clone()))).toBe(200);
+	}, 60_000);
+
+	test('a used challenge is recorded until it would have expired; housekeeping then purges it', async () => {
+		const key = await addPasskey(await signedIn());
+		const b = browser(app.url);
+		const challenge = await signInChallenge(b);
+		expect((await passkeySignIn(b, key.authenticate({ challenge, origin, rpId }))).status).toBe(
+			200
+		);
+		// The registration and the sign-in: one record each, with the flow's five minutes.
+		const rows = await app.sql<{ left: number }[]>`
+			select extract(epoch from "expiresAt" - now())::int as left from "UsedSignInFlow"
 		`;
+		expect(rows).toHaveLength(2);
+		for (const { left } of rows) expect(left).toBeGreaterThan(240);
+		for (const { left } of rows) expect(left).toBeLessThanOrEqual(300);
+		await app.sql`update "UsedSignInFlow" set "expiresAt" = now() - interval '1 second'`;
 		const second = await startServer({ databaseUrl: app.databaseUrl, env });
 		try {
-			await expect
-				.poll(() => count('WebAuthnChallenge', app.sql`purpose = 'authenticate'`), {
-					timeout: 15_000
-				})
-				.toBe(0);
+			await expect.poll(() => count('UsedSignInFlow'), { timeout: 15_000 }).toBe(0);
 		} finally {
 			await second.stop();
 		}
-		expect(await count('WebAuthnChallenge', app.sql`purpose = 'register'`)).toBe(5);
 	}, 60_000);
 });
 

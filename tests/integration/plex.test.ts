@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { open, loadKey } from '../../src/lib/server/crypto';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import { startFakePlex } from '../helpers/fake-plex.js';
+import { expireFlowCookie } from '../helpers/flow-cookie';
 import { startServer } from '../helpers/server.js';
 
 const SECRET_KEY = 'plex-test-key';
@@ -26,7 +27,6 @@ beforeEach(async () => {
 	plex.state.mode = 'ok';
 	plex.state.slowMs = 3000;
 	await app.sql`delete from "User"`;
-	await app.sql`delete from "LoginTransaction"`;
 	await app.sql`update "AppSettings" set "plexLoginEnabled" = false, "localAuthEnabled" = true, "ssoEnabled" = false`;
 });
 
@@ -186,7 +186,7 @@ describe('Plex PIN flow', () => {
 		const late = browser(app.url);
 		const second = await start(late, 'login');
 		plex.approve(second.code, 'alice');
-		await app.sql`update "LoginTransaction" set "expiresAt" = now() - interval '1 second' where "usedAt" is null`;
+		expireFlowCookie(late.jar, 'plex', SECRET_KEY);
 		expect((await finish(late, second.forwardUrl)).headers.get('location')).toBe(
 			'/login?plex_error=plex_expired'
 		);

@@ -1,14 +1,14 @@
 // Housekeeping: rows that matter only for a while are deleted on a schedule, so that nothing a
 // visitor can make the server write piles up for ever.
 //
-// - "LoginTransaction": sign-ins in flight, once finished (used) or expired (ten minutes).
+// - "UsedSignInFlow": the record that a sign-in flow was used, once the flow has expired (the
+//   flows themselves live in browsers' cookies; see auth/used-flows.ts).
 // - "Session": expired ones, and those whose "sessionVersion" no longer equals the user's
 //   (ended by a password change or "sign everyone out"; they can never be valid again).
 // - "PendingSignIn": password sign-ins waiting for their second step, once expired (five
 //   minutes; pending-sign-in.ts also caps them per user).
 // - "Throttle": counters whose window has ended (the throttle also drops them as attempts come
 //   in; this catches the ones no later attempt touches).
-// - "WebAuthnChallenge": passkey challenges past their five minutes (used ones are already gone).
 // - "AuditEvent": entries older than "AppSettings"."auditRetentionDays" (default 90); a collapsed
 //   entry (a count of repeated events) by its latest occurrence.
 //
@@ -16,7 +16,7 @@
 // on one database each run happens once: the instance that gets pg_try_advisory_xact_lock does
 // it, the others skip that occurrence (the same idea as the backup scheduler).
 import { Cron } from 'croner';
-import { purgeExpiredChallenges } from './auth/webauthn-challenges';
+import { purgeUsedFlows } from './auth/used-flows';
 import { sql } from './db';
 import { log } from './log';
 
@@ -25,10 +25,9 @@ export const HOUSEKEEPING_PATTERN = '*/15 * * * *';
 const HOUSEKEEPING_LOCK = 727_274_004; // arbitrary, fixed: "librariarr housekeeping"
 
 export type Purged = {
-	transactions: number;
+	usedFlows: number;
 	sessions: number;
 	throttles: number;
-	challenges: number;
 	auditEvents: number;
 	pendingSignIns: number;
 };
@@ -51,23 +50,19 @@ export async function runHousekeeping(): Promise<Purged | null> {
 			select pg_try_advisory_xact_lock(${HOUSEKEEPING_LOCK}) as locked
 		`;
 		if (!locked) return null;
-		const transactions = await tx`
-			delete from "LoginTransaction" where "expiresAt" < now() or "usedAt" is not null
-		`;
+		const usedFlows = await purgeUsedFlows(tx as unknown as typeof sql);
 		const sessions = await tx`
 			delete from "Session" s where s."expiresAt" < now()
 				or s."sessionVersion" <> (select u."sessionVersion" from "User" u where u.id = s."userId")
 		`;
 		const throttles = await tx`delete from "Throttle" where "windowEndsAt" <= now()`;
-		const challenges = await purgeExpiredChallenges(tx as unknown as typeof sql);
 		const auditEvents = await purgeExpiredAudit(tx as unknown as typeof sql);
 		const pendingSignIns = await tx`delete from "PendingSignIn" where "expiresAt" <= now()`;
 		return {
 			pendingSignIns: pendingSignIns.count,
-			transactions: transactions.count,
+			usedFlows,
 			sessions: sessions.count,
 			throttles: throttles.count,
-			challenges,
 			auditEvents
 		};
 	});

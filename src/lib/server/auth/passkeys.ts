@@ -3,8 +3,10 @@
 // Model. The relying-party ID is the host of the public origin (client.ts: ORIGIN wins, else a
 // trusted proxy's X-Forwarded-Host, else Host); a passkey is stored with the RP ID it was made
 // under, and only works while the origin's host is that one (browsers bind it so). Every
-// ceremony begins with a challenge row (webauthn-challenges.ts: single use, five minutes) and
-// ends by taking it; the response must name this origin and RP ID, and carry user verification.
+// ceremony begins with a challenge sealed in this browser's cookie (sign-in-flows.ts: five
+// minutes, nothing stored) and ends by taking it; the response must name this origin and RP ID and
+// carry user verification, and a challenge whose signature checked out is recorded as used
+// (used-flows.ts), so the same answer never counts twice.
 //
 // Registering needs proof on top of the session (step-up.ts, asked by both registration
 // endpoints); the challenge is bound to the user and the session that gave it.
@@ -20,12 +22,14 @@ import {
 	type RegistrationResponseJSON
 } from '@simplewebauthn/server';
 import { decodeClientDataJSON } from '@simplewebauthn/server/helpers';
+import type { Cookies } from '@sveltejs/kit';
 import { sql } from '../db';
 import type { Session, SessionUser } from './session';
 import { locksOut } from './lockout';
 import { checkAndCount, LIMITS, type ThrottleRule, type Verdict } from './throttle';
 import { lockedState } from './toggles';
-import { storeChallenge, takeChallenge } from './webauthn-challenges';
+import { startFlow, takeFlow } from './sign-in-flows';
+import { useFlowOnce } from './used-flows';
 
 /** Passkeys one user may hold. */
 export const MAX_PASSKEYS_PER_USER = 20;
@@ -71,7 +75,8 @@ export async function registrationOptions(
 	user: Pick<SessionUser, 'id' | 'username' | 'localUsername'>,
 	session: Pick<Session, 'id'>,
 	origin: string,
-	ip: string
+	cookies: Cookies,
+	secure: boolean
 ) {
 	const rpId = rpIdFor(origin);
 	const existing = await sql<{ credentialId: string; transports: string[] }[]>`
@@ -92,16 +97,14 @@ export async function registrationOptions(
 		})),
 		authenticatorSelection: { residentKey: 'required', userVerification: 'required' }
 	});
-	const stored = await storeChallenge({
+	startFlow(cookies, secure, 'passkey-register', {
 		challenge: options.challenge,
-		purpose: 'register',
 		userId: user.id,
 		sessionId: session.id,
-		ip,
 		rpId,
 		origin
 	});
-	return stored ? options : ('busy' as const);
+	return options;
 }
 
 /** The challenge the browser says it answered, or null when the response cannot say. */
@@ -125,11 +128,21 @@ export async function finishRegistration(
 	session: Pick<Session, 'id'>,
 	origin: string,
 	name: string,
-	response: RegistrationResponseJSON
+	response: RegistrationResponseJSON,
+	cookies: Cookies,
+	secure: boolean
 ): Promise<RegisterResult> {
 	const challenge = answeredChallenge(response);
+	// Issued to this user and session, for this challenge; any other answer finds no flow.
 	const stored =
-		challenge && (await takeChallenge(challenge, 'register', { userId, sessionId: session.id }));
+		challenge &&
+		takeFlow(
+			cookies,
+			secure,
+			'passkey-register',
+			(flow) =>
+				flow.challenge === challenge && flow.userId === userId && flow.sessionId === session.id
+		);
 	if (!stored) return { ok: false, reason: 'expired' };
 	const rpId = rpIdFor(origin);
 	// Issued under another origin (ORIGIN changed in between): it would not sign in here.
@@ -147,6 +160,9 @@ export async function finishRegistration(
 		info = verified.registrationInfo;
 	} catch {
 		return { ok: false, reason: 'invalid' };
+	}
+	if (!(await useFlowOnce('passkey-register', stored.challenge, stored.expiresAt))) {
+		return { ok: false, reason: 'expired' };
 	}
 	return sql.begin(async (tx) => {
 		await lockedState(tx, userId, rpId);
@@ -171,21 +187,16 @@ export async function finishRegistration(
 
 // ---- sign-in --------------------------------------------------------------------------------
 
-export async function authenticationOptions(origin: string, ip: string) {
+/** A sign-in challenge, sealed into this browser's cookie: asking for one writes nothing. */
+export async function authenticationOptions(origin: string, cookies: Cookies, secure: boolean) {
 	const rpId = rpIdFor(origin);
 	const options = await generateAuthenticationOptions({
 		rpID: rpId,
 		userVerification: 'required',
 		allowCredentials: []
 	});
-	const stored = await storeChallenge({
-		challenge: options.challenge,
-		purpose: 'authenticate',
-		ip,
-		rpId,
-		origin
-	});
-	return stored ? options : null;
+	startFlow(cookies, secure, 'passkey', { challenge: options.challenge, rpId, origin });
+	return options;
 }
 
 /** Passkey sign-ins from one client address, counted before each check. */
@@ -205,14 +216,17 @@ export type SignInResult =
 export async function finishAuthentication(
 	origin: string,
 	ip: string,
-	response: AuthenticationResponseJSON
+	response: AuthenticationResponseJSON,
+	cookies: Cookies,
+	secure: boolean
 ): Promise<SignInResult> {
 	const rules = passkeyThrottleRules(ip);
 	const verdict = await checkAndCount(rules);
 	if (!verdict.allowed) return { ok: false, reason: 'throttled', verdict };
 
 	const challenge = answeredChallenge(response);
-	const stored = challenge && (await takeChallenge(challenge, 'authenticate'));
+	const stored =
+		challenge && takeFlow(cookies, secure, 'passkey', (flow) => flow.challenge === challenge);
 	if (!stored) return { ok: false, reason: 'expired' };
 	const rpId = rpIdFor(origin);
 	if (stored.origin !== origin || stored.rpId !== rpId) return { ok: false, reason: 'invalid' };
@@ -255,6 +269,10 @@ export async function finishAuthentication(
 	} catch (error) {
 		const counter = error instanceof Error && /counter/i.test(error.message);
 		return { ok: false, reason: counter ? 'counter' : 'invalid', userId: passkey.userId };
+	}
+	// Only a signature that checked out records the challenge, so only a passkey's holder writes.
+	if (!(await useFlowOnce('passkey', stored.challenge, stored.expiresAt))) {
+		return { ok: false, reason: 'expired', userId: passkey.userId };
 	}
 	// The counter only moves forward (authenticators that keep none always say 0); the condition
 	// is re-checked in the write, so two sign-ins racing with one counter value cannot both pass.

@@ -13,7 +13,8 @@
 //  3. `stepUpCode`: a code from the authenticator app, counted under the TOTP throttle like the
 //     second step of a sign-in, and refused for a step already used (second-step.ts, totp.ts);
 //  4. `stepUpPasskey`: a passkey assertion over a challenge issued now (POST
-//     /settings/step-up/options), made by one of this user's passkeys for this host.
+//     /settings/step-up/options, sealed in this browser's cookie like a sign-in's), made by one
+//     of this user's passkeys for this host.
 // A refusal says in words which proofs this account can give and changes nothing; the caller
 // checks the proof before any write and, for SSO and Plex linking, before leaving for the
 // provider (the callback then only finishes what a proven session began).
@@ -175,7 +176,15 @@ export async function requireStepUp(
 	}
 	if (typeof assertion === 'string' && assertion) {
 		const response = parseWebauthnResponse<AuthenticationResponseJSON>(assertion);
-		const result = response && (await finishAuthentication(client.origin, client.ip, response));
+		const result =
+			response &&
+			(await finishAuthentication(
+				client.origin,
+				client.ip,
+				response,
+				event.cookies,
+				event.locals.secureCookies
+			));
 		if (result && !result.ok && result.reason === 'throttled') {
 			event.setHeaders({ 'retry-after': String(result.verdict.retryAfterSeconds) });
 			return {

@@ -3,7 +3,7 @@
 // What is in a backup, and why:
 // - "User", "AppSettings" and "AuditEvent". The accounts and settings are the point; the audit
 //   trail is history an admin wants back after a disaster (who linked what, when).
-// - Not "Session" or "LoginTransaction": short-lived and bound to browsers; a restore ends every
+// - Not "Session" or "UsedSignInFlow": short-lived and bound to browsers; a restore ends every
 //   session anyway.
 // - Not "Throttle": throttle counters for the last minutes, meaningless later; a restore
 //   leaves the current ones alone.

@@ -22,7 +22,8 @@ export type RestoreMode = 'settings' | 'setup';
 
 /**
  * Replaces the backed-up tables with the payload's rows, in ONE transaction: any failure rolls
- * everything back. Every session and login in flight ends. In 'setup' mode the restore happens
+ * everything back. Every session ends (a sign-in in progress lives in its browser's cookie and
+ * finishes against the restored accounts, like one started after). In 'setup' mode the restore happens
  * only while no user exists (checked under the same lock first-run setup takes).
  */
 export async function restorePayload(
@@ -54,7 +55,7 @@ export async function restorePayload(
 				`This backup was made with a newer database schema (${unknown.join(', ')}). Update Librariarr before restoring it.`
 			);
 		}
-		await tx`lock table "User", "AppSettings", "AuditEvent", "Session", "LoginTransaction" in exclusive mode`;
+		await tx`lock table "User", "AppSettings", "AuditEvent", "Session" in exclusive mode`;
 		const [current] = await tx<{ backupPassphrase: string | null }[]>`
 			select "backupPassphrase" from "AppSettings" where id = 1
 		`;
@@ -76,7 +77,6 @@ export async function restorePayload(
 			s.backupPassphrase = current?.backupPassphrase ?? null;
 		}
 
-		await tx`delete from "LoginTransaction"`;
 		await tx`delete from "Session"`;
 		await tx`delete from "AuditEvent"`;
 		await tx`delete from "User"`;

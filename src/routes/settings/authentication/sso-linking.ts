@@ -8,7 +8,7 @@ import { requireUser } from '$lib/server/auth/guard';
 import { requireStepUp, type StepUpResult } from '$lib/server/auth/step-up';
 import { forwardIdentity } from '$lib/server/auth/sources/forward';
 import { DiscoveryError, getDiscovery, startAuthorization } from '$lib/server/auth/sources/oidc';
-import { beginTransaction } from '$lib/server/auth/transactions';
+import { startFlow } from '$lib/server/auth/sign-in-flows';
 import { getSsoConfig } from '$lib/server/sso';
 import { linkSsoIdentity, unlinkSsoIdentity, type LinkRefusal } from '$lib/server/sso-link';
 import { subjectSchema } from '$lib/schemas/sso';
@@ -76,13 +76,12 @@ export const linkingActions = {
 			doc,
 			event.locals.client.origin
 		);
-		await beginTransaction(event.cookies, event.locals.secureCookies, {
-			kind: 'oidc',
+		startFlow(event.cookies, event.locals.secureCookies, 'oidc', {
 			purpose: 'link',
-			ip: event.locals.client.ip,
 			state,
 			nonce,
 			codeVerifier,
+			returnTo: null,
 			userId: user.id
 		});
 		redirect(303, url.toString());

@@ -44,7 +44,14 @@ export const FAILURE_TTL_MS = 10 * 1000;
 export const MAX_CACHED_ISSUERS = 8;
 /** jose refetches the key set after this long, or sooner for an unknown kid (cooldown below). */
 const JWKS_MAX_AGE_MS = 10 * 60 * 1000;
-const JWKS_COOLDOWN_MS = 30 * 1000;
+/**
+ * The tests' clock seam: jose measures the cooldown with the real clock inside the server process,
+ * so a test that must see a key set age past it shortens it instead of waiting 30 s.
+ */
+const JWKS_COOLDOWN_MS =
+	Number(process.env.OIDC_JWKS_COOLDOWN_MS) > 0
+		? Number(process.env.OIDC_JWKS_COOLDOWN_MS)
+		: 30_000;
 
 const TENANT_PLACEHOLDER = '{tenantid}';
 

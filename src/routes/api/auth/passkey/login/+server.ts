@@ -30,7 +30,13 @@ export const POST: RequestHandler = async (event) => {
 	if (!response) {
 		return json({ message: 'The browser sent no usable passkey answer.' }, { status: 400 });
 	}
-	const result = await finishAuthentication(locals.client.origin, ip, response);
+	const result = await finishAuthentication(
+		locals.client.origin,
+		ip,
+		response,
+		event.cookies,
+		locals.secureCookies
+	);
 	if (result.ok) {
 		await secretCheckSucceeded(result.rules);
 		await signIn(event, result.userId, 'passkey', { passkeyId: result.passkeyId });

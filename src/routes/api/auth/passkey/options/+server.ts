@@ -4,11 +4,7 @@ import { loginPageWays } from '$lib/server/auth/sso-login';
 import type { RequestHandler } from './$types';
 
 /** A challenge for signing in with a passkey (the login page's button and autofill ask here). */
-export const POST: RequestHandler = async ({ locals }) => {
+export const POST: RequestHandler = async ({ locals, cookies }) => {
 	if (!(await loginPageWays()).passkey) error(404, 'Passkey sign-in is not available here.');
-	const options = await authenticationOptions(locals.client.origin, locals.client.ip);
-	if (!options) {
-		error(429, 'Too many passkey sign-ins are in progress. Wait a few minutes, then try again.');
-	}
-	return json(options);
+	return json(await authenticationOptions(locals.client.origin, cookies, locals.secureCookies));
 };

@@ -11,7 +11,8 @@ import {
 	PlexUnavailable,
 	type PlexAccount
 } from '$lib/server/auth/sources/plex';
-import { takeTransaction } from '$lib/server/auth/transactions';
+import { takeFlow } from '$lib/server/auth/sign-in-flows';
+import { useFlowOnce } from '$lib/server/auth/used-flows';
 import { log } from '$lib/server/log';
 import {
 	createFirstUserFromPlex,
@@ -31,7 +32,7 @@ export const GET: RequestHandler = async (event) => {
 	const ip = locals.client.ip;
 	const id = url.searchParams.get('tx');
 	const tx = v.is(opaqueToken, id)
-		? await takeTransaction(cookies, locals.secureCookies, 'plex', { id })
+		? takeFlow(cookies, locals.secureCookies, 'plex', (flow) => flow.id === id)
 		: null;
 	if (!tx) {
 		log.warn('Plex callback refused: unknown, used, expired or foreign transaction', { ip });
@@ -67,6 +68,9 @@ export const GET: RequestHandler = async (event) => {
 	if ('unavailable' in answer) redirect(303, await refusal('plex_unavailable', answer.unavailable));
 	const { token, account } = answer;
 	if (!token || !account) redirect(303, await refusal('plex_denied', 'the PIN has no token'));
+	// Recorded only now that Plex vouched for the PIN: a stranger's callbacks write nothing here.
+	if (!(await useFlowOnce('plex', tx.id, tx.expiresAt)))
+		redirect(303, await refusal('plex_expired', 'the sign-in was already used'));
 
 	if (purpose === 'link') {
 		if (!locals.user || locals.user.id !== tx.userId)

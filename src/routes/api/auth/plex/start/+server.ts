@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
 import { error, redirect } from '@sveltejs/kit';
 import { readForm } from '$lib/server/form';
 import { safeReturnTo } from '$lib/server/auth/redirect';
@@ -9,7 +11,7 @@ import {
 	createPin,
 	PlexUnavailable
 } from '$lib/server/auth/sources/plex';
-import { beginTransaction, type Purpose } from '$lib/server/auth/transactions';
+import { startFlow, type Purpose } from '$lib/server/auth/sign-in-flows';
 import { log } from '$lib/server/log';
 import { plexLoginOffered } from '$lib/server/plex';
 import type { RequestHandler } from './$types';
@@ -49,10 +51,12 @@ export const POST: RequestHandler = async (event) => {
 		log.warn('Plex sign-in could not start', { reason: err.message, ip: locals.client.ip });
 		redirect(303, `${back}?plex_error=plex_unavailable`);
 	}
-	const tx = await beginTransaction(cookies, locals.secureCookies, {
-		kind: 'plex',
+	// The PIN and who asked stay sealed in this browser; the callback URL names the flow, so that a
+	// callback for another one (an older tab) is refused rather than finishing this one.
+	const id = encodeBase32LowerCaseNoPadding(randomBytes(20));
+	startFlow(cookies, locals.secureCookies, 'plex', {
+		id,
 		purpose,
-		ip: locals.client.ip,
 		plexPinId: pin.id,
 		plexPinCode: pin.code,
 		userId: locals.user?.id ?? null,
@@ -60,6 +64,6 @@ export const POST: RequestHandler = async (event) => {
 			typeof form.get('returnTo') === 'string' ? (form.get('returnTo') as string) : '/'
 		)
 	});
-	const forwardUrl = `${locals.client.origin}${CALLBACK_PATH}?tx=${tx.id}`;
+	const forwardUrl = `${locals.client.origin}${CALLBACK_PATH}?tx=${id}`;
 	redirect(303, authUrl(clientId, pin.code, forwardUrl));
 };

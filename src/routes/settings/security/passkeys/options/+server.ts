@@ -1,4 +1,4 @@
-import { error, json } from '@sveltejs/kit';
+import { json } from '@sveltejs/kit';
 import { readForm } from '$lib/server/form';
 import { requireUser } from '$lib/server/auth/guard';
 import { registrationOptions } from '$lib/server/auth/passkeys';
@@ -15,14 +15,18 @@ export const POST: RequestHandler = async (event) => {
 			{ status: proof.status }
 		);
 	}
-	const ip = event.locals.client.ip;
-	const options = await registrationOptions(user, session, event.locals.client.origin, ip);
+	const options = await registrationOptions(
+		user,
+		session,
+		event.locals.client.origin,
+		event.cookies,
+		event.locals.secureCookies
+	);
 	if (options === 'too-many') {
 		return json(
 			{ message: 'You have the most passkeys allowed. Delete one first.' },
 			{ status: 409 }
 		);
 	}
-	if (options === 'busy') error(429, 'Too many passkey requests right now. Try again in a minute.');
 	return json(options);
 };

@@ -42,7 +42,9 @@ export const POST: RequestHandler = async (event) => {
 		session,
 		event.locals.client.origin,
 		name.output,
-		response
+		response,
+		event.cookies,
+		event.locals.secureCookies
 	);
 	if (!result.ok) {
 		return json(

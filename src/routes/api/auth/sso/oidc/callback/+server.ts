@@ -11,7 +11,8 @@ import {
 	OidcFailure
 } from '$lib/server/auth/sources/oidc';
 import { rejectNotLinked } from '$lib/server/auth/sso-login';
-import { takeTransaction } from '$lib/server/auth/transactions';
+import { takeFlow } from '$lib/server/auth/sign-in-flows';
+import { useFlowOnce } from '$lib/server/auth/used-flows';
 import { log } from '$lib/server/log';
 import { getSsoConfig } from '$lib/server/sso';
 import { config } from '$lib/server/config';
@@ -28,7 +29,7 @@ export const GET: RequestHandler = async (event) => {
 	const ip = locals.client.ip;
 	const state = url.searchParams.get('state');
 	const tx = v.is(opaqueToken, state)
-		? await takeTransaction(cookies, locals.secureCookies, 'oidc', { state })
+		? takeFlow(cookies, locals.secureCookies, 'oidc', (flow) => flow.state === state)
 		: null;
 	if (!tx) {
 		log.warn('OIDC callback refused: unknown, used, expired or foreign state', { ip });
@@ -76,6 +77,18 @@ export const GET: RequestHandler = async (event) => {
 			detail: { reason: code }
 		});
 		redirect(303, failTo(code));
+	}
+	// Recorded only now that the provider vouched for it: a stranger's callbacks write nothing here.
+	if (!(await useFlowOnce('oidc', tx.state, tx.expiresAt))) {
+		log.warn('OIDC callback refused: the state was already used', { ip });
+		await audit({
+			event: linking ? 'sso.link_failed' : 'login.failed',
+			method: 'oidc',
+			ip,
+			userId: tx.userId,
+			detail: { reason: 'state_mismatch' }
+		});
+		redirect(303, failTo('state_mismatch'));
 	}
 
 	if (linking) {

@@ -1,13 +1,14 @@
 import { redirect } from '@sveltejs/kit';
 import { safeReturnTo } from '$lib/server/auth/redirect';
+import { startFlow } from '$lib/server/auth/sign-in-flows';
 import { ssoAvailability } from '$lib/server/auth/sso-login';
 import { DiscoveryError, getDiscovery, startAuthorization } from '$lib/server/auth/sources/oidc';
-import { beginTransaction } from '$lib/server/auth/transactions';
 import { log } from '$lib/server/log';
 import { getSsoConfig } from '$lib/server/sso';
 import type { RequestHandler } from './$types';
 
-// Starts an OIDC sign-in: a transaction row, a browser-binding cookie, then off to the provider.
+// Starts an OIDC sign-in: its state sealed in this browser's cookie (no row), then off to the
+// provider.
 export const GET: RequestHandler = async ({ url, locals, cookies }) => {
 	const sso = await getSsoConfig();
 	if (sso.ssoMode !== 'OIDC' || (await ssoAvailability(sso)) === 'off') {
@@ -29,14 +30,13 @@ export const GET: RequestHandler = async ({ url, locals, cookies }) => {
 		nonce,
 		codeVerifier
 	} = startAuthorization(sso, doc, locals.client.origin);
-	await beginTransaction(cookies, locals.secureCookies, {
-		kind: 'oidc',
+	startFlow(cookies, locals.secureCookies, 'oidc', {
 		purpose: 'login',
-		ip: locals.client.ip,
 		state,
 		nonce,
 		codeVerifier,
-		returnTo: safeReturnTo(url.searchParams.get('returnTo'))
+		returnTo: safeReturnTo(url.searchParams.get('returnTo')),
+		userId: null
 	});
 	redirect(303, authorizationUrl.toString());
 };
