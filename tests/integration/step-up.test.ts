@@ -379,6 +379,20 @@ describe('the rest of the rule', () => {
 		expect((await user()).ssoSubject).toBeNull();
 	});
 
+	test('a passkey challenge given to one session is no proof in another', async () => {
+		const b = await signedIn();
+		const authenticator = await addPasskey(b);
+		const other = await signedIn();
+		await age();
+		// The step-up challenge (and its sealed cookie) of the first session, answered by the
+		// authenticator, carried by the second.
+		const assertion = await passkeyProof(b, authenticator);
+		for (const [name, value] of b.jar) if (name.includes('step')) other.jar.set(name, value);
+		const res = await other.post('/settings/security?/recoveryCodes', { stepUpPasskey: assertion });
+		expect(res.status).toBe(400);
+		expect((await app.sql`select 1 from "RecoveryCode"`).length).toBe(0);
+	});
+
 	test('the Security page marks a recovery-code session', async () => {
 		const [code] = await storeRecoveryCodes(adminId);
 		const b = browser(app.url);

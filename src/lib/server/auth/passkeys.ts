@@ -187,15 +187,28 @@ export async function finishRegistration(
 
 // ---- sign-in --------------------------------------------------------------------------------
 
-/** A sign-in challenge, sealed into this browser's cookie: asking for one writes nothing. */
-export async function authenticationOptions(origin: string, cookies: Cookies, secure: boolean) {
+/** Who a step-up challenge was given to: only that user, in that session, can answer it. */
+export type StepUpBinding = { userId: number; sessionId: string };
+
+/**
+ * A sign-in challenge, sealed into this browser's cookie: asking for one writes nothing. With
+ * `stepUp`, a challenge for proving it is you before a change (step-up.ts), in its own cookie.
+ */
+export async function authenticationOptions(
+	origin: string,
+	cookies: Cookies,
+	secure: boolean,
+	stepUp?: StepUpBinding
+) {
 	const rpId = rpIdFor(origin);
 	const options = await generateAuthenticationOptions({
 		rpID: rpId,
 		userVerification: 'required',
 		allowCredentials: []
 	});
-	startFlow(cookies, secure, 'passkey', { challenge: options.challenge, rpId, origin });
+	const flow = { challenge: options.challenge, rpId, origin };
+	if (stepUp) startFlow(cookies, secure, 'passkey-step-up', { ...flow, ...stepUp });
+	else startFlow(cookies, secure, 'passkey', flow);
 	return options;
 }
 
@@ -218,15 +231,28 @@ export async function finishAuthentication(
 	ip: string,
 	response: AuthenticationResponseJSON,
 	cookies: Cookies,
-	secure: boolean
+	secure: boolean,
+	stepUp?: StepUpBinding
 ): Promise<SignInResult> {
 	const rules = passkeyThrottleRules(ip);
 	const verdict = await checkAndCount(rules);
 	if (!verdict.allowed) return { ok: false, reason: 'throttled', verdict };
 
 	const challenge = answeredChallenge(response);
+	const kind = stepUp ? 'passkey-step-up' : 'passkey';
 	const stored =
-		challenge && takeFlow(cookies, secure, 'passkey', (flow) => flow.challenge === challenge);
+		challenge &&
+		(stepUp
+			? takeFlow(
+					cookies,
+					secure,
+					'passkey-step-up',
+					(flow) =>
+						flow.challenge === challenge &&
+						flow.userId === stepUp.userId &&
+						flow.sessionId === stepUp.sessionId
+				)
+			: takeFlow(cookies, secure, 'passkey', (flow) => flow.challenge === challenge));
 	if (!stored) return { ok: false, reason: 'expired' };
 	const rpId = rpIdFor(origin);
 	if (stored.origin !== origin || stored.rpId !== rpId) return { ok: false, reason: 'invalid' };
@@ -271,7 +297,7 @@ export async function finishAuthentication(
 		return { ok: false, reason: counter ? 'counter' : 'invalid', userId: passkey.userId };
 	}
 	// Only a signature that checked out records the challenge, so only a passkey's holder writes.
-	if (!(await useFlowOnce('passkey', stored.challenge, stored.expiresAt))) {
+	if (!(await useFlowOnce(kind, stored.challenge, stored.expiresAt))) {
 		return { ok: false, reason: 'expired', userId: passkey.userId };
 	}
 	// The counter only moves forward (authenticators that keep none always say 0); the condition

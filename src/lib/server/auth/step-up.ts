@@ -183,7 +183,8 @@ export async function requireStepUp(
 				client.ip,
 				response,
 				event.cookies,
-				event.locals.secureCookies
+				event.locals.secureCookies,
+				{ userId: user.id, sessionId: session.id }
 			));
 		if (result && !result.ok && result.reason === 'throttled') {
 			event.setHeaders({ 'retry-after': String(result.verdict.retryAfterSeconds) });
