@@ -404,12 +404,29 @@ function refuseWithoutTerminal(action, flags) {
 
 // ---- reading the state ---------------------------------------------------------------------
 
+/**
+ * The relying-party ID passkeys must have been made for to work: the host of ORIGIN. Without
+ * ORIGIN the app takes the host from each request, which this script cannot see: null, and
+ * every passkey counts (the listing shows each one's host).
+ */
+function currentRpId() {
+	const origin = process.env.ORIGIN?.trim();
+	if (!origin) return null;
+	try {
+		return new URL(origin).hostname.replace(/^\[|\]$/g, '');
+	} catch {
+		return null;
+	}
+}
+
 async function readState(sql) {
+	const rpId = currentRpId();
 	const users = await sql`
 		select id, username, "localUsername", "passwordHash" is not null as "hasPassword",
 			"plexId" is not null as "hasPlex", "plexUsername", "ssoProvider", "ssoIssuer", "ssoSubject",
 			"sessionVersion",
-			(select count(*)::int from "Passkey" p where p."userId" = "User".id) as passkeys
+			(select count(*)::int from "Passkey" p
+				where p."userId" = "User".id and (${rpId}::text is null or p."rpId" = ${rpId})) as passkeys
 		from "User" order by id
 	`;
 	const [settings] = await sql`

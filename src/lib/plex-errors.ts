@@ -5,5 +5,7 @@ export const PLEX_ERRORS: Record<string, string> = {
 	plex_expired: 'Plex sign-in expired or was started in another browser. Start again.',
 	plex_not_linked: 'This Plex account is not linked to a Librariarr user.',
 	plex_disabled: 'Plex sign-in is turned off on this server.',
-	plex_already_linked: 'That Plex account is already linked to another user.'
+	plex_already_linked: 'That Plex account is already linked to another user.',
+	step_up:
+		'Linking a Plex account needs proof that it is you: fill in “Confirm it is you” beside the button, or sign out and in again and link within 5 minutes.'
 };

@@ -100,6 +100,32 @@ test.describe('passkeys', () => {
 		expect(audits.map((a) => a.method)).toEqual(['local', 'passkey', 'passkey']);
 	});
 
+	test('an older session proves it is you with a passkey before making recovery codes', async ({
+		page,
+		admin,
+		sql,
+		jsEnabled
+	}) => {
+		test.skip(!jsEnabled, 'WebAuthn needs JavaScript (the step-up form says so without it)');
+		await virtualAuthenticator(page);
+		await signIn(page, jsEnabled, admin, { path: onLocalhost('/login') });
+		await gotoReady(page, onLocalhost('/settings/security'), jsEnabled);
+		await page.getByLabel('Name of the new passkey').fill('Laptop');
+		await page.getByRole('button', { name: 'Add a passkey' }).click();
+		await expect(page.getByText('Passkey “Laptop” added.')).toBeVisible();
+
+		await sql`update "Session" set "createdAt" = now() - interval '6 minutes', "provedAt" = null`;
+		await gotoReady(page, onLocalhost('/settings/security'), jsEnabled);
+		const card = page.getByRole('region', { name: 'Recovery codes' });
+		await expect(card.getByTestId('step-up')).toContainText(
+			'Confirm with your current password or one of your passkeys (this needs JavaScript)'
+		);
+		await card.getByRole('button', { name: 'Confirm with a passkey' }).click();
+		await expect(card.getByTestId('recovery-codes').locator('li')).toHaveCount(10);
+		const [session] = await sql`select "provedAt" from "Session"`;
+		expect(session.provedAt).not.toBeNull();
+	});
+
 	test('the login page offers passkeys only with JavaScript, and only when one exists and passkey sign-in is on', async ({
 		page,
 		admin,

@@ -97,8 +97,38 @@ test('turn the authenticator app on, sign in with its code, turn it off', async 
 	await card.getByLabel('Current password').fill(admin.password);
 	await card.getByLabel('Code from your app').fill(codeAt(secret, base + 1n));
 	await card.getByRole('button', { name: 'Turn off authenticator app' }).click();
-	await expect(card.getByRole('status')).toHaveText('The authenticator app is off.');
+	// "Sign out all other sessions" is checked by default: the second browser is signed out.
+	await expect(card.getByRole('status')).toHaveText(
+		'The authenticator app is off. Signed out 1 other session.'
+	);
 	await expect(card.getByTestId('totp-status')).toHaveText('Off.');
+});
+
+test('an older session makes recovery codes only with proof: the current password, in a plain field', async ({
+	page,
+	sql,
+	admin,
+	jsEnabled
+}) => {
+	await signIn(page, jsEnabled, admin);
+	// Older than the step-up window, with no proof given since.
+	await sql`update "Session" set "createdAt" = now() - interval '6 minutes', "provedAt" = null`;
+	await gotoReady(page, '/settings/security', jsEnabled);
+	const card = page.getByRole('region', { name: 'Recovery codes' });
+	const proof = card.getByTestId('step-up');
+	await expect(proof).toBeVisible();
+	await expect(proof).toContainText(
+		'Confirm with your current password; or sign out and in again (not with a recovery code)'
+	);
+	await card.getByLabel('Current password').fill('not my password');
+	await card.getByRole('button', { name: 'Create recovery codes' }).click();
+	await expect(card.getByText('That is not your current password.')).toBeVisible();
+	await expect(card.getByTestId('recovery-codes')).toHaveCount(0);
+	await card.getByLabel('Current password').fill(admin.password);
+	await card.getByRole('button', { name: 'Create recovery codes' }).click();
+	await expect(card.getByTestId('recovery-codes').locator('li')).toHaveCount(10);
+	const [{ count }] = await sql`select count(*)::int from "RecoveryCode" where "usedAt" is null`;
+	expect(count).toBe(10);
 });
 
 test('a recovery code signs in while SSO hides the password form and the provider is down', async ({

@@ -200,7 +200,8 @@ export type ConnectionInput = {
  * cached discovery document). If SSO was on and the linked identity no longer fits the new mode
  * or issuer, SSO is switched off: it would otherwise hide the other methods behind a dead button.
  */
-export async function saveConnection(input: ConnectionInput, userId: number) {
+/** `rpId`: the current host; only passkeys made for it count as a way in (toggles.ts). */
+export async function saveConnection(input: ConnectionInput, userId: number, rpId: string) {
 	return sql.begin(async (tx) => {
 		const [current] = await tx`select * from "AppSettings" where id = 1 for update`;
 		const next: Connection = {
@@ -232,7 +233,7 @@ export async function saveConnection(input: ConnectionInput, userId: number) {
 			: null;
 		const [user] = await tx`
 			select "ssoIssuer", "ssoProvider", "ssoSubject", "passwordHash" is not null as "hasPassword",
-				"plexId" is not null as "hasPlex", (select count(*)::int from "Passkey" p where p."userId" = "User".id) as passkeys
+				"plexId" is not null as "hasPlex", (select count(*)::int from "Passkey" p where p."userId" = "User".id and p."rpId" = ${rpId}) as passkeys
 			from "User" where id = ${userId}
 		`;
 		const stillLinked = identityFits(user as Identity, input.ssoMode, input.oidcIssuer);
@@ -267,7 +268,7 @@ export async function saveConnection(input: ConnectionInput, userId: number) {
  * Returns false when there is no snapshot; throws WouldLockOut when SSO is on and the user would
  * have no other way in.
  */
-export async function revertConnection(userId: number): Promise<Reenable | false> {
+export async function revertConnection(userId: number, rpId: string): Promise<Reenable | false> {
 	return sql.begin(async (tx) => {
 		const [row] = await tx`
 			select "previousSsoConfig", "ssoEnabled", "localAuthEnabled", "plexLoginEnabled",
@@ -278,7 +279,7 @@ export async function revertConnection(userId: number): Promise<Reenable | false
 		if (!previous) return false;
 		const [user] = await tx`
 			select "passwordHash" is not null as "hasPassword", "plexId" is not null as "hasPlex",
-				(select count(*)::int from "Passkey" p where p."userId" = "User".id) as passkeys
+				(select count(*)::int from "Passkey" p where p."userId" = "User".id and p."rpId" = ${rpId}) as passkeys
 			from "User" where id = ${userId}
 		`;
 		const reenable = row.ssoEnabled ? fallbackFor(row as Toggles, user as Credentials) : NOTHING;
@@ -416,7 +417,8 @@ export type SsoSwitchRefusal =
 export async function setSsoEnabled(
 	userId: number,
 	{ enable, rpLogout, autoRedirect }: { enable: boolean; rpLogout: boolean; autoRedirect: boolean },
-	forwardProof: (sso: SsoConfig, subject: string | null) => string | null
+	forwardProof: (sso: SsoConfig, subject: string | null) => string | null,
+	rpId: string
 ): Promise<{ ok: true; reenable: Reenable } | ({ ok: false } & SsoSwitchRefusal)> {
 	return sql.begin(async (tx) => {
 		const [toggles] = await tx<Toggles[]>`
@@ -428,7 +430,7 @@ export async function setSsoEnabled(
 			(Identity & { hasPassword: boolean; plexId: string | null; passkeys: number })[]
 		>`
 			select "passwordHash" is not null as "hasPassword", "plexId", "ssoProvider", "ssoIssuer",
-				"ssoSubject", (select count(*)::int from "Passkey" p where p."userId" = "User".id) as passkeys
+				"ssoSubject", (select count(*)::int from "Passkey" p where p."userId" = "User".id and p."rpId" = ${rpId}) as passkeys
 			from "User" where id = ${userId}
 		`;
 		if (enable) {

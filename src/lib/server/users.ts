@@ -74,19 +74,24 @@ export class UsernameTakenError extends Error {}
  * "sessionVersion", which ends every session of theirs on every instance; the session making
  * the change is carried over to the new version so its owner stays signed in.
  */
+/**
+ * Saves the local username and, when given, a new password. A new password also ends every other
+ * session and voids the unused recovery codes (a code made while someone else knew the old
+ * password must not outlive it); returns how many codes it voided.
+ */
 export async function updateCredentials(
 	userId: number,
 	currentSessionId: string,
 	change: { localUsername: string; passwordHash: string | null }
-) {
+): Promise<{ recoveryCodesVoided: number }> {
 	try {
-		await sql.begin(async (tx) => {
+		return await sql.begin(async (tx) => {
 			if (!change.passwordHash) {
 				await tx`
 					update "User" set "localUsername" = ${change.localUsername}, "updatedAt" = now()
 					where id = ${userId}
 				`;
-				return;
+				return { recoveryCodesVoided: 0 };
 			}
 			const [user] = await tx<{ sessionVersion: number }[]>`
 				update "User"
@@ -100,6 +105,10 @@ export async function updateCredentials(
 				where id = ${currentSessionId} and "userId" = ${userId}
 			`;
 			await invalidateOtherSessions(userId, currentSessionId, tx);
+			const voided = await tx`
+				delete from "RecoveryCode" where "userId" = ${userId} and "usedAt" is null returning id
+			`;
+			return { recoveryCodesVoided: voided.length };
 		});
 	} catch (error) {
 		if ((error as { code?: string }).code === '23505') throw new UsernameTakenError();

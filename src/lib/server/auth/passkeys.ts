@@ -8,9 +8,8 @@
 // carry user verification, and a challenge whose signature checked out is recorded as used
 // (used-flows.ts), so the same answer never counts twice.
 //
-// Registering needs proof on top of the session: the current password (throttled like the
-// settings' current-password check) or a session younger than FRESH_SIGN_IN_MS. The proof is
-// given when the options are asked for, and the challenge is bound to that user and session.
+// Registering needs proof on top of the session (step-up.ts, asked by both registration
+// endpoints); the challenge is bound to the user and the session that gave it.
 // Signing in needs no username (discoverable credentials); attempts are counted per client
 // address before the signature is checked, and the stored counter must move forward when an
 // authenticator keeps one. Deleting a passkey asks the one rule inside the settings-row lock.
@@ -26,22 +25,12 @@ import { decodeClientDataJSON } from '@simplewebauthn/server/helpers';
 import type { Cookies } from '@sveltejs/kit';
 import { sql } from '../db';
 import type { Session, SessionUser } from './session';
-import { verifyPassword } from './password';
 import { locksOut } from './lockout';
-import {
-	checkAndCount,
-	addressRule,
-	secretCheckRules,
-	secretCheckSucceeded,
-	type ThrottleRule,
-	type Verdict
-} from './throttle';
+import { addressRule, checkAndCount, type ThrottleRule, type Verdict } from './throttle';
 import { lockedState } from './toggles';
 import { startFlow, takeFlow } from './sign-in-flows';
 import { useFlowOnce } from './used-flows';
 
-/** A sign-in this recent counts as proof for registering a passkey. */
-export const FRESH_SIGN_IN_MS = 5 * 60 * 1000;
 /** Passkeys one user may hold. */
 export const MAX_PASSKEYS_PER_USER = 20;
 export const PASSKEY_NAME_MAX = 64;
@@ -78,54 +67,6 @@ export async function passkeyLoginEnabled(): Promise<boolean> {
 export async function anyPasskey(): Promise<boolean> {
 	const [row] = await sql<{ any: boolean }[]>`select exists (select 1 from "Passkey") as any`;
 	return row.any;
-}
-
-// ---- proof for registering ------------------------------------------------------------------
-
-export type Proof =
-	| { ok: true }
-	| { ok: false; status: 400 | 429; message: string; retryAfterSeconds?: number; key?: string };
-
-export function isFreshSession(session: Pick<Session, 'createdAt'>, now = Date.now()) {
-	return now - session.createdAt.getTime() < FRESH_SIGN_IN_MS;
-}
-
-/**
- * A fresh session, or the current password checked under the same throttle keys as the
- * settings' current-password check (so guesses here and there share one limit).
- */
-export async function checkProof(
-	user: Pick<SessionUser, 'id'>,
-	session: Pick<Session, 'createdAt'>,
-	ip: string,
-	password: string,
-	passwordHash: string | null
-): Promise<Proof> {
-	if (isFreshSession(session)) return { ok: true };
-	if (!passwordHash) {
-		return {
-			ok: false,
-			status: 400,
-			message: 'Sign out and in again, then add the passkey within 5 minutes.'
-		};
-	}
-	if (!password) return { ok: false, status: 400, message: 'Enter your current password.' };
-	const rules = secretCheckRules('current-password', { ip, account: `user:${user.id}` });
-	const verdict = await checkAndCount(rules);
-	if (!verdict.allowed) {
-		return {
-			ok: false,
-			status: 429,
-			message: 'Too many wrong current passwords.',
-			retryAfterSeconds: verdict.retryAfterSeconds,
-			key: verdict.key
-		};
-	}
-	if (!(await verifyPassword(passwordHash, password))) {
-		return { ok: false, status: 400, message: 'That is not your current password.' };
-	}
-	await secretCheckSucceeded(rules);
-	return { ok: true };
 }
 
 // ---- registration ---------------------------------------------------------------------------
@@ -224,7 +165,7 @@ export async function finishRegistration(
 		return { ok: false, reason: 'expired' };
 	}
 	return sql.begin(async (tx) => {
-		await lockedState(tx, userId);
+		await lockedState(tx, userId, rpId);
 		const [{ count }] = await tx<{ count: number }[]>`
 			select count(*)::int as count from "Passkey" where "userId" = ${userId}
 		`;
@@ -246,15 +187,28 @@ export async function finishRegistration(
 
 // ---- sign-in --------------------------------------------------------------------------------
 
-/** A sign-in challenge, sealed into this browser's cookie: asking for one writes nothing. */
-export async function authenticationOptions(origin: string, cookies: Cookies, secure: boolean) {
+/** Who a step-up challenge was given to: only that user, in that session, can answer it. */
+export type StepUpBinding = { userId: number; sessionId: string };
+
+/**
+ * A sign-in challenge, sealed into this browser's cookie: asking for one writes nothing. With
+ * `stepUp`, a challenge for proving it is you before a change (step-up.ts), in its own cookie.
+ */
+export async function authenticationOptions(
+	origin: string,
+	cookies: Cookies,
+	secure: boolean,
+	stepUp?: StepUpBinding
+) {
 	const rpId = rpIdFor(origin);
 	const options = await generateAuthenticationOptions({
 		rpID: rpId,
 		userVerification: 'required',
 		allowCredentials: []
 	});
-	startFlow(cookies, secure, 'passkey', { challenge: options.challenge, rpId, origin });
+	const flow = { challenge: options.challenge, rpId, origin };
+	if (stepUp) startFlow(cookies, secure, 'passkey-step-up', { ...flow, ...stepUp });
+	else startFlow(cookies, secure, 'passkey', flow);
 	return options;
 }
 
@@ -264,7 +218,7 @@ export function passkeyThrottleRules(ip: string): ThrottleRule[] {
 }
 
 export type SignInResult =
-	| { ok: true; userId: number; rules: ThrottleRule[] }
+	| { ok: true; userId: number; passkeyId: number; rules: ThrottleRule[] }
 	| { ok: false; reason: 'throttled'; verdict: Extract<Verdict, { allowed: false }> }
 	| {
 			ok: false;
@@ -277,15 +231,28 @@ export async function finishAuthentication(
 	ip: string,
 	response: AuthenticationResponseJSON,
 	cookies: Cookies,
-	secure: boolean
+	secure: boolean,
+	stepUp?: StepUpBinding
 ): Promise<SignInResult> {
 	const rules = passkeyThrottleRules(ip);
 	const verdict = await checkAndCount(rules);
 	if (!verdict.allowed) return { ok: false, reason: 'throttled', verdict };
 
 	const challenge = answeredChallenge(response);
+	const kind = stepUp ? 'passkey-step-up' : 'passkey';
 	const stored =
-		challenge && takeFlow(cookies, secure, 'passkey', (flow) => flow.challenge === challenge);
+		challenge &&
+		(stepUp
+			? takeFlow(
+					cookies,
+					secure,
+					'passkey-step-up',
+					(flow) =>
+						flow.challenge === challenge &&
+						flow.userId === stepUp.userId &&
+						flow.sessionId === stepUp.sessionId
+				)
+			: takeFlow(cookies, secure, 'passkey', (flow) => flow.challenge === challenge));
 	if (!stored) return { ok: false, reason: 'expired' };
 	const rpId = rpIdFor(origin);
 	if (stored.origin !== origin || stored.rpId !== rpId) return { ok: false, reason: 'invalid' };
@@ -330,7 +297,7 @@ export async function finishAuthentication(
 		return { ok: false, reason: counter ? 'counter' : 'invalid', userId: passkey.userId };
 	}
 	// Only a signature that checked out records the challenge, so only a passkey's holder writes.
-	if (!(await useFlowOnce('passkey', stored.challenge, stored.expiresAt))) {
+	if (!(await useFlowOnce(kind, stored.challenge, stored.expiresAt))) {
 		return { ok: false, reason: 'expired', userId: passkey.userId };
 	}
 	// The counter only moves forward (authenticators that keep none always say 0); the condition
@@ -341,7 +308,7 @@ export async function finishAuthentication(
 		returning id
 	`;
 	if (!updated.length) return { ok: false, reason: 'counter', userId: passkey.userId };
-	return { ok: true, userId: passkey.userId, rules };
+	return { ok: true, userId: passkey.userId, passkeyId: passkey.id, rules };
 }
 
 // ---- managing -------------------------------------------------------------------------------
@@ -355,20 +322,41 @@ export async function renamePasskey(userId: number, id: number, name: string): P
 
 /**
  * Deletes one of the user's passkeys, unless it is their last working way in: one transaction
- * that locks the settings row and asks the rule with the passkey gone.
+ * that locks the settings row and asks the rule with the passkey gone (only passkeys made for
+ * `rpId`, the current host, count: the others cannot sign in here). The sessions the passkey
+ * opened end with it ("Session"."passkeyId" cascades); `signOutOthers` ends every other session
+ * of the user as well. Returns how many sessions ended.
  */
 export async function deletePasskey(
 	userId: number,
-	id: number
-): Promise<'deleted' | 'not-found' | 'would-lock-out'> {
+	id: number,
+	rpId: string,
+	options: { currentSessionId: string; signOutOthers: boolean }
+): Promise<
+	| { result: 'deleted'; sessionsEnded: number }
+	| { result: 'not-found' }
+	| { result: 'would-lock-out' }
+> {
 	return sql.begin(async (tx) => {
-		const state = await lockedState(tx, userId);
+		const state = await lockedState(tx, userId, rpId);
 		const [row] = await tx<{ rpId: string }[]>`
 			select "rpId" from "Passkey" where id = ${id} and "userId" = ${userId} for update
 		`;
-		if (!row) return 'not-found';
-		if (locksOut({ ...state, passkeys: (state.passkeys ?? 0) - 1 })) return 'would-lock-out';
+		if (!row) return { result: 'not-found' } as const;
+		const working = (state.passkeys ?? 0) - (row.rpId === rpId ? 1 : 0);
+		if (locksOut({ ...state, passkeys: working })) return { result: 'would-lock-out' } as const;
+		const opened = await tx<{ live: boolean }[]>`
+			select "expiresAt" > now() as live from "Session"
+			where "passkeyId" = ${id} and id <> ${options.currentSessionId}
+		`;
 		await tx`delete from "Passkey" where id = ${id}`;
-		return 'deleted';
+		const others = options.signOutOthers
+			? await tx<{ live: boolean }[]>`
+					delete from "Session" where "userId" = ${userId} and id <> ${options.currentSessionId}
+					returning "expiresAt" > now() as live
+				`
+			: [];
+		const ended = [...opened, ...others].filter((s) => s.live).length;
+		return { result: 'deleted', sessionsEnded: ended } as const;
 	});
 }

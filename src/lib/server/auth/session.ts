@@ -86,6 +86,8 @@ export async function createSession(
 		email?: string | null;
 		/** For OIDC sessions: the ID token, already sealed, its `sid` and the issuer. */
 		oidc?: { sealedIdToken: string | null; sid: string | null; issuer: string } | null;
+		/** For passkey sessions: the passkey, whose deletion ends the session (cascade). */
+		passkeyId?: number | null;
 	} = {},
 	/** Writes that go with this session, in the same statement (sign-in.ts). */
 	writes: postgres.Fragment[] = []
@@ -96,11 +98,11 @@ export async function createSession(
 	const [row] = await sql`
 		${alongside(writes)}
 		insert into "Session" (id, "userId", "sessionVersion", method, "ssoSubject", "expiresAt", ip,
-			"userAgent", "displayName", email, "oidcIdToken", "oidcSid", "oidcIssuer")
+			"userAgent", "displayName", email, "oidcIdToken", "oidcSid", "oidcIssuer", "passkeyId")
 		select ${id}, u.id, u."sessionVersion", ${method}, ${meta.ssoSubject ?? null}, ${expiresAt},
 			${meta.ip ?? null}, ${meta.userAgent?.slice(0, 512) ?? null}, ${meta.displayName ?? null},
 			${meta.email ?? null}, ${meta.oidc?.sealedIdToken ?? null}, ${meta.oidc?.sid ?? null},
-			${meta.oidc?.issuer ?? null}
+			${meta.oidc?.issuer ?? null}, ${meta.passkeyId ?? null}
 		from "User" u where u.id = ${userId}
 		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt", "displayName", email,
 			null as "rpLogoutIssuer"

@@ -47,6 +47,14 @@ export type FlowData = {
 		userId: number | null;
 	};
 	passkey: { challenge: string; rpId: string; origin: string };
+	/** A passkey assertion as step-up proof (step-up.ts), bound to the user and session asking. */
+	'passkey-step-up': {
+		challenge: string;
+		rpId: string;
+		origin: string;
+		userId: number;
+		sessionId: string;
+	};
 	'passkey-register': {
 		challenge: string;
 		rpId: string;
@@ -62,6 +70,7 @@ export const FLOW_LIFETIME_MS: Record<FlowKind, number> = {
 	oidc: 10 * 60 * 1000,
 	plex: 10 * 60 * 1000,
 	passkey: 5 * 60 * 1000,
+	'passkey-step-up': 5 * 60 * 1000,
 	'passkey-register': 5 * 60 * 1000
 };
 
@@ -70,6 +79,8 @@ const COOKIE_PATH: Record<FlowKind, string> = {
 	oidc: '/api/auth/sso/oidc',
 	plex: '/api/auth/plex',
 	passkey: '/api/auth/passkey',
+	// Step-up proofs are sent with settings forms and with the Plex link start (/api/auth/plex).
+	'passkey-step-up': '/',
 	'passkey-register': '/settings/security/passkeys'
 };
 

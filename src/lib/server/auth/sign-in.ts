@@ -33,6 +33,7 @@ export async function signIn(
 		displayName?: string | null;
 		email?: string | null;
 		oidc?: { idToken: string; sid: string | null; issuer: string };
+		passkeyId?: number;
 	} = {},
 	/** More writes that belong to this sign-in (a password sign-in's), in the same statement. */
 	writes: postgres.Fragment[] = []
@@ -48,6 +49,7 @@ export async function signIn(
 			ssoSubject: decoration.ssoSubject,
 			displayName: decoration.displayName,
 			email: decoration.email,
+			passkeyId: decoration.passkeyId,
 			oidc: decoration.oidc && {
 				// Sealed like the client secret: a leaked table must not hand out ID tokens.
 				sealedIdToken:

@@ -11,11 +11,14 @@ export type ChangeResult = 'changed' | 'would-lock-out';
 
 /**
  * The settings row (locked until the transaction ends) and the user, as the rule sees them.
- * Every change of auth state starts with this (passkeys.ts too).
+ * Every change of auth state starts with this (passkeys.ts too). Only passkeys made for `rpId`,
+ * the host of the current public origin, count: a passkey works only under the host it was
+ * made for, so one made under an old host or ORIGIN is no way in here.
  */
 export async function lockedState(
 	tx: postgres.TransactionSql,
-	userId: number
+	userId: number,
+	rpId: string
 ): Promise<LoginState> {
 	const [settings] = await tx<
 		{
@@ -32,24 +35,32 @@ export async function lockedState(
 		{ hasPassword: boolean; plexId: string | null; ssoSubject: string | null; passkeys: number }[]
 	>`
 		select "passwordHash" is not null as "hasPassword", "plexId", "ssoSubject",
-			(select count(*)::int from "Passkey" p where p."userId" = u.id) as passkeys
+			(select count(*)::int from "Passkey" p where p."userId" = u.id and p."rpId" = ${rpId}) as passkeys
 		from "User" u where id = ${userId}
 	`;
 	return loginStateOf(user, settings, config.ssoDisableOverride);
 }
 
-export async function setLocalLogin(userId: number, enable: boolean): Promise<ChangeResult> {
+export async function setLocalLogin(
+	userId: number,
+	enable: boolean,
+	rpId: string
+): Promise<ChangeResult> {
 	return sql.begin(async (tx) => {
-		const state = await lockedState(tx, userId);
+		const state = await lockedState(tx, userId, rpId);
 		if (!enable && locksOut({ ...state, localAuthEnabled: false })) return 'would-lock-out';
 		await tx`update "AppSettings" set "localAuthEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
 		return 'changed';
 	});
 }
 
-export async function setPlexLogin(userId: number, enable: boolean): Promise<ChangeResult> {
+export async function setPlexLogin(
+	userId: number,
+	enable: boolean,
+	rpId: string
+): Promise<ChangeResult> {
 	return sql.begin(async (tx) => {
-		const state = await lockedState(tx, userId);
+		const state = await lockedState(tx, userId, rpId);
 		if (!enable && locksOut({ ...state, plexLoginEnabled: false })) return 'would-lock-out';
 		await tx`update "AppSettings" set "plexLoginEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
 		return 'changed';
@@ -57,9 +68,13 @@ export async function setPlexLogin(userId: number, enable: boolean): Promise<Cha
 }
 
 /** "Allow passkey sign-in": switching it off is refused when passkeys are the last way in. */
-export async function setPasskeyLogin(userId: number, enable: boolean): Promise<ChangeResult> {
+export async function setPasskeyLogin(
+	userId: number,
+	enable: boolean,
+	rpId: string
+): Promise<ChangeResult> {
 	return sql.begin(async (tx) => {
-		const state = await lockedState(tx, userId);
+		const state = await lockedState(tx, userId, rpId);
 		if (!enable && locksOut({ ...state, passkeyLoginEnabled: false })) return 'would-lock-out';
 		await tx`update "AppSettings" set "passkeyLoginEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
 		return 'changed';
@@ -67,9 +82,9 @@ export async function setPasskeyLogin(userId: number, enable: boolean): Promise<
 }
 
 /** Unlinks the user's Plex account; with nobody linked any more, Plex login goes off too. */
-export async function unlinkPlex(userId: number): Promise<ChangeResult> {
+export async function unlinkPlex(userId: number, rpId: string): Promise<ChangeResult> {
 	return sql.begin(async (tx) => {
-		const state = await lockedState(tx, userId);
+		const state = await lockedState(tx, userId, rpId);
 		if (locksOut({ ...state, hasPlex: false, plexLoginEnabled: false })) return 'would-lock-out';
 		await tx`
 			update "User" set "plexId" = null, "plexUsername" = null, "plexToken" = null, "updatedAt" = now()

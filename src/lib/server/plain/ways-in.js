@@ -31,7 +31,8 @@
  * @property {boolean} hasPassword  a password hash and a local username
  * @property {boolean} hasPlex
  * @property {boolean} ssoLinked  linked for the current SSO mode (and, for OIDC, issuer)
- * @property {number} [passkeys]
+ * @property {number} [passkeys]  passkeys made for the current RP ID (the host of the public
+ *   origin): a passkey made under another host cannot sign in here and must not count
  */
 
 /**

@@ -1,16 +1,13 @@
 import { fail } from '@sveltejs/kit';
+import { rpIdFor } from '$lib/server/auth/passkeys';
 import { readForm } from '$lib/server/form';
 import * as v from 'valibot';
-import { audit, auditRepeated } from '$lib/server/audit';
+import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
 import { setLocalLogin } from '$lib/server/auth/toggles';
-import { hashPassword, verifyPassword } from '$lib/server/auth/password';
-import {
-	checkAndCount,
-	minutesText,
-	secretCheckRules,
-	secretCheckSucceeded
-} from '$lib/server/auth/throttle';
+import { hashPassword } from '$lib/server/auth/password';
+import { checkCurrentPassword } from '$lib/server/auth/current-password';
+import { markProved, requireStepUp, stepUpView } from '$lib/server/auth/step-up';
 import type { SessionUser } from '$lib/server/auth/session';
 import { config } from '$lib/server/config';
 import { getSettings } from '$lib/server/settings';
@@ -58,20 +55,22 @@ function forwardPanel(
 }
 
 export const load: PageServerLoad = async (event) => {
-	const { user: sessionUser } = requireUser(event);
+	const { user: sessionUser, session } = requireUser(event);
 	// locals.user was read before this request's form action ran (without JavaScript the page is
 	// rendered in that same request): read the fields an action can change again.
-	const [fresh, settings, sso, onceSsoIsOn, loginPage] = await Promise.all([
+	const [fresh, settings, sso, onceSsoIsOn, loginPage, stepUp] = await Promise.all([
 		getSignInFields(sessionUser.id),
 		getSettings(),
 		getSsoConfig(),
 		waysOnceSsoIsOn(),
-		loginPageOverview()
+		loginPageOverview(),
+		stepUpView(sessionUser, session, event.locals.client.origin)
 	]);
 	const user: SessionUser = { ...sessionUser, ...fresh };
 	const params = event.url.searchParams;
 	const linkError = params.get('sso_link_error');
 	return {
+		stepUp,
 		loginPage,
 		local: {
 			enabled: settings.localAuthEnabled,
@@ -119,6 +118,7 @@ export const load: PageServerLoad = async (event) => {
 			username: user.plexUsername,
 			loginEnabled: settings.plexLoginEnabled,
 			linkedNow: params.get('plex_linked') === '1',
+			stepUpRefused: params.get('plex_error') === 'step_up',
 			error: (() => {
 				const code = params.get('plex_error');
 				return code && Object.hasOwn(PLEX_ERRORS, code) ? PLEX_ERRORS[code] : null;
@@ -143,7 +143,10 @@ export const actions = {
 				}
 			});
 		}
-		if ((await setLocalLogin(user.id, enable)) === 'would-lock-out') {
+		if (
+			(await setLocalLogin(user.id, enable, rpIdFor(event.locals.client.origin))) ===
+			'would-lock-out'
+		) {
 			return fail(409, {
 				local: {
 					message:
@@ -165,7 +168,8 @@ export const actions = {
 
 	credentials: async (event) => {
 		const { user, session } = requireUser(event);
-		const form = formFields(await readForm(event.request), [
+		const raw = await readForm(event.request);
+		const form = formFields(raw, [
 			'localUsername',
 			'currentPassword',
 			'newPassword',
@@ -180,47 +184,31 @@ export const actions = {
 		if (!user.hasPassword && !newPassword) {
 			return fail(400, { credentials: { values, errors: { newPassword: 'Choose a password.' } } });
 		}
-		const currentHash = await getPasswordHash(user.id);
-		if (currentHash) {
-			// The same throttle as the sign-in form: a stolen session must not guess freely.
-			const rules = secretCheckRules('current-password', {
-				ip: event.locals.client.ip,
-				account: `user:${user.id}`
-			});
-			const verdict = await checkAndCount(rules);
-			if (!verdict.allowed) {
-				event.setHeaders({ 'retry-after': String(verdict.retryAfterSeconds) });
-				await auditRepeated({
-					event: 'settings.credentials_throttled',
-					userId: user.id,
-					ip: event.locals.client.ip,
-					detail: { key: verdict.key },
-					collapseKey: `${verdict.key}@${verdict.windowEndsAt.toISOString()}`
-				});
-				return fail(429, {
-					credentials: {
-						values,
-						errors: {
-							currentPassword: `Too many wrong current passwords. Try again in ${minutesText(verdict.retryAfterSeconds)}.`
-						}
-					}
+		// Step-up: with a password, the current one, always (it is being replaced); without one
+		// (an SSO or Plex account setting its first), any proof step-up.ts accepts.
+		if (await getPasswordHash(user.id)) {
+			const checked = await checkCurrentPassword(event, user.id, currentPassword);
+			if (!checked.ok) {
+				return fail(checked.status, {
+					credentials: { values, errors: { currentPassword: checked.message } }
 				});
 			}
-			if (!(await verifyPassword(currentHash, currentPassword))) {
-				return fail(400, {
-					credentials: {
-						values,
-						errors: { currentPassword: 'That is not your current password.' }
-					}
+			await markProved(session.id);
+		} else {
+			const proof = await requireStepUp(event, user, session, raw);
+			if (!proof.ok) {
+				return fail(proof.status, {
+					credentials: { values, errors: { currentPassword: proof.message } },
+					stepUp: { message: proof.message, field: proof.field }
 				});
 			}
-			await secretCheckSucceeded(rules);
 		}
+		let voided = 0;
 		try {
-			await updateCredentials(user.id, session.id, {
+			({ recoveryCodesVoided: voided } = await updateCredentials(user.id, session.id, {
 				localUsername,
 				passwordHash: newPassword ? await hashPassword(newPassword) : null
-			});
+			}));
 		} catch (error) {
 			if (!(error instanceof UsernameTakenError)) throw error;
 			return fail(409, {
@@ -234,15 +222,19 @@ export const actions = {
 			event: 'settings.credentials',
 			userId: user.id,
 			ip: event.locals.client.ip,
-			detail: { localUsername, passwordChanged: Boolean(newPassword) }
+			detail: { localUsername, passwordChanged: Boolean(newPassword), recoveryCodesVoided: voided }
 		});
 		return {
 			credentials: {
 				values,
 				ok: true,
 				message: newPassword
-					? 'Credentials saved. Every other session of yours has been signed out.'
-					: 'Username saved.'
+					? 'Credentials saved. Every other session of yours has been signed out.' +
+						(voided
+							? ` Your ${voided} unused recovery code${voided === 1 ? '' : 's'} no longer work${voided === 1 ? 's' : ''}: make new ones now.`
+							: '')
+					: 'Username saved.',
+				recoveryCodesVoided: voided
 			}
 		};
 	}

@@ -33,10 +33,12 @@ export type SsoAnswer = {
 	subject?: string;
 	/** Test Discovery ran with a typed secret, which is not sent back (see the step 1 form). */
 	secretTyped?: boolean;
+	/** A change that adds a way in was refused for want of proof (step-up.ts). */
+	stepUp?: { message: string; field: string | null };
 };
 
 /** A refusal: nothing was changed. */
-export function ssoFail(status: 400 | 409 | 502, answer: SsoAnswer) {
+export function ssoFail(status: 400 | 403 | 409 | 429 | 502, answer: SsoAnswer) {
 	return fail(status, { sso: answer });
 }
 

@@ -1,6 +1,7 @@
 // Step 1 of Single Sign-On: save the connection, test discovery, revert to the previous
 // settings, fill in a forward-auth preset. Guard clauses ending in ssoFail or ssoDone; the
 // client secret is never sent back.
+import { rpIdFor } from '$lib/server/auth/passkeys';
 import type { RequestEvent } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { readForm } from '$lib/server/form';
@@ -172,7 +173,8 @@ export const connectionActions = {
 							? input.oidcClientSecret
 							: undefined
 				},
-				user.id
+				user.id,
+				rpIdFor(event.locals.client.origin)
 			);
 		} catch (error) {
 			if (!(error instanceof WouldLockOut)) throw error;
@@ -252,7 +254,7 @@ export const connectionActions = {
 		const { user } = requireUser(event);
 		let reenabled;
 		try {
-			reenabled = await revertConnection(user.id);
+			reenabled = await revertConnection(user.id, rpIdFor(event.locals.client.origin));
 		} catch (error) {
 			if (!(error instanceof WouldLockOut)) throw error;
 			return ssoFail(409, { step: 1, ok: false, message: SSO_TEXT.lockout });

@@ -1,5 +1,6 @@
 // Step 3 of Single Sign-On: the switch and its two options. The decision is setSsoEnabled's
 // (one transaction on the settings row); this action maps its refusals to words.
+import { rpIdFor } from '$lib/server/auth/passkeys';
 import { readForm } from '$lib/server/form';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
@@ -20,7 +21,8 @@ export const enableActions = {
 			user.id,
 			{ enable, rpLogout, autoRedirect },
 			(sso, subject) =>
-				forwardEnableRefusal(event.locals.client, event.request.headers, sso, subject)
+				forwardEnableRefusal(event.locals.client, event.request.headers, sso, subject),
+			rpIdFor(event.locals.client.origin)
 		);
 		if (!outcome.ok) {
 			const message =

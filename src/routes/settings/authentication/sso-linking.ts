@@ -5,6 +5,7 @@ import * as v from 'valibot';
 import { readForm } from '$lib/server/form';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
+import { requireStepUp, type StepUpResult } from '$lib/server/auth/step-up';
 import { forwardIdentity } from '$lib/server/auth/sources/forward';
 import { DiscoveryError, getDiscovery, startAuthorization } from '$lib/server/auth/sources/oidc';
 import { startFlow } from '$lib/server/auth/sign-in-flows';
@@ -40,9 +41,25 @@ function linkRefusal(reason: LinkRefusal, header: string): string {
 	}
 }
 
+/** Linking adds a way in: refused without proof, answered in step 2 (and under the manual form). */
+function proofRefused(proof: Extract<StepUpResult, { ok: false }>, manual?: { subject: string }) {
+	const stepUp = { message: proof.message, field: proof.field };
+	return ssoFail(proof.status, {
+		step: 2,
+		ok: false,
+		message: proof.message,
+		stepUp,
+		...(manual && { manual: true, subject: manual.subject })
+	});
+}
+
 export const linkingActions = {
 	verifyLink: async (event) => {
-		const { user } = requireUser(event);
+		const { user, session } = requireUser(event);
+		// Checked here, before leaving for the provider: the callback only finishes what a proven
+		// session began (the transaction is bound to this user and browser).
+		const proof = await requireStepUp(event, user, session, await readForm(event.request));
+		if (!proof.ok) return proofRefused(proof);
 		const sso = await getSsoConfig();
 		if (sso.ssoMode !== 'OIDC' || !sso.oidcIssuer || !sso.oidcClientId) {
 			return ssoFail(409, { step: 2, ok: false, message: SSO_TEXT.saveOidcFirst });
@@ -72,7 +89,11 @@ export const linkingActions = {
 
 	linkManual: async (event) => {
 		const { user, session } = requireUser(event);
-		const raw = (await readForm(event.request)).get('subject');
+		const form = await readForm(event.request);
+		const raw = form.get('subject');
+		const proof = await requireStepUp(event, user, session, form);
+		if (!proof.ok)
+			return proofRefused(proof, { subject: typeof raw === 'string' ? raw.slice(0, 255) : '' });
 		const parsed = v.safeParse(subjectSchema, typeof raw === 'string' ? raw : '');
 		if (!parsed.success) {
 			return ssoFail(400, {
@@ -102,6 +123,8 @@ export const linkingActions = {
 
 	linkFromRequest: async (event) => {
 		const { user, session } = requireUser(event);
+		const proof = await requireStepUp(event, user, session, await readForm(event.request));
+		if (!proof.ok) return proofRefused(proof);
 		let header = '';
 		const outcome = await linkSsoIdentity(user.id, session.id, {
 			via: 'request',

@@ -10,6 +10,7 @@ import { requireUser } from '$lib/server/auth/guard';
 import { clearThrottle, listActiveThrottles } from '$lib/server/auth/throttle';
 import { describeThrottleKey } from '$lib/server/auth/throttle-keys';
 import { listSessions, revokeOtherSessions, revokeSession } from '$lib/server/auth/sessions-list';
+import { stepUpView } from '$lib/server/auth/step-up';
 import {
 	eventLabel,
 	HISTORY_METHODS,
@@ -93,7 +94,8 @@ export const load: PageServerLoad = async (event) => {
 		})),
 		seen,
 		twoFactor: await loadTwoFactor(user),
-		passkeys: await loadPasskeys(event)
+		passkeys: await loadPasskeys(event),
+		stepUp: await stepUpView(user, session, event.locals.client.origin)
 	};
 };
 

@@ -8,7 +8,6 @@ import { readForm } from '$lib/server/form';
 import { requireUser } from '$lib/server/auth/guard';
 import {
 	deletePasskey,
-	isFreshSession,
 	listPasskeys,
 	passkeyLoginEnabled,
 	renamePasskey,
@@ -20,14 +19,12 @@ import { passkeyId, passkeyName } from '$lib/schemas/passkey';
 type Event = RequestEvent;
 
 export async function loadPasskeys(event: Pick<Event, 'locals'>) {
-	const { user, session } = requireUser(event);
+	const { user } = requireUser(event);
 	const rpId = rpIdFor(event.locals.client.origin);
 	const [list, loginEnabled] = await Promise.all([listPasskeys(user.id), passkeyLoginEnabled()]);
 	return {
 		rpId,
 		loginEnabled,
-		hasPassword: user.hasPassword,
-		fresh: isFreshSession(session),
 		list: list.map((p) => ({
 			id: p.id,
 			name: p.name,
@@ -63,12 +60,18 @@ export const passkeyActions = {
 	},
 
 	deletePasskey: async (event: Event) => {
-		const { user } = requireUser(event);
-		const parsed = v.safeParse(deleteFields, Object.fromEntries(await readForm(event.request)));
+		const { user, session } = requireUser(event);
+		const form = await readForm(event.request);
+		const parsed = v.safeParse(deleteFields, { passkey: form.get('passkey') });
 		if (!parsed.success) return refuse(400, parsed.issues[0].message);
-		const result = await deletePasskey(user.id, parsed.output.passkey);
-		if (result === 'not-found') return refuse(404, 'That passkey is no longer registered.');
-		if (result === 'would-lock-out') {
+		const deleted = await deletePasskey(
+			user.id,
+			parsed.output.passkey,
+			rpIdFor(event.locals.client.origin),
+			{ currentSessionId: session.id, signOutOthers: form.get('signOutOthers') === 'on' }
+		);
+		if (deleted.result === 'not-found') return refuse(404, 'That passkey is no longer registered.');
+		if (deleted.result === 'would-lock-out') {
 			return refuse(
 				409,
 				'This passkey is your only way in, so it stays. Turn on another way to sign in first.'
@@ -77,15 +80,27 @@ export const passkeyActions = {
 		await audit({
 			event: 'settings.passkey_deleted',
 			userId: user.id,
-			ip: event.locals.client.ip
+			ip: event.locals.client.ip,
+			detail: { sessionsEnded: deleted.sessionsEnded }
 		});
-		return { passkeys: { ok: true, message: 'The passkey was deleted.' } };
+		const ended = deleted.sessionsEnded;
+		return {
+			passkeys: {
+				ok: true,
+				message:
+					'The passkey was deleted.' +
+					(ended ? ` Signed out ${ended} other session${ended === 1 ? '' : 's'}.` : '')
+			}
+		};
 	},
 
 	togglePasskeyLogin: async (event: Event) => {
 		const { user } = requireUser(event);
 		const enable = (await readForm(event.request)).get('enabled') === 'true';
-		if ((await setPasskeyLogin(user.id, enable)) === 'would-lock-out') {
+		if (
+			(await setPasskeyLogin(user.id, enable, rpIdFor(event.locals.client.origin))) ===
+			'would-lock-out'
+		) {
 			return refuse(
 				409,
 				'Passkeys are your only way in, so passkey sign-in stays on. Turn on another way to sign in first.'

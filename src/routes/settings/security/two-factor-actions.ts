@@ -1,11 +1,14 @@
 // Settings → Security: the authenticator app (TOTP) and the recovery codes. Thin: the work is in
 // $lib/server/auth/totp.ts and recovery-codes.ts; this maps their answers to words.
+// Making codes and setting the app up add a way in: each asks step-up.ts for proof first.
 import { fail, type RequestEvent } from '@sveltejs/kit';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
 import { checkCurrentPassword } from '$lib/server/auth/current-password';
 import { regenerateRecoveryCodes, unusedRecoveryCodes } from '$lib/server/auth/recovery-codes';
 import { checkCode } from '$lib/server/auth/second-step';
+import { revokeOtherSessions } from '$lib/server/auth/sessions-list';
+import { requireStepUp, type StepUpResult } from '$lib/server/auth/step-up';
 import {
 	beginTotpEnrollment,
 	confirmTotpEnrollment,
@@ -40,6 +43,34 @@ export async function loadTwoFactor(user: SessionUser) {
 const totpFail = (status: number, message: string) =>
 	fail(status, { totp: { ok: false, message } });
 
+type Refused = Extract<StepUpResult, { ok: false }>;
+const totpRefused = (proof: Refused) =>
+	fail(proof.status, { totp: { ok: false, message: proof.message }, stepUp: proof });
+const recoveryRefused = (proof: Refused) =>
+	fail(proof.status, { recovery: { error: proof.message }, stepUp: proof });
+
+/**
+ * "Sign out all other sessions" (checked by default beside every change of a second step): a
+ * copied cookie that may have been used to see or change it ends with the change.
+ */
+async function signOutOthersIfAsked(event: RequestEvent, form: FormData) {
+	if (form.get('signOutOthers') !== 'on') return 0;
+	const { user, session } = requireUser(event);
+	const count = await revokeOtherSessions(user.id, session.id);
+	if (count) {
+		await audit({
+			event: 'session.revoked',
+			userId: user.id,
+			ip: event.locals.client.ip,
+			detail: { sessions: count, others: true }
+		});
+	}
+	return count;
+}
+
+const othersText = (count: number) =>
+	count ? ` Signed out ${count} other session${count === 1 ? '' : 's'}.` : '';
+
 async function newCodes(userId: number, ip: string, reason: string) {
 	const codes = await regenerateRecoveryCodes(userId);
 	await audit({ event: 'recovery_codes.created', userId, ip, detail: { reason } });
@@ -48,7 +79,9 @@ async function newCodes(userId: number, ip: string, reason: string) {
 
 export const twoFactorActions = {
 	totpBegin: async (event: RequestEvent) => {
-		const { user } = requireUser(event);
+		const { user, session } = requireUser(event);
+		const proof = await requireStepUp(event, user, session, await readForm(event.request));
+		if (!proof.ok) return totpRefused(proof);
 		if (!user.hasPassword) {
 			return totpFail(400, 'Set a password first: the authenticator code is asked after it.');
 		}
@@ -60,8 +93,11 @@ export const twoFactorActions = {
 	},
 
 	totpEnable: async (event: RequestEvent) => {
-		const { user } = requireUser(event);
-		const form = formFields(await readForm(event.request), ['code'] as const);
+		const { user, session } = requireUser(event);
+		const raw = await readForm(event.request);
+		const proof = await requireStepUp(event, user, session, raw);
+		if (!proof.ok) return totpRefused(proof);
+		const form = formFields(raw, ['code'] as const);
 		const code = normaliseTotpCode(form.code);
 		if (!code) return totpFail(400, 'Enter the six digits your app shows.');
 		const result = await confirmTotpEnrollment(user.id, code);
@@ -76,10 +112,13 @@ export const twoFactorActions = {
 		// Offered at once when there is none left, so that losing the phone is not a lock-out.
 		const codes =
 			(await unusedRecoveryCodes(user.id)) === 0 ? await newCodes(user.id, ip, 'totp') : null;
+		const others = await signOutOthersIfAsked(event, raw);
 		return {
 			totp: {
 				ok: true,
-				message: 'The authenticator app is on: sign-ins with the password ask for a code.'
+				message:
+					'The authenticator app is on: sign-ins with the password ask for a code.' +
+					othersText(others)
 			},
 			recovery: codes && { codes }
 		};
@@ -87,7 +126,8 @@ export const twoFactorActions = {
 
 	totpDisable: async (event: RequestEvent) => {
 		const { user } = requireUser(event);
-		const form = formFields(await readForm(event.request), ['currentPassword', 'code'] as const);
+		const raw = await readForm(event.request);
+		const form = formFields(raw, ['currentPassword', 'code'] as const);
 		const password = await checkCurrentPassword(event, user.id, form.currentPassword);
 		if (!password.ok) return totpFail(password.status, password.message);
 		const code = await checkCode(
@@ -100,12 +140,17 @@ export const twoFactorActions = {
 		if (!code.ok) return totpFail(code.status, code.message);
 		await disableTotp(user.id);
 		await audit({ event: 'totp.disabled', userId: user.id, ip: event.locals.client.ip });
-		return { totp: { ok: true, message: 'The authenticator app is off.' } };
+		const others = await signOutOthersIfAsked(event, raw);
+		return { totp: { ok: true, message: 'The authenticator app is off.' + othersText(others) } };
 	},
 
 	recoveryCodes: async (event: RequestEvent) => {
-		const { user } = requireUser(event);
+		const { user, session } = requireUser(event);
+		const form = await readForm(event.request);
+		const proof = await requireStepUp(event, user, session, form);
+		if (!proof.ok) return recoveryRefused(proof);
 		const codes = await newCodes(user.id, event.locals.client.ip, 'asked');
-		return { recovery: { codes } };
+		const others = await signOutOthersIfAsked(event, form);
+		return { recovery: { codes, others } };
 	}
 };

@@ -10,7 +10,9 @@ export type TwoFactorData = {
 export type TwoFactorForm =
 	| {
 			totp?: { ok: boolean; message: string };
-			recovery?: { codes: string[] } | null;
+			recovery?: { codes: string[]; others?: number } | { error: string } | null;
+			/** The change was refused for want of proof (step-up). */
+			stepUp?: { message: string; field: string | null };
 	  }
 	| null
 	| undefined;

@@ -39,7 +39,7 @@ export const POST: RequestHandler = async (event) => {
 	);
 	if (result.ok) {
 		await secretCheckSucceeded(result.rules);
-		await signIn(event, result.userId, 'passkey');
+		await signIn(event, result.userId, 'passkey', { passkeyId: result.passkeyId });
 		const returnTo = form.get('returnTo');
 		return json({ location: safeReturnTo(typeof returnTo === 'string' ? returnTo : null) });
 	}

@@ -3,6 +3,7 @@ import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
 import { error, redirect } from '@sveltejs/kit';
 import { readForm } from '$lib/server/form';
 import { safeReturnTo } from '$lib/server/auth/redirect';
+import { requireStepUp } from '$lib/server/auth/step-up';
 import {
 	authUrl,
 	CALLBACK_PATH,
@@ -23,13 +24,19 @@ const BACK: Record<Purpose, string> = {
 
 // "Sign in with Plex" / "Link Plex account": a POST (so a link cannot start it), answered with a
 // redirect to Plex's auth page.
-export const POST: RequestHandler = async ({ request, locals, cookies }) => {
+export const POST: RequestHandler = async (event) => {
+	const { request, locals, cookies } = event;
 	const form = await readForm(request);
 	const purpose = form.get('purpose');
 	if (purpose !== 'login' && purpose !== 'link' && purpose !== 'setup')
 		error(400, 'Unknown Plex sign-in purpose');
 	const back = BACK[purpose];
-	if (purpose === 'link' && !locals.user) redirect(303, '/login');
+	if (purpose === 'link' && (!locals.user || !locals.session)) redirect(303, '/login');
+	// Linking adds a way in: the proof is checked here, before leaving for plex.tv.
+	if (purpose === 'link' && locals.user && locals.session) {
+		const proof = await requireStepUp(event, locals.user, locals.session, form);
+		if (!proof.ok) redirect(303, `${back}?plex_error=step_up`);
+	}
 	if (purpose === 'setup' && locals.hasUsers) redirect(303, '/login?setup=done');
 	if (purpose === 'login' && !(await plexLoginOffered()))
 		redirect(303, '/login?plex_error=plex_disabled');

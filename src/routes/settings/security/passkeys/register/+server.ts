@@ -5,6 +5,7 @@ import { audit } from '$lib/server/audit';
 import { readForm } from '$lib/server/form';
 import { requireUser } from '$lib/server/auth/guard';
 import { finishRegistration } from '$lib/server/auth/passkeys';
+import { requireStepUp } from '$lib/server/auth/step-up';
 import { parseWebauthnResponse, passkeyName } from '$lib/schemas/passkey';
 import type { RequestHandler } from './$types';
 
@@ -19,6 +20,15 @@ const REFUSED = {
 export const POST: RequestHandler = async (event) => {
 	const { user, session } = requireUser(event);
 	const form = await readForm(event.request);
+	// The options were given after a proof, which covers this request for five minutes; asked
+	// again so that no path adds a passkey without it.
+	const proof = await requireStepUp(event, user, session, form);
+	if (!proof.ok) {
+		return json(
+			{ message: proof.message, field: proof.field, stepUp: true },
+			{ status: proof.status }
+		);
+	}
 	const name = v.safeParse(passkeyName, form.get('name') ?? '');
 	if (!name.success) {
 		return json({ message: name.issues[0].message, field: 'name' }, { status: 400 });
