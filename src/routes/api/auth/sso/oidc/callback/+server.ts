@@ -10,6 +10,7 @@ import {
 	getDiscovery,
 	OidcFailure
 } from '$lib/server/auth/sources/oidc';
+import { sanitizeProviderText } from '$lib/server/auth/sources/oidc-client-auth';
 import { rejectNotLinked } from '$lib/server/auth/sso-login';
 import { takeFlow } from '$lib/server/auth/sign-in-flows';
 import { useFlowOnce } from '$lib/server/auth/used-flows';
@@ -76,7 +77,8 @@ export const GET: RequestHandler = async (event) => {
 			method: 'oidc',
 			ip,
 			userId: tx.userId,
-			detail: { reason: code }
+			// The provider's words (sanitised, capped) for the diagnostics bundle's failed flows.
+			detail: { reason: code, error: sanitizeProviderText(reason, 300) }
 		});
 		redirect(303, failTo(code));
 	}
