@@ -382,7 +382,8 @@ describe('state and the login transaction', () => {
 
 		// The same browser (its binding cookie now cleared) and a copy that kept the cookie.
 		const again = await callback(b, { code: request.code, state: request.state });
-		expect(again.headers.get('location')).toBe('/login?sso_error=state_mismatch');
+		expect(again.headers.get('location')).toBe('/login?sso_error=state_mismatch&flow=none');
+		// (its flow cookie is gone: nobody started a sign-in here, and the banner says so)
 		const copy = browser(app.url);
 		copy.jar.set(TX_COOKIE, binding);
 		const replay = await callback(copy, { code: request.code, state: request.state });
@@ -409,7 +410,7 @@ describe('state and the login transaction', () => {
 		expect(b.jar.has(TX_COOKIE)).toBe(false);
 		idp.state.idToken = ({ nonce }) => idp.sign(idp.claims(nonce));
 		const retry = await callback(b, { code: request.code, state: request.state });
-		await expectRefused(retry, b, 'state_mismatch');
+		await expectRefused(retry, b, 'state_mismatch&flow=none');
 		expect(idp.state.tokenRequests).toHaveLength(1);
 		expect(await app.sql`select 1 from "UsedSignInFlow"`).toHaveLength(0);
 	});
@@ -424,7 +425,8 @@ describe('state and the login transaction', () => {
 		await expectRefused(
 			await callback(stranger, { code: request.code, state: request.state }),
 			stranger,
-			'state_mismatch'
+			// no flow cookie at all: the banner says nobody started a sign-in in this browser
+			'state_mismatch&flow=none'
 		);
 		const other = browser(app.url);
 		await begin(other);

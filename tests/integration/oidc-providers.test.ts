@@ -510,6 +510,15 @@ describe('redirects of discovery and JWKS', () => {
 			const res = await browser(app.url).get('/api/auth/sso/oidc/login');
 			expect(res.headers.get('location')).toBe('/login?sso_error=token_exchange_failed');
 			expect(await waitForLog('OIDC issuer mismatch')).toBe(true);
+			// Both values, so that the admin sees which one to change.
+			expect(
+				await waitForLog(
+					// as the JSON log line writes it
+					JSON.stringify(
+						`the provider reports "${other.issuer}", but the configured issuer is "${idp.issuer}"`
+					).slice(1, -1)
+				)
+			).toBe(true);
 		} finally {
 			await other.stop();
 		}

@@ -16,6 +16,7 @@
 import { createRemoteJWKSet, customFetch, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import { cappedFetch, DEFAULT_TIMEOUT_MS, fetchJson } from '../../http';
 import { classifyProviderFailure, describeProviderFailure } from './provider-failure';
+import { sanitizeProviderText } from './oidc-client-auth';
 
 export type Discovery = {
 	issuer: string;
@@ -115,6 +116,17 @@ const stringList = (value: unknown) =>
 		: undefined;
 
 /** Fetches and checks a discovery document, bypassing every cache. */
+/**
+ * "OIDC issuer mismatch" (DESIGN's words) followed by both values, so that the admin sees at once
+ * whether it is a trailing slash, http against https, or another realm. The provider's value is
+ * its own text: sanitised and cut.
+ */
+export function issuerMismatch(reported: unknown, configured: string) {
+	const theirs =
+		typeof reported === 'string' ? `"${sanitizeProviderText(reported, 200)}"` : 'no issuer at all';
+	return `OIDC issuer mismatch: the provider reports ${theirs}, but the configured issuer is "${configured}". The issuer URL must be exactly what the provider's discovery document says.`;
+}
+
 export async function fetchDiscovery(issuer: string): Promise<Discovery> {
 	let doc: unknown;
 	const url = discoveryUrl(issuer);
@@ -141,7 +153,7 @@ export async function fetchDiscovery(issuer: string): Promise<Discovery> {
 		throw new DiscoveryError('OIDC discovery response missing required endpoints');
 	}
 	if (typeof d.issuer !== 'string' || !issuerFitsConfigured(d.issuer, issuer)) {
-		throw new DiscoveryError('OIDC issuer mismatch');
+		throw new DiscoveryError(issuerMismatch(d.issuer, issuer));
 	}
 	return {
 		issuer: d.issuer,
