@@ -739,3 +739,47 @@ describe('Test Discovery', () => {
 		expect(html).toContain('Multi-tenant issuer');
 	});
 });
+
+describe("the provider's clock (its Date header)", () => {
+	const words = /this server(&#39;|')s clock differs from the provider(&#39;|')s by 1(19|20|21) s/i;
+
+	test('Test Discovery warns above 30 s of offset, and not below', async () => {
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const b = await admin();
+		const discover = async () =>
+			(
+				await post(b, '/settings/authentication?/testDiscovery', {
+					ssoMode: 'OIDC',
+					oidcIssuer: idp.issuer,
+					oidcClientId: CLIENT_ID,
+					oidcClientSecret: '',
+					oidcClientAuthMethod: 'auto',
+					oidcScopes: 'openid profile email',
+					oidcUsernameClaim: 'preferred_username',
+					forwardAuthUserHeader: 'Remote-User',
+					forwardAuthEmailHeader: 'Remote-Email',
+					forwardAuthNameHeader: 'Remote-Name'
+				})
+			).text();
+		idp.state.clockOffsetS = 120;
+		expect(await discover()).toMatch(words);
+		idp.state.clockOffsetS = 10;
+		const calm = await discover();
+		expect(calm).toContain('Discovery succeeded.');
+		expect(calm).not.toMatch(/clock differs/);
+	});
+
+	test('a sign-in refused for an expired token says the clock is off', async () => {
+		// The provider is two minutes behind: its token expired (by its clock, 30 s from now) 90 s
+		// ago by ours, past the verification's 60 s of tolerance.
+		idp.state.clockOffsetS = -120;
+		const behind = Math.floor(Date.now() / 1000) - 120;
+		await expectRefused(
+			await signInWith((nonce) => idp.sign(idp.claims(nonce, { iat: behind, exp: behind + 30 }))),
+			'token_exchange_failed'
+		);
+		expect(app.logs()).toMatch(
+			/ID token rejected \([^)]*\); this server's clock differs from the provider's by 1(19|20|21) s \(it is ahead of the provider's\)/
+		);
+	});
+});

@@ -19,6 +19,7 @@ import { SESSION_COOKIE } from './auth/session';
 import { flowCookieName } from './auth/sign-in-flows';
 import { getDiscovery, MAX_REDIRECTS, type Discovery } from './auth/sources/oidc-discovery';
 import { sanitizeProviderText, variantsToTry } from './auth/sources/oidc-client-auth';
+import { clockWords, lastClockReading } from './auth/sources/provider-clock';
 import { fetchJson } from './http';
 import pkg from '../../../package.json';
 
@@ -134,6 +135,7 @@ export async function supportBundle(input: BundleInput): Promise<string> {
 	const sso = await getSsoConfig();
 	const seen = diagnose({ ...input, config, forwardAuth: null });
 	const [idp, flows] = await Promise.all([provider(sso), failedFlows()]);
+	const clock = lastClockReading();
 	const cookie = (name: string, path: string) => ({
 		name,
 		path,
@@ -175,8 +177,15 @@ export async function supportBundle(input: BundleInput): Promise<string> {
 			session: cookie(SESSION_COOKIE, '/'),
 			oidcFlow: cookie(flowCookieName('oidc'), '/api/auth/sso/oidc')
 		},
-		// Measured by the step-1 checks once they read the provider's Date header; not yet here.
-		clockOffsetSeconds: null,
+		// The provider's time minus ours at the last discovery or token request (its Date header).
+		clock: clock
+			? {
+					offsetSeconds: clock.seconds,
+					measuredAt: new Date(clock.at).toISOString(),
+					from: clock.from,
+					words: clockWords(clock.seconds)
+				}
+			: null,
 		failedSignIns: flows
 	};
 	let out = JSON.stringify(bundle, null, 2);

@@ -14,7 +14,8 @@
 // document's `issuer` must still be the configured one (trailing slash aside), or, for Microsoft
 // Entra's multi-tenant endpoints, a template with `{tenantid}` that the configured issuer fits.
 import { createRemoteJWKSet, customFetch, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
-import { cappedFetch, DEFAULT_TIMEOUT_MS, fetchJson } from '../../http';
+import { cappedFetch, DEFAULT_TIMEOUT_MS, HttpError, parseJson } from '../../http';
+import { noteProviderDate } from './provider-clock';
 import { classifyProviderFailure, describeProviderFailure } from './provider-failure';
 import { sanitizeProviderText } from './oidc-client-auth';
 
@@ -131,11 +132,15 @@ export async function fetchDiscovery(issuer: string): Promise<Discovery> {
 	let doc: unknown;
 	const url = discoveryUrl(issuer);
 	try {
-		doc = await fetchJson(
+		// fetchJson's steps, with the answer's Date header read on the way (provider-clock.ts).
+		const res = await cappedFetch(
 			url,
 			{ headers: { accept: 'application/json' } },
 			{ maxRedirects: MAX_REDIRECTS, timeoutMs: discoveryTimeoutMs }
 		);
+		noteProviderDate(res.headers.get('date'), url);
+		if (!res.ok) throw new HttpError(`HTTP ${res.status}`, res.status, { url });
+		doc = parseJson(await res.text(), res.status, url);
 	} catch (error) {
 		// "OIDC discovery failed (404): <url> …", and a hint per cause (provider-failure.ts).
 		throw new DiscoveryError(
