@@ -200,6 +200,12 @@ describe('a forged or mis-addressed ID token is refused', () => {
 				.sign(new TextEncoder().encode(CLIENT_SECRET))
 		);
 		await expectRefused(hs.res, hs.b, 'token_exchange_failed');
+		// The log says which provider setting to change.
+		expect(
+			await waitForLog(
+				"set the client's ID token signing algorithm at the provider (often id_token_signed_response_alg)"
+			)
+		).toBe(true);
 		const none = await signInWith((nonce) => craftJwt({ alg: 'none' }, idp.claims(nonce)));
 		await expectRefused(none.res, none.b, 'token_exchange_failed');
 	});

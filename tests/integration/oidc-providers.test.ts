@@ -730,6 +730,22 @@ describe('Test Discovery', () => {
 		idp.state.discovery = { id_token_signing_alg_values_supported: ['HS256'] };
 		const { html } = await testDiscovery();
 		expect(html).toContain('signs ID tokens only with HS256');
+		expect(html).toContain('often id_token_signed_response_alg');
+	});
+
+	test('warns only about what applies: every algorithm listed, a claim left out of a partial list', async () => {
+		// Providers list every algorithm they can do; with one Librariarr accepts, nothing to say.
+		idp.state.discovery = {
+			id_token_signing_alg_values_supported: ['none', 'HS256', 'HS384', 'HS512', 'RS256'],
+			claims_supported: ['sub', 'email']
+		};
+		const listed = await testDiscovery();
+		expect(listed.html).toContain('Discovery succeeded.');
+		expect(listed.html).not.toContain('data-testid="discovery-warnings"');
+		// claims_supported leaving the claim out matters only when there is no userinfo to send it.
+		idp.state.discovery = { claims_supported: ['sub', 'email'], userinfo_endpoint: undefined };
+		const noUserinfo = await testDiscovery();
+		expect(noUserinfo.html).toContain('does not list the claim preferred_username');
 	});
 
 	test('accepts an Entra multi-tenant issuer and says so', async () => {

@@ -260,6 +260,11 @@ export async function finishAuthorization(
 }
 
 function joseDetail(error: unknown) {
+	if (error instanceof joseErrors.JOSEAlgNotAllowed) {
+		// The provider signed with an algorithm it lists but Librariarr refuses (HS256 with the
+		// client secret, or none): the fix is one setting of the client at the provider.
+		return `${error.code}: ${error.message}; set the client's ID token signing algorithm at the provider (often id_token_signed_response_alg) to RS256, PS256, ES256 or EdDSA: HMAC (HS256/384/512) and none are refused`;
+	}
 	return error instanceof joseErrors.JOSEError
 		? `${error.code}: ${error.message}`
 		: (error as Error).message;
