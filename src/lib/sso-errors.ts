@@ -19,5 +19,13 @@ export const SSO_ERROR_HINTS: Record<string, string> = {
 		'This usually means the sign-in took longer than ten minutes, or was started in another tab or window. Your account is fine: start again.'
 };
 
+/**
+ * The state_mismatch hint when the browser held no sign-in at all (no flow cookie reached the
+ * callback, `&flow=none`): nobody started this sign-in here, so "tampered with" is not the
+ * likely story and the hint says what is.
+ */
+export const SSO_NOT_STARTED_HINT =
+	'This browser has no sign-in in progress: the page came from an old tab, a bookmark of the return address or a link, or the sign-in was started in another browser or more than ten minutes ago. Nothing happened to your account: start again.';
+
 /** Codes after which starting SSO again is the fix: their banner has a "Try again" link. */
 export const SSO_ERRORS_RETRY: ReadonlySet<string> = new Set(['state_mismatch']);

@@ -296,7 +296,10 @@ test.describe('OIDC single sign-on', () => {
 				'/nothing-here',
 				`OIDC discovery failed (404): ${notFound} answered 404. Is this the issuer URL your provider shows, without /.well-known/openid-configuration at the end?`
 			],
-			['/mismatch', 'OIDC issuer mismatch'],
+			[
+				'/mismatch',
+				`OIDC issuer mismatch: the provider reports "http://127.0.0.1:9/someone-else", but the configured issuer is "${FIXTURES}/mismatch". The issuer URL must be exactly what the provider's discovery document says.`
+			],
 			['/broken', 'OIDC discovery response missing required endpoints']
 		]) {
 			await page.getByLabel('Issuer URL', { exact: true }).fill(FIXTURES + path);

@@ -34,11 +34,12 @@ test.describe('The "expired or tampered with" banner', () => {
 		await context.clearCookies({ name: 'librariarr_oidc_tx' });
 		await signInAtIdp(page, SUB);
 
-		await expect(page).toHaveURL(pathEquals('/login?sso_error=state_mismatch'));
+		// No sign-in in progress in this browser: the fixed words, and words that say so.
+		await expect(page).toHaveURL(pathEquals('/login?sso_error=state_mismatch&flow=none'));
 		const banner = page.getByRole('alert');
 		await expect(banner).toContainText(FIXED);
 		await expect(banner).toContainText(
-			'This usually means the sign-in took longer than ten minutes, or was started in another tab or window.'
+			'This browser has no sign-in in progress: the page came from an old tab, a bookmark of the return address or a link'
 		);
 		await banner.getByRole('link', { name: 'Try again' }).click();
 		await page.waitForURL((url) => url.origin === IDP_ORIGIN || url.pathname === '/');

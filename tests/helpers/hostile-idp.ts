@@ -102,6 +102,8 @@ export async function startHostileIdp({ clientId }: { clientId: string }) {
 		refuseClient: 0,
 		/** The same for the JWKS. */
 		jwksPadding: 0,
+		/** Seconds the provider's clock (its Date header) is ahead of the real one; 0: Node's own. */
+		clockOffsetS: 0,
 		accessToken: 'at-' + randomBytes(8).toString('hex')
 	};
 
@@ -124,6 +126,7 @@ export async function startHostileIdp({ clientId }: { clientId: string }) {
 		state.tokenPadding = 0;
 		state.refuseClient = 0;
 		state.jwksPadding = 0;
+		state.clockOffsetS = 0;
 	}
 	reset();
 
@@ -148,7 +151,13 @@ export async function startHostileIdp({ clientId }: { clientId: string }) {
 	}
 
 	function json(res: http.ServerResponse, status: number, body: unknown) {
-		res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+		const headers: Record<string, string> = {
+			'content-type': 'application/json',
+			'cache-control': 'no-store'
+		};
+		if (state.clockOffsetS)
+			headers.date = new Date(Date.now() + state.clockOffsetS * 1000).toUTCString();
+		res.writeHead(status, headers);
 		res.end(JSON.stringify(body));
 	}
 

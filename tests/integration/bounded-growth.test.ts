@@ -149,7 +149,7 @@ describe('sign-ins in progress are held in the browser', () => {
 		expect(await methods()).toEqual(['oidc']);
 		// The replaced one names a state this browser no longer holds.
 		const late = await oidcFinish(b, stale, address);
-		expect(late.headers.get('location')).toBe('/login?sso_error=state_mismatch');
+		expect(late.headers.get('location')).toBe('/login?sso_error=state_mismatch&flow=none');
 		// What was recorded: the two sign-ins that were used, nothing for the starts.
 		expect(await count('UsedSignInFlow')).toBe(2);
 	}, 60_000);

@@ -200,6 +200,12 @@ describe('a forged or mis-addressed ID token is refused', () => {
 				.sign(new TextEncoder().encode(CLIENT_SECRET))
 		);
 		await expectRefused(hs.res, hs.b, 'token_exchange_failed');
+		// The log says which provider setting to change.
+		expect(
+			await waitForLog(
+				"set the client's ID token signing algorithm at the provider (often id_token_signed_response_alg)"
+			)
+		).toBe(true);
 		const none = await signInWith((nonce) => craftJwt({ alg: 'none' }, idp.claims(nonce)));
 		await expectRefused(none.res, none.b, 'token_exchange_failed');
 	});
@@ -382,7 +388,8 @@ describe('state and the login transaction', () => {
 
 		// The same browser (its binding cookie now cleared) and a copy that kept the cookie.
 		const again = await callback(b, { code: request.code, state: request.state });
-		expect(again.headers.get('location')).toBe('/login?sso_error=state_mismatch');
+		expect(again.headers.get('location')).toBe('/login?sso_error=state_mismatch&flow=none');
+		// (its flow cookie is gone: nobody started a sign-in here, and the banner says so)
 		const copy = browser(app.url);
 		copy.jar.set(TX_COOKIE, binding);
 		const replay = await callback(copy, { code: request.code, state: request.state });
@@ -409,7 +416,7 @@ describe('state and the login transaction', () => {
 		expect(b.jar.has(TX_COOKIE)).toBe(false);
 		idp.state.idToken = ({ nonce }) => idp.sign(idp.claims(nonce));
 		const retry = await callback(b, { code: request.code, state: request.state });
-		await expectRefused(retry, b, 'state_mismatch');
+		await expectRefused(retry, b, 'state_mismatch&flow=none');
 		expect(idp.state.tokenRequests).toHaveLength(1);
 		expect(await app.sql`select 1 from "UsedSignInFlow"`).toHaveLength(0);
 	});
@@ -424,7 +431,8 @@ describe('state and the login transaction', () => {
 		await expectRefused(
 			await callback(stranger, { code: request.code, state: request.state }),
 			stranger,
-			'state_mismatch'
+			// no flow cookie at all: the banner says nobody started a sign-in in this browser
+			'state_mismatch&flow=none'
 		);
 		const other = browser(app.url);
 		await begin(other);

@@ -510,6 +510,15 @@ describe('redirects of discovery and JWKS', () => {
 			const res = await browser(app.url).get('/api/auth/sso/oidc/login');
 			expect(res.headers.get('location')).toBe('/login?sso_error=token_exchange_failed');
 			expect(await waitForLog('OIDC issuer mismatch')).toBe(true);
+			// Both values, so that the admin sees which one to change.
+			expect(
+				await waitForLog(
+					// as the JSON log line writes it
+					JSON.stringify(
+						`the provider reports "${other.issuer}", but the configured issuer is "${idp.issuer}"`
+					).slice(1, -1)
+				)
+			).toBe(true);
 		} finally {
 			await other.stop();
 		}
@@ -721,6 +730,22 @@ describe('Test Discovery', () => {
 		idp.state.discovery = { id_token_signing_alg_values_supported: ['HS256'] };
 		const { html } = await testDiscovery();
 		expect(html).toContain('signs ID tokens only with HS256');
+		expect(html).toContain('often id_token_signed_response_alg');
+	});
+
+	test('warns only about what applies: every algorithm listed, a claim left out of a partial list', async () => {
+		// Providers list every algorithm they can do; with one Librariarr accepts, nothing to say.
+		idp.state.discovery = {
+			id_token_signing_alg_values_supported: ['none', 'HS256', 'HS384', 'HS512', 'RS256'],
+			claims_supported: ['sub', 'email']
+		};
+		const listed = await testDiscovery();
+		expect(listed.html).toContain('Discovery succeeded.');
+		expect(listed.html).not.toContain('data-testid="discovery-warnings"');
+		// claims_supported leaving the claim out matters only when there is no userinfo to send it.
+		idp.state.discovery = { claims_supported: ['sub', 'email'], userinfo_endpoint: undefined };
+		const noUserinfo = await testDiscovery();
+		expect(noUserinfo.html).toContain('does not list the claim preferred_username');
 	});
 
 	test('accepts an Entra multi-tenant issuer and says so', async () => {
@@ -728,5 +753,49 @@ describe('Test Discovery', () => {
 		const { html } = await testDiscovery({ oidcIssuer: `${idp.issuer}/common/v2.0` });
 		expect(html).toContain('Discovery succeeded.');
 		expect(html).toContain('Multi-tenant issuer');
+	});
+});
+
+describe("the provider's clock (its Date header)", () => {
+	const words = /this server(&#39;|')s clock differs from the provider(&#39;|')s by 1(19|20|21) s/i;
+
+	test('Test Discovery warns above 30 s of offset, and not below', async () => {
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const b = await admin();
+		const discover = async () =>
+			(
+				await post(b, '/settings/authentication?/testDiscovery', {
+					ssoMode: 'OIDC',
+					oidcIssuer: idp.issuer,
+					oidcClientId: CLIENT_ID,
+					oidcClientSecret: '',
+					oidcClientAuthMethod: 'auto',
+					oidcScopes: 'openid profile email',
+					oidcUsernameClaim: 'preferred_username',
+					forwardAuthUserHeader: 'Remote-User',
+					forwardAuthEmailHeader: 'Remote-Email',
+					forwardAuthNameHeader: 'Remote-Name'
+				})
+			).text();
+		idp.state.clockOffsetS = 120;
+		expect(await discover()).toMatch(words);
+		idp.state.clockOffsetS = 10;
+		const calm = await discover();
+		expect(calm).toContain('Discovery succeeded.');
+		expect(calm).not.toMatch(/clock differs/);
+	});
+
+	test('a sign-in refused for an expired token says the clock is off', async () => {
+		// The provider is two minutes behind: its token expired (by its clock, 30 s from now) 90 s
+		// ago by ours, past the verification's 60 s of tolerance.
+		idp.state.clockOffsetS = -120;
+		const behind = Math.floor(Date.now() / 1000) - 120;
+		await expectRefused(
+			await signInWith((nonce) => idp.sign(idp.claims(nonce, { iat: behind, exp: behind + 30 }))),
+			'token_exchange_failed'
+		);
+		expect(app.logs()).toMatch(
+			/ID token rejected \([^)]*\); this server's clock differs from the provider's by 1(19|20|21) s \(it is ahead of the provider's\)/
+		);
 	});
 });

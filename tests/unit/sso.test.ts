@@ -6,7 +6,8 @@ import { discoveryUrl, formEncode } from '../../src/lib/server/auth/sources/oidc
 import { chooseClientAuth } from '../../src/lib/server/auth/sources/oidc';
 import {
 	issuerFitsConfigured,
-	issuerForTenant
+	issuerForTenant,
+	issuerMismatch
 } from '../../src/lib/server/auth/sources/oidc-discovery';
 import { identityFits, issuerCovers, sameIssuer } from '../../src/lib/server/sso';
 
@@ -169,5 +170,22 @@ describe('client authentication choice', () => {
 			'client_secret_post'
 		);
 		expect(chooseClientAuth('none', true, ['client_secret_basic'])).toBe('none');
+	});
+});
+
+describe('issuer mismatch words', () => {
+	test('name both values, after the words DESIGN fixes', () => {
+		expect(
+			issuerMismatch('https://auth.example.com/realms/a', 'https://auth.example.com/realms/b')
+		).toBe(
+			'OIDC issuer mismatch: the provider reports "https://auth.example.com/realms/a", but the configured issuer is "https://auth.example.com/realms/b". The issuer URL must be exactly what the provider\'s discovery document says.'
+		);
+	});
+
+	test("the provider's value is sanitised and cut; a missing one is said so", () => {
+		const words = issuerMismatch(`https://evil.example/${'x'.repeat(500)}\n<b>`, 'https://a');
+		expect(words).not.toContain('\n');
+		expect(words.length).toBeLessThan(420);
+		expect(issuerMismatch(42, 'https://a')).toContain('the provider reports no issuer at all');
 	});
 });

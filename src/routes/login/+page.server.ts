@@ -11,7 +11,12 @@ import {
 } from '$lib/server/auth/sso-login';
 import { loginSchema } from '$lib/schemas/login';
 import { formFields } from '$lib/schemas/fields';
-import { SSO_ERRORS, SSO_ERROR_HINTS, SSO_ERRORS_RETRY } from '$lib/sso-errors';
+import {
+	SSO_ERRORS,
+	SSO_ERROR_HINTS,
+	SSO_ERRORS_RETRY,
+	SSO_NOT_STARTED_HINT
+} from '$lib/sso-errors';
 import { PLEX_ERRORS } from '$lib/plex-errors';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -61,7 +66,12 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 		// Only when the button is shown: a page without SSO does not carry its words at all.
 		ssoButtonText: shown.sso !== 'off' ? shown.ssoButtonText : null,
 		ssoError: code && Object.hasOwn(SSO_ERRORS, code) ? SSO_ERRORS[code] : null,
-		ssoErrorHint: code && Object.hasOwn(SSO_ERROR_HINTS, code) ? SSO_ERROR_HINTS[code] : null,
+		ssoErrorHint:
+			code === 'state_mismatch' && url.searchParams.get('flow') === 'none'
+				? SSO_NOT_STARTED_HINT
+				: code && Object.hasOwn(SSO_ERROR_HINTS, code)
+					? SSO_ERROR_HINTS[code]
+					: null,
 		// "Try again" only when the login page offers SSO at all.
 		ssoRetry: code !== null && SSO_ERRORS_RETRY.has(code) && shown.sso !== 'off',
 		returnTo: safeReturnTo(url.searchParams.get('returnTo'))

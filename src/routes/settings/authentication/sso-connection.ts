@@ -15,6 +15,7 @@ import {
 	redirectUri
 } from '$lib/server/auth/sources/oidc';
 import { describeCredentialsCheck, describeProvider } from '$lib/server/auth/sources/oidc-report';
+import { clockWordsSince } from '$lib/server/auth/sources/provider-clock';
 import { checkClientCredentials, variantsToCheck } from '$lib/server/auth/sources/oidc-client-auth';
 import {
 	CLIENT_AUTH_SETTINGS,
@@ -94,6 +95,7 @@ async function discover(event: RequestEvent) {
 			})
 		};
 	let doc;
+	const started = Date.now();
 	try {
 		doc = await fetchDiscovery(target);
 	} catch (error) {
@@ -126,6 +128,9 @@ async function discover(event: RequestEvent) {
 			? parsed.output.oidcUsernameClaim
 			: form.oidcUsernameClaim.trim() || 'preferred_username'
 	});
+	// The provider's Date header, read by this very fetch (provider-clock.ts).
+	const clock = clockWordsSince(started);
+	if (clock) report.warnings.push(`${clock[0].toUpperCase()}${clock.slice(1)}.`);
 	return {
 		ok: true as const,
 		form,

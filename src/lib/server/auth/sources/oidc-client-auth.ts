@@ -17,6 +17,7 @@
 // id and secret were accepted; `invalid_client`/`unauthorized_client` means they were not.
 import { generateCodeVerifier, generateState } from 'arctic';
 import { cappedFetch, HttpError } from '../../http';
+import { noteProviderDate } from './provider-clock';
 import type { ClientAuthSetting } from '../../sso';
 
 export const CLIENT_AUTH_VARIANTS = ['basic', 'basic-raw', 'post'] as const;
@@ -162,6 +163,7 @@ export async function requestToken(
 		if (variant === 'post' && clientSecret) body.set('client_secret', clientSecret);
 	}
 	const res = await cappedFetch(tokenEndpoint, { method: 'POST', headers, body });
+	noteProviderDate(res.headers.get('date'), tokenEndpoint);
 	const text = await res.text();
 	let data: unknown = null;
 	try {

@@ -14,8 +14,10 @@
 // document's `issuer` must still be the configured one (trailing slash aside), or, for Microsoft
 // Entra's multi-tenant endpoints, a template with `{tenantid}` that the configured issuer fits.
 import { createRemoteJWKSet, customFetch, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
-import { cappedFetch, DEFAULT_TIMEOUT_MS, fetchJson } from '../../http';
+import { cappedFetch, DEFAULT_TIMEOUT_MS, HttpError, parseJson } from '../../http';
+import { noteProviderDate } from './provider-clock';
 import { classifyProviderFailure, describeProviderFailure } from './provider-failure';
+import { sanitizeProviderText } from './oidc-client-auth';
 
 export type Discovery = {
 	issuer: string;
@@ -115,15 +117,30 @@ const stringList = (value: unknown) =>
 		: undefined;
 
 /** Fetches and checks a discovery document, bypassing every cache. */
+/**
+ * "OIDC issuer mismatch" (DESIGN's words) followed by both values, so that the admin sees at once
+ * whether it is a trailing slash, http against https, or another realm. The provider's value is
+ * its own text: sanitised and cut.
+ */
+export function issuerMismatch(reported: unknown, configured: string) {
+	const theirs =
+		typeof reported === 'string' ? `"${sanitizeProviderText(reported, 200)}"` : 'no issuer at all';
+	return `OIDC issuer mismatch: the provider reports ${theirs}, but the configured issuer is "${configured}". The issuer URL must be exactly what the provider's discovery document says.`;
+}
+
 export async function fetchDiscovery(issuer: string): Promise<Discovery> {
 	let doc: unknown;
 	const url = discoveryUrl(issuer);
 	try {
-		doc = await fetchJson(
+		// fetchJson's steps, with the answer's Date header read on the way (provider-clock.ts).
+		const res = await cappedFetch(
 			url,
 			{ headers: { accept: 'application/json' } },
 			{ maxRedirects: MAX_REDIRECTS, timeoutMs: discoveryTimeoutMs }
 		);
+		noteProviderDate(res.headers.get('date'), url);
+		if (!res.ok) throw new HttpError(`HTTP ${res.status}`, res.status, { url });
+		doc = parseJson(await res.text(), res.status, url);
 	} catch (error) {
 		// "OIDC discovery failed (404): <url> …", and a hint per cause (provider-failure.ts).
 		throw new DiscoveryError(
@@ -141,7 +158,7 @@ export async function fetchDiscovery(issuer: string): Promise<Discovery> {
 		throw new DiscoveryError('OIDC discovery response missing required endpoints');
 	}
 	if (typeof d.issuer !== 'string' || !issuerFitsConfigured(d.issuer, issuer)) {
-		throw new DiscoveryError('OIDC issuer mismatch');
+		throw new DiscoveryError(issuerMismatch(d.issuer, issuer));
 	}
 	return {
 		issuer: d.issuer,

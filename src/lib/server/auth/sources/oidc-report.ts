@@ -1,7 +1,7 @@
 // What Test Discovery tells the admin: the facts of the provider's discovery document that
 // matter to this app, and warnings about what will not work with the form as it is filled in.
 import type { ClientAuthSetting } from '../../sso';
-import { chooseClientAuth, signingAlgorithms, ALLOWED_ALGORITHMS } from './oidc';
+import { chooseClientAuth, ALLOWED_ALGORITHMS } from './oidc';
 import { isIssuerTemplate, type Discovery } from './oidc-discovery';
 import {
 	settingAllows,
@@ -71,16 +71,14 @@ export function describeProvider(doc: Discovery, form: FormAsFilled): DiscoveryR
 			'The provider does not list PKCE S256. Librariarr always sends a code challenge; a provider that ignores it still works, but the exchange is then protected by the client secret alone.'
 		);
 	}
+	// Providers list every algorithm they can sign with, whatever this client is set to, so a
+	// listed HS256 or none says nothing about the tokens this client will get: warn only when the
+	// list leaves nothing Librariarr accepts. A token signed otherwise is named at sign-in
+	// (oidc.ts says which provider setting to change).
 	if (listedAlgs?.length && !usableAlgs.length) {
 		warnings.push(
-			`The provider signs ID tokens only with ${listedAlgs.join(', ')}, which Librariarr does not accept. Configure the client for RS256, PS256, ES256 or EdDSA.`
+			`The provider signs ID tokens only with ${listedAlgs.join(', ')}, which Librariarr does not accept. Set the client's ID token signing algorithm at the provider (often id_token_signed_response_alg) to RS256, PS256, ES256 or EdDSA.`
 		);
-	} else if (listedAlgs?.length) {
-		const ignored = listedAlgs.filter((a) => !usableAlgs.includes(a));
-		if (ignored.length)
-			warnings.push(
-				`ID tokens signed with ${ignored.join(', ')} will be refused; make sure the client uses ${signingAlgorithms(listedAlgs).join(' or ')}.`
-			);
 	}
 	if (methods?.length) {
 		if (chosen === 'none' && !methods.includes('none')) {
@@ -103,7 +101,13 @@ export function describeProvider(doc: Discovery, form: FormAsFilled): DiscoveryR
 			`Client authentication is set to ${form.clientAuthMethod}, but no client secret is set: only the client ID is sent.`
 		);
 	}
-	if (doc.claims_supported?.length && !doc.claims_supported.includes(form.usernameClaim)) {
+	// claims_supported is often partial: a claim it leaves out may still come from userinfo,
+	// which Librariarr reads, so only a provider without userinfo is warned about.
+	if (
+		doc.claims_supported?.length &&
+		!doc.claims_supported.includes(form.usernameClaim) &&
+		!doc.userinfo_endpoint
+	) {
 		warnings.push(
 			`The provider does not list the claim ${form.usernameClaim}; if it never sends it, sessions show the subject instead of a name.`
 		);

@@ -12,6 +12,7 @@
 // claim and email only decorate the session, so userinfo is optional: when it fails the sign-in
 // goes on with the subject as the name, but a userinfo for another sub (or a signed one that does
 // not verify) ends it.
+import { clockWordsSince } from './provider-clock';
 import {
 	CodeChallengeMethod,
 	generateCodeVerifier,
@@ -129,6 +130,12 @@ export async function finishAuthorization(
 	params: URLSearchParams,
 	transaction: { nonce: string; codeVerifier: string }
 ): Promise<VerifiedIdentity> {
+	// A failure after the token request says so when the provider's Date showed our clock off.
+	const started = Date.now();
+	const withClock = (reason: string) => {
+		const clock = clockWordsSince(started);
+		return clock ? `${reason}; ${clock}` : reason;
+	};
 	const iss = params.get('iss');
 	if (doc.authorization_response_iss_parameter_supported || iss !== null) {
 		// A template issuer cannot be compared before the token names its tenant; the ID token's
@@ -177,9 +184,11 @@ export async function finishAuthorization(
 		// A refusal says it all; an unreachable endpoint or an answer without an ID token is named.
 		throw new OidcFailure(
 			'token_exchange_failed',
-			error instanceof TokenRequestFailed
-				? error.message
-				: `Token exchange at ${doc.token_endpoint} failed: ${(error as Error).message}`
+			withClock(
+				error instanceof TokenRequestFailed
+					? error.message
+					: `Token exchange at ${doc.token_endpoint} failed: ${(error as Error).message}`
+			)
 		);
 	}
 	// The provider accepted the client another way than the one tried first: try that way first
@@ -203,7 +212,10 @@ export async function finishAuthorization(
 			clockTolerance: 60
 		}));
 	} catch (error) {
-		throw new OidcFailure('token_exchange_failed', `ID token rejected (${joseDetail(error)})`);
+		throw new OidcFailure(
+			'token_exchange_failed',
+			withClock(`ID token rejected (${joseDetail(error)})`)
+		);
 	}
 	const issuer = issuerForTenant(doc.issuer, payload.tid);
 	if (issuer === null || payload.iss !== issuer) {
@@ -248,6 +260,11 @@ export async function finishAuthorization(
 }
 
 function joseDetail(error: unknown) {
+	if (error instanceof joseErrors.JOSEAlgNotAllowed) {
+		// The provider signed with an algorithm it lists but Librariarr refuses (HS256 with the
+		// client secret, or none): the fix is one setting of the client at the provider.
+		return `${error.code}: ${error.message}; set the client's ID token signing algorithm at the provider (often id_token_signed_response_alg) to RS256, PS256, ES256 or EdDSA: HMAC (HS256/384/512) and none are refused`;
+	}
 	return error instanceof joseErrors.JOSEError
 		? `${error.code}: ${error.message}`
 		: (error as Error).message;

@@ -10,8 +10,9 @@ import {
 	getDiscovery,
 	OidcFailure
 } from '$lib/server/auth/sources/oidc';
+import { sanitizeProviderText } from '$lib/server/auth/sources/oidc-client-auth';
 import { rejectNotLinked } from '$lib/server/auth/sso-login';
-import { takeFlow } from '$lib/server/auth/sign-in-flows';
+import { flowCookieName, takeFlow } from '$lib/server/auth/sign-in-flows';
 import { useFlowOnce } from '$lib/server/auth/used-flows';
 import { log } from '$lib/server/log';
 import { getSsoConfig } from '$lib/server/sso';
@@ -28,6 +29,9 @@ export const GET: RequestHandler = async (event) => {
 	const { url, locals, cookies } = event;
 	const ip = locals.client.ip;
 	const state = url.searchParams.get('state');
+	// No flow cookie at all: nobody started a sign-in in this browser (an old tab, a bookmark of
+	// this address, a link, or one older than the cookie's ten minutes). The banner says so.
+	const started = cookies.get(flowCookieName('oidc')) !== undefined;
 	const tx = v.is(opaqueToken, state)
 		? takeFlow(cookies, locals.secureCookies, 'oidc', (flow) => flow.state === state)
 		: null;
@@ -40,7 +44,7 @@ export const GET: RequestHandler = async (event) => {
 			ip,
 			detail: { reason: 'state_mismatch' }
 		});
-		redirect(303, '/login?sso_error=state_mismatch');
+		redirect(303, `/login?sso_error=state_mismatch${started ? '' : '&flow=none'}`);
 	}
 	const linking = tx.purpose === 'link';
 	const failTo = (code: string) =>
@@ -76,7 +80,8 @@ export const GET: RequestHandler = async (event) => {
 			method: 'oidc',
 			ip,
 			userId: tx.userId,
-			detail: { reason: code }
+			// The provider's words (sanitised, capped) for the diagnostics bundle's failed flows.
+			detail: { reason: code, error: sanitizeProviderText(reason, 300) }
 		});
 		redirect(303, failTo(code));
 	}
