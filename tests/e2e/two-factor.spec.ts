@@ -85,6 +85,7 @@ test('turn the authenticator app on, sign in with its code, turn it off', async 
 	expect(fs.readFileSync((await file.path())!, 'utf8')).toContain(first);
 
 	// Another browser: the password leads to the code page, not in.
+	let signInStep = on;
 	const other = await browser.newContext(contextOptions(testInfo));
 	try {
 		const second = await other.newPage();
@@ -100,7 +101,7 @@ test('turn the authenticator app on, sign in with its code, turn it off', async 
 			await second.getByRole('button', { name: 'Continue' }).click();
 			await expect(second.getByRole('alert')).toContainText('already used');
 		}
-		const signInStep = await nextStep(on);
+		signInStep = await nextStep(on);
 		await second.getByLabel('Code from your app').fill(codeAt(secret, signInStep));
 		await second.getByRole('button', { name: 'Continue' }).click();
 		await expect(second).toHaveURL(pathEquals('/'));
