@@ -58,6 +58,8 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 		showPlex: shown.plex,
 		setupDone: url.searchParams.get('setup') === 'done',
 		signedOut: url.searchParams.get('signed_out') === '1',
+		// After a forward-auth sign-out: whether the proxy was asked to end its session too.
+		proxyAsked: url.searchParams.has('proxy') ? url.searchParams.get('proxy') === '1' : null,
 		plexError: plexCode && Object.hasOwn(PLEX_ERRORS, plexCode) ? PLEX_ERRORS[plexCode] : null,
 		showLocal: shown.local,
 		showSso: shown.sso !== 'off',

@@ -97,6 +97,7 @@ export const load: PageServerLoad = async (event) => {
 			forwardAuthUserHeader: sso.forwardAuthUserHeader,
 			forwardAuthEmailHeader: sso.forwardAuthEmailHeader,
 			forwardAuthNameHeader: sso.forwardAuthNameHeader,
+			forwardAuthLogoutUrl: sso.forwardAuthLogoutUrl ?? '',
 			hasPrevious: sso.hasPrevious,
 			redirectUri: redirectUri(event.locals.client.origin),
 			postLogoutRedirectUri: postLogoutRedirectUri(event.locals.client.origin),
