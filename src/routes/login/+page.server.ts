@@ -38,6 +38,8 @@ function refusalText(verdict: Extract<Verdict, { allowed: false }>) {
 			return `Too many failed sign-in attempts for this account from your address. ${wait}.`;
 		case 'device':
 			return `Too many failed sign-in attempts from this browser. ${wait}.`;
+		case 'known':
+			return `Too many failed sign-in attempts from browsers at your address that signed in before. ${wait}.`;
 		default:
 			return `Too many failed sign-in attempts from your address. ${wait}.`;
 	}
