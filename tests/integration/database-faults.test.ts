@@ -78,7 +78,6 @@ describe('a restore the database dies under', () => {
 			.then((r) => r.status)
 			.catch(() => 0);
 		let pid = 0;
-		void answer.then((s) => console.log("DEBUG restore answered", s, app.logs().slice(-3000)));
 		await until(async () => {
 			const [row] = await db.sql<{ pid: number }[]>`
 				select pid from pg_stat_activity
