@@ -8,20 +8,27 @@
 // FATAL message ("terminating connection due to administrator command") is kept as well, and
 // fails the first query of the connection's next start.
 //
-// The app bundles postgres.js (vite.config.ts, ssr.noExternal) and this plugin changes three
-// places of its connection.js: a query given to a connection without a socket is refused with
-// CONNECTION_CLOSED; a buffered write that finds no socket settles its queries the same way; and
-// a closed connection forgets what was buffered for the old socket and the error it ended with. Each edit must match exactly
-// once, so an upgrade of postgres.js fails the build here instead of shipping unfixed.
+// The app bundles postgres.js (vite.config.ts, ssr.noExternal) and this plugin makes four small
+// edits to its connection.js:
+//   - a query given to a connection whose socket is gone or has failed is refused with
+//     CONNECTION_CLOSED (the late ROLLBACK; a query handed over between the socket's error and
+//     its close, which postgres.js never settled, so it and its request waited forever);
+//   - a query still pending when the socket closes with an error is settled the same way;
+//   - a buffered write that finds no socket settles its queries instead of throwing;
+//   - a closed connection forgets the bytes buffered for the old socket and the error it ended
+//     with.
+// Each edit must match exactly once, so an upgrade of postgres.js fails the build here instead
+// of shipping unfixed.
 
 const EDITS = [
 	{
-		// A query on a connection whose socket is gone (a late ROLLBACK): refuse it. `true` keeps
-		// the pool from filing the closed connection as full.
+		// A query on a connection whose socket is gone or failed (a late ROLLBACK; a query handed
+		// to a connection between its socket's error and its close): refuse it. `true` keeps the
+		// pool from filing the closed connection as full.
 		find: `    if (terminated)
       return queryError(q, Errors.connection('CONNECTION_DESTROYED', options))
 `,
-		add: `    if (!socket)
+		add: `    if (!socket || socket.destroyed)
       return queryError(q, Errors.connection('CONNECTION_CLOSED', options)), true
 `
 	},
@@ -44,6 +51,14 @@ const EDITS = [
 		// Nothing of the old socket may reach the new one: neither bytes buffered for it nor the
 		// error it ended with (a FATAL that would otherwise fail the next start's first query).
 		add: `    chunk = nextWriteTimer = errorResponse = null
+`
+	},
+	{
+		// A socket that closed with an error: postgres.js settled only what was pending at the
+		// error, and a query given to the connection after it waited forever.
+		find: `    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))
+`,
+		add: `    hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options))
 `
 	}
 ];

@@ -5,9 +5,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { browser, freshDatabase, insertAdmin } from '../helpers/app';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { freePort } from '../helpers/pg.js';
 import { startServer } from '../helpers/server.js';
 
 type Db = Awaited<ReturnType<typeof freshDatabase>>;
@@ -20,7 +23,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function timed(url: string, init: RequestInit = {}, limitMs = 20_000) {
 	const started = performance.now();
 	try {
-		const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(limitMs), ...init });
+		const res = await fetch(url, {
+			redirect: 'manual',
+			signal: AbortSignal.timeout(limitMs),
+			...init
+		});
 		await res.arrayBuffer();
 		return { status: res.status, ms: performance.now() - started };
 	} catch {
@@ -105,9 +112,7 @@ describe('a restore the database dies under', () => {
 		const name = await backupName(b);
 		const { answer } = await restoreUnderway(b, name);
 		proxy.reset();
-		const status = await answer;
-		expect(status).toBeGreaterThanOrEqual(400); // refused with a message, not a crash
-		expect(status).not.toBe(0);
+		expect(await answer).toBe(503); // refused with a message, not a crash
 		await sleep(500);
 		expect(app.logs()).not.toContain("Cannot read properties of null (reading 'write')");
 		expect((await timed(`${app.url}/healthz`)).status).toBe(200);
@@ -122,14 +127,190 @@ describe('a restore the database dies under', () => {
 		const name = await backupName(b);
 		const { answer, pid } = await restoreUnderway(b, name);
 		await db.sql`select pg_terminate_backend(${pid})`;
-		const status = await answer;
-		expect(status).toBeGreaterThanOrEqual(400);
-		expect(status).not.toBe(0);
+		expect(await answer).toBe(503);
 		// Right away, and again a little later: every request is answered, none by a broken connection.
 		for (let round = 0; round < 3; round++) {
 			expect(await serving(b)).toEqual(Array(20).fill(200));
 			await sleep(300);
 		}
 		expect(app.logs()).not.toContain("Cannot read properties of null (reading 'write')");
+	});
+});
+
+describe('a frozen, crashed or stopped database', () => {
+	let db: Db;
+	let proxy: Proxy;
+	let app: Server;
+	let b: ReturnType<typeof browser>;
+
+	beforeAll(async () => {
+		db = await freshDatabase();
+		await insertAdmin(db.sql);
+		proxy = await startFaultProxy(db.url);
+		app = await startServer({ databaseUrl: proxy.url });
+		b = browser(app.url);
+		expect((await b.signIn()).status).toBe(303);
+	});
+	afterAll(async () => {
+		await app?.stop();
+		await proxy?.stop();
+		await db?.sql.end();
+	});
+
+	const home = () =>
+		timed(`${app.url}/`, {
+			headers: { cookie: `${[...b.jar].map(([k, v]) => `${k}=${v}`).join('; ')}` }
+		});
+	const health = () => timed(`${app.url}/healthz`);
+
+	test('frozen: the 503 page within the 3-second budget, at once after that, and back at once when it thaws', async () => {
+		expect((await home()).status).toBe(200);
+		proxy.pause();
+		const first = await home();
+		expect(first.status).toBe(503);
+		expect(first.ms).toBeLessThan(4000);
+		expect(first.ms).toBeGreaterThan(2500); // it did wait its budget
+		// Known to be down: the next requests do not queue behind the stuck connections.
+		const next = await Promise.all(Array.from({ length: 10 }, home));
+		for (const r of next) expect(r).toMatchObject({ status: 503 });
+		for (const r of next) expect(r.ms).toBeLessThan(4000);
+		expect((await health()).status).toBe(503);
+		proxy.resume();
+		const back = await until(async () => (await home()).status === 200, 5000);
+		expect(back).toBeLessThan(5000);
+		const all = await Promise.all(Array.from({ length: 20 }, home));
+		expect(all.map((r) => r.status)).toEqual(Array(20).fill(200));
+		expect((await health()).status).toBe(200);
+	});
+
+	test('down (connections refused): the 503 page within a second, serving again within seconds', async () => {
+		await proxy.cut();
+		const down = await home();
+		expect(down.status).toBe(503);
+		expect(down.ms).toBeLessThan(1500);
+		expect((await health()).status).toBe(503);
+		await sleep(2000); // the pool keeps trying meanwhile; its back-off must not grow long
+		await proxy.open();
+		const back = await until(async () => (await home()).status === 200, 5000);
+		expect(back).toBeLessThan(3000);
+		const all = await Promise.all(Array.from({ length: 20 }, home));
+		expect(all.map((r) => r.status)).toEqual(Array(20).fill(200));
+	});
+
+	test('crashed and restarted: no request fails once it answers again', async () => {
+		// Every pooled connection open, then all of them torn down at once, and a restart's pause.
+		await Promise.all(Array.from({ length: 20 }, home));
+		await proxy.cut();
+		await sleep(1000);
+		await proxy.open();
+		const back = await until(async () => (await home()).status === 200, 5000);
+		expect(back).toBeLessThan(3000);
+		for (let round = 0; round < 3; round++) {
+			const all = await Promise.all(Array.from({ length: 20 }, home));
+			expect(all.map((r) => r.status)).toEqual(Array(20).fill(200));
+			expect((await health()).status).toBe(200);
+			await sleep(300);
+		}
+	});
+});
+
+describe('at start', () => {
+	/** Runs `node build` against `databaseUrl` until it exits or is healthy. */
+	async function start(databaseUrl: string, env: Record<string, string> = {}) {
+		const port = await freePort();
+		const child = spawn(process.execPath, [path.resolve('build')], {
+			env: {
+				...process.env,
+				DATABASE_URL: databaseUrl,
+				PORT: String(port),
+				HOST: '127.0.0.1',
+				LOG_LEVEL: 'info',
+				DATABASE_START_ATTEMPTS: '3',
+				DATABASE_RETRY_MS: '300',
+				...env
+			},
+			stdio: ['ignore', 'pipe', 'pipe']
+		});
+		let output = '';
+		child.stdout.on('data', (c) => (output += c));
+		child.stderr.on('data', (c) => (output += c));
+		const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+		return { child, port, exited, output: () => output };
+	}
+
+	test('connection refused: one line per attempt, then one Cannot start line without the password', async () => {
+		const port = await freePort(); // nothing listens there
+		const url = `postgres://app:sekrit-pw@127.0.0.1:${port}/librariarr`;
+		const run = await start(url);
+		expect(await run.exited).toBe(1);
+		const out = run.output();
+		for (const n of [1, 2]) {
+			expect(out).toContain(
+				`waiting for the database at 127.0.0.1:${port} (connection refused), attempt ${n} of 3`
+			);
+		}
+		const lines = out.split('\n').filter((l) => l.startsWith('Cannot start:'));
+		expect(lines).toEqual([
+			`Cannot start: the database at 127.0.0.1:${port} (DATABASE_URL) did not answer: connection refused (3 attempts). Check that PostgreSQL runs and that DATABASE_URL names it.`
+		]);
+		expect(out).not.toContain('sekrit-pw');
+		expect(out).not.toMatch(/^\s+at /m); // no stack
+	});
+
+	test('a host that accepts TCP and never answers does not hang the start', async () => {
+		const silent = net.createServer(() => {}); // takes the connection, says nothing
+		await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+		const port = (silent.address() as net.AddressInfo).port;
+		try {
+			const started = performance.now();
+			const run = await start(`postgres://app:sekrit-pw@127.0.0.1:${port}/librariarr`, {
+				DATABASE_START_ATTEMPTS: '2'
+			});
+			expect(await run.exited).toBe(1);
+			expect(performance.now() - started).toBeLessThan(15_000); // 2 × the 3 s connect timeout
+			expect(run.output()).toContain(`(no answer within 3 s), attempt 1 of 2`);
+			expect(run.output()).toContain(
+				`Cannot start: the database at 127.0.0.1:${port} (DATABASE_URL) did not answer: no answer within 3 s (2 attempts).`
+			);
+		} finally {
+			silent.close();
+		}
+	});
+
+	test('a database that does not exist: Cannot start at once, naming the cause', async () => {
+		const db = await freshDatabase();
+		await db.sql.end();
+		const missing = new URL(db.url);
+		missing.pathname = '/no_such_database_here';
+		const run = await start(missing.toString());
+		expect(await run.exited).toBe(1);
+		const lines = run
+			.output()
+			.split('\n')
+			.filter((l) => l.startsWith('Cannot start:'));
+		expect(lines).toHaveLength(1);
+		expect(lines[0]).toContain('the database does not exist');
+		expect(run.output()).not.toContain('waiting for the database');
+	});
+
+	test('a database that comes up after the app: the app waits for it, then serves', async () => {
+		const db = await freshDatabase();
+		const proxy = await startFaultProxy(db.url);
+		await proxy.cut();
+		const run = await start(proxy.url, { DATABASE_START_ATTEMPTS: '30' });
+		try {
+			await until(async () => run.output().includes('attempt 2 of 30'), 10_000);
+			await proxy.open();
+			await until(
+				async () => (await timed(`http://127.0.0.1:${run.port}/healthz`)).status === 200,
+				10_000
+			);
+			expect(run.child.exitCode).toBe(null);
+		} finally {
+			run.child.kill('SIGTERM');
+			await run.exited;
+			await proxy.stop();
+			await db.sql.end();
+		}
 	});
 });
