@@ -197,6 +197,36 @@ describe('a frozen, crashed or stopped database', () => {
 		expect(all.map((r) => r.status)).toEqual(Array(20).fill(200));
 	});
 
+	test('a connection lost in the middle of a page: the 503 page, not an error page', async () => {
+		// The home page reads the audit trail after the session is resolved: hold that table
+		// locked, and end the app's backend while its query waits for the lock.
+		const admin = await db.sql.reserve();
+		try {
+			await admin`begin`;
+			await admin`lock table "AuditEvent" in access exclusive mode`;
+			const page = timed(`${app.url}/`, {
+				headers: { cookie: [...b.jar].map(([k, v]) => `${k}=${v}`).join('; ') }
+			});
+			await until(async () => {
+				const [row] = await db.sql`
+					select 1 from pg_stat_activity
+					where datname = ${db.name} and wait_event_type = 'Lock' and query like '%AuditEvent%'
+				`;
+				return Boolean(row);
+			});
+			await db.sql`
+				select pg_terminate_backend(pid) from pg_stat_activity
+				where datname = ${db.name} and wait_event_type = 'Lock' and query like '%AuditEvent%'
+			`;
+			expect((await page).status).toBe(503);
+		} finally {
+			await admin`rollback`;
+			admin.release();
+		}
+		expect(app.logs()).toContain('Database unavailable');
+		expect((await home()).status).toBe(200);
+	});
+
 	test('crashed and restarted: no request fails once it answers again', async () => {
 		// Every pooled connection open, then all of them torn down at once, and a restart's pause.
 		await Promise.all(Array.from({ length: 20 }, home));
