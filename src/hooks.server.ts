@@ -189,8 +189,8 @@ const session: Handle = async ({ event, resolve }) => {
 	try {
 		resolved = await withinBudget(() => validateSessionToken(token));
 	} catch (error) {
-		log.error('Database unavailable while resolving the session', {
-			requestId: event.locals.requestId,
+		// Once per cause and 5 minutes: an outage must not write a line per request.
+		log.errorOncePerWindow('Database unavailable while resolving the session', {
 			error: String(error)
 		});
 		return unavailablePage();

@@ -181,6 +181,12 @@ describe('a frozen, crashed or stopped database', () => {
 		const all = await Promise.all(Array.from({ length: 20 }, home));
 		expect(all.map((r) => r.status)).toEqual(Array(20).fill(200));
 		expect((await health()).status).toBe(200);
+		// The log says when it went and when it came back, not a line per refused request.
+		const logs = app.logs();
+		expect(logs).toContain('Database not answering: requests get the 503 page until it is back');
+		expect(logs).toContain('Database answering again');
+		const perRequest = logs.split('\n').filter((l) => l.includes('while resolving the session'));
+		expect(perRequest.length).toBeLessThanOrEqual(2); // one per cause, 11 requests refused
 	});
 
 	test('down (connections refused): the 503 page within a second, serving again within seconds', async () => {

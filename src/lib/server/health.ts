@@ -10,6 +10,7 @@
 // than the requests of one budget's length plus one probe wait on it, and once it answers again
 // the next request (or the stuck probe itself, finishing) brings the app back.
 import { sql } from './db';
+import { log } from './log';
 
 /** How long a request waits for the database before it gets the 503 page. */
 export const BUDGET_MS = 3000;
@@ -19,6 +20,18 @@ export class DatabaseUnavailable extends Error {}
 
 let down = false;
 let probing = false;
+
+/** The one line per outage and per recovery that an admin greps for. */
+function markDown(cause: string) {
+	if (!down)
+		log.error('Database not answering: requests get the 503 page until it is back', { cause });
+	down = true;
+}
+
+function markUp() {
+	if (down) log.info('Database answering again');
+	down = false;
+}
 
 /**
  * Runs `work` (a query, or a few) within the budget. Throws DatabaseUnavailable when the
@@ -32,17 +45,14 @@ export async function withinBudget<T>(work: () => Promise<T>): Promise<T> {
 		probing = true;
 	}
 	const attempt = Promise.resolve().then(work);
-	attempt.then(
-		() => (down = false),
-		(error) => {
-			if (isUnavailable(error)) down = true;
-		}
-	);
+	attempt.then(markUp, (error) => {
+		if (isUnavailable(error)) markDown(String(error));
+	});
 	if (probe) attempt.finally(() => (probing = false)).catch(() => {});
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const late = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => {
-			down = true;
+			markDown(`no answer within ${BUDGET_MS} ms`);
 			reject(new DatabaseUnavailable(`the database did not answer within ${BUDGET_MS} ms`));
 		}, BUDGET_MS);
 	});
