@@ -13,10 +13,15 @@ import {
 	type Resolved
 } from '$lib/server/auth/session';
 import { readIdentityHeader } from '$lib/server/auth/sources/forward';
-import { startBackupScheduler, stopBackupScheduler } from '$lib/server/backup';
+import {
+	cancelBackupsOnShutdown,
+	startBackupScheduler,
+	stopBackupScheduler
+} from '$lib/server/backup';
 import { config, configWarnings } from '$lib/server/config';
 import { startDatabase, stopDatabase } from '$lib/server/db';
 import { startHousekeeping, stopHousekeeping } from '$lib/server/housekeeping';
+import { checkInstanceKey } from '$lib/server/instance';
 import { setSecurityHeaders } from '$lib/server/headers';
 import { log } from '$lib/server/log';
 import { crossOriginPage, crossOriginWords, unavailablePage } from '$lib/server/pages';
@@ -31,6 +36,13 @@ export const init: ServerInit = async () => {
 		);
 	}
 	await startDatabase();
+	const keyProblem = await checkInstanceKey();
+	if (keyProblem) {
+		console.error(`Cannot start: ${keyProblem}`);
+		await stopDatabase().catch(() => {});
+		process.exit(1);
+	}
+	cancelBackupsOnShutdown();
 	startBackupScheduler();
 	if (!dev) {
 		// After adapter-node's "Listening on …" line (it listens once init has returned), so that

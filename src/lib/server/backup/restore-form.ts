@@ -6,9 +6,10 @@ import { audit } from '../audit';
 import { log } from '../log';
 import { say } from './answers';
 import { decodeBackup } from './codec';
-import { readBackupFile } from './files';
+import { readBackupFile } from './catalogue';
 import { BackupError, MAX_UPLOAD_BYTES } from './format';
 import { restorePayload, type RestoreMode } from './restore';
+import { stopping } from './stopping';
 
 /** The restore form: the largest upload plus room for the other fields and multipart framing. */
 export const RESTORE_FORM_MAX_BYTES = MAX_UPLOAD_BYTES + 64 * 1024;
@@ -41,12 +42,14 @@ export async function restoreFromForm(
 		} else {
 			return refuse(400, say.chooseSource);
 		}
-		const payload = await decodeBackup(bytes, passphrase || null);
+		const payload = await decodeBackup(bytes, passphrase || null, stopping);
 		const { users } = await restorePayload(payload, mode);
 		log.info('Backup restored', { source, mode, users });
 		await audit({ event: 'backup.restored', ip, detail: { source, mode, users } });
 		return { ok: true, users };
 	} catch (error) {
+		// A shutdown cancelled it (stopping.ts): the transaction rolled back.
+		if (stopping.aborted) return refuse(503, (stopping.reason as Error).message);
 		if (!(error instanceof BackupError)) {
 			// A row the database refuses (a constraint) also rolls the whole restore back.
 			log.error('Restore failed', { error: String(error) });
@@ -57,7 +60,9 @@ export async function restoreFromForm(
 				? 413
 				: error.code === 'refused'
 					? 403
-					: 400;
+					: error.code === 'elsewhere'
+						? 404
+						: 400;
 		return refuse(status, error.message);
 	}
 

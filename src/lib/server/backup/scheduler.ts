@@ -4,16 +4,21 @@
 // the last backup ("lastBackupAt", or the start of this process when there never was one) and
 // not after now. The run itself happens under pg_try_advisory_lock and re-reads "lastBackupAt"
 // under the lock, so with several instances exactly one of them makes a given backup.
+// Every sixth tick (a minute, by default) each instance also removes the files of backups
+// deleted on another instance from its own folder (catalogue.ts).
 import { Cron } from 'croner';
 import { audit } from '../audit';
 import { log } from '../log';
+import { tidyBackupFolder } from './catalogue';
 import { isDue, schedulePattern } from './cron';
 import { runLockedBackup, scheduleState } from './schedule';
 
 let ticker: Cron | null = null;
 const startedAt = new Date();
+let ticks = 0;
 
 async function tick() {
+	if (++ticks % 6 === 0) await tidyBackupFolder(false);
 	const row = await scheduleState();
 	if (!row) return;
 	const pattern = schedulePattern(row.backupSchedule, row.backupCron);
