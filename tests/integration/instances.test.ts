@@ -66,23 +66,33 @@ describe('the instance key', () => {
 				const lines = other.out.split('\n').filter((l) => l.startsWith('Cannot start:'));
 				expect(lines).toHaveLength(1);
 				expect(lines[0]).toMatch(
-					/SECRET_KEY is not the key the other instances on this database use/
+					/^Cannot start: the instance key is not the one this database was first used with/
 				);
-				expect(lines[0]).toContain('Give every instance the same SECRET_KEY');
+				expect(lines[0]).toContain('give every instance the same SECRET_KEY (or SECRET_KEY_FILE)');
 				expect(other.out).not.toContain('another key');
 				expect(other.out).not.toMatch(/\n\s+at /); // no stack trace
 
 				// No SECRET_KEY: each CONFIG_DIR generates its own secret.key, which differs too.
 				const generated = await failedStart(db.url, { CONFIG_DIR: configDir() });
 				expect(generated.code).toBe(1);
-				expect(generated.out).toContain('Cannot start: SECRET_KEY is not the key');
+				expect(generated.out).toContain('Cannot start: the instance key is not the one');
 
-				// The same key starts.
+				// The same key starts, also from a file (SECRET_KEY_FILE, as Docker secrets give it).
+				const dir = configDir();
+				fs.writeFileSync(path.join(dir, 'key'), 'the shared key\n');
 				const second = await startServer({
 					databaseUrl: db.url,
-					env: { SECRET_KEY: 'the shared key', CONFIG_DIR: configDir() }
+					env: { SECRET_KEY_FILE: path.join(dir, 'key'), CONFIG_DIR: dir }
 				});
 				await second.stop();
+				const unreadable = await failedStart(db.url, {
+					SECRET_KEY_FILE: path.join(dir, 'missing'),
+					CONFIG_DIR: dir
+				});
+				expect(unreadable.code).toBe(1);
+				expect(unreadable.out).toContain(
+					`Cannot start: SECRET_KEY_FILE="${path.join(dir, 'missing')}" cannot be read (ENOENT).`
+				);
 				const rows = await db.sql`select fingerprint from "InstanceKey"`;
 				expect(rows).toEqual([{ fingerprint: stored.fingerprint }]);
 			} finally {

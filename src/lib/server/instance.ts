@@ -26,14 +26,20 @@ export function keyFingerprint(key: Buffer = loadKey()): string {
 }
 
 export const KEY_MISMATCH =
-	'SECRET_KEY is not the key the other instances on this database use (the database keeps a fingerprint of it from the first start). Give every instance the same SECRET_KEY (or SECRET_KEY_FILE); each instance that generated its own CONFIG_DIR/secret.key has a different one. Example: SECRET_KEY=<the same long random string on every instance>';
+	'the instance key is not the one this database was first used with (it keeps a fingerprint of that key). Several instances on one database must share it: give every instance the same SECRET_KEY (or SECRET_KEY_FILE); without one, each CONFIG_DIR generates its own secret.key. If the old key is lost for good, run DELETE FROM "InstanceKey" in the database and start again (secrets sealed with the old key must then be entered again). Example: SECRET_KEY=<the same long random string on every instance>';
 
 /**
  * Stores the key's fingerprint on the first start, or compares it with the stored one.
  * Returns null when they match, else the one line to stop the start with.
  */
 export async function checkInstanceKey(db: typeof sql = sql): Promise<string | null> {
-	const mine = keyFingerprint();
+	let mine: string;
+	try {
+		mine = keyFingerprint();
+	} catch (error) {
+		// SECRET_KEY_FILE unreadable, or CONFIG_DIR/secret.key damaged: the reason, in one line.
+		return error instanceof Error ? error.message : String(error);
+	}
 	const [row] = await db<{ fingerprint: string }[]>`
 		with added as (
 			insert into "InstanceKey" (id, fingerprint) values (1, ${mine})
