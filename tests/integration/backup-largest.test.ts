@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { TABLE_LIMITS } from '../../src/lib/server/backup/format';
+import { LIMITS } from '../../src/lib/server/backup/format';
 import { browser, freshDatabase, insertAdmin } from '../helpers/app';
 import { startServer } from '../helpers/server.js';
 
 const SECRET_KEY = 'largest backup';
-const ROWS = TABLE_LIMITS.AuditEvent.rows;
+const ROWS = LIMITS.rows.AuditEvent;
 const UA = (
 	'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) ' +
 	'Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0 '
