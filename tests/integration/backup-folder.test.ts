@@ -40,7 +40,11 @@ describe.skipIf(!canMount())('a full or read-only backup folder (a 1 MiB tmpfs)'
 		backupsDir = path.join(configDir, 'backups');
 		fs.mkdirSync(backupsDir, { mode: 0o700 });
 		execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', backupsDir]);
-		app = await startApp({ CONFIG_DIR: configDir, SECRET_KEY: 'full-disk' });
+		app = await startApp({
+			CONFIG_DIR: configDir,
+			SECRET_KEY: 'full-disk',
+			BACKUP_TICK_SECONDS: '1'
+		});
 		await insertAdmin(app.sql);
 	});
 	afterAll(async () => {
@@ -104,6 +108,48 @@ describe.skipIf(!canMount())('a full or read-only backup folder (a 1 MiB tmpfs)'
 		});
 		expect(restored.status).toBe(303);
 	});
+
+	test('a scheduled backup that does not fit logs why once, and waits before trying again', async () => {
+		const b = browser(app.url);
+		expect((await b.signIn()).status).toBe(303);
+		await app.sql`
+			insert into "AuditEvent" (event, "userAgent")
+			select 'test.noise', (
+				select string_agg(md5(random()::text || s.i::text || k::text), '')
+				from generate_series(1, 16) k
+			)
+			from generate_series(1, 8000) s(i)
+		`;
+		const failures = () =>
+			app
+				.logs()
+				.split('\n')
+				.filter((l) => l.includes('Scheduled backup failed'));
+		const before = failures().length;
+		try {
+			// Due every second, ticking every second: without the pause, a failure a second.
+			const saved = await b.post('/settings/backups?/schedule', {
+				schedule: 'cron',
+				cron: '* * * * * *',
+				retention: '7',
+				passphrase: ''
+			});
+			expect(saved.status).toBe(200);
+			await expect.poll(() => failures().length, { timeout: 10_000 }).toBe(before + 1);
+			await new Promise((r) => setTimeout(r, 6_000));
+			expect(failures().slice(before)).toHaveLength(1);
+			expect(failures().at(-1)).toMatch(/The backup folder \([^)]*\) is full/);
+			expect(tmpFiles(backupsDir)).toEqual([]);
+		} finally {
+			await b.post('/settings/backups?/schedule', {
+				schedule: 'off',
+				cron: '',
+				retention: '7',
+				passphrase: ''
+			});
+			await app.sql`delete from "AuditEvent" where event = 'test.noise'`;
+		}
+	}, 30_000);
 
 	test('a read-only folder: 507 that says so; the list is unchanged', async () => {
 		const b = browser(app.url);
