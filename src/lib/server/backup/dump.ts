@@ -33,9 +33,19 @@ export async function appliedMigrations(tx: postgres.TransactionSql): Promise<st
 	return rows.map((r) => r.name);
 }
 
+/**
+ * A backup or restore of the largest backup (100,000 audit rows) runs statements that take
+ * longer than the pool's statement_timeout (db.ts) allows an ordinary request; its transaction
+ * raises it for itself. A shutdown still cancels a restore at once (stopping.ts).
+ */
+export async function allowLongStatements(tx: postgres.TransactionSql) {
+	await tx`set local statement_timeout = '5min'`;
+}
+
 /** Every backed-up table as JSON rows, in one consistent snapshot. */
 export async function dumpDatabase(passphrase: string | null): Promise<Payload> {
 	return sql.begin('isolation level repeatable read read only', async (tx) => {
+		await allowLongStatements(tx);
 		const migrations = await appliedMigrations(tx);
 		const tables = {} as Payload['tables'];
 		for (const table of BACKUP_TABLES) {

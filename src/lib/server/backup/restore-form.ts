@@ -3,6 +3,7 @@
 import * as v from 'valibot';
 import { restorePassphrase } from '../../schemas/backup';
 import { audit } from '../audit';
+import { isUnavailable } from '../health';
 import { log } from '../log';
 import { say } from './answers';
 import { decodeBackup } from './codec';
@@ -50,6 +51,10 @@ export async function restoreFromForm(
 	} catch (error) {
 		// A shutdown cancelled it (stopping.ts): the transaction rolled back.
 		if (stopping.aborted) return refuse(503, (stopping.reason as Error).message);
+		if (isUnavailable(error)) {
+			log.error('Restore interrupted: the database went away', { error: String(error) });
+			return refuse(503, say.databaseGone);
+		}
 		if (!(error instanceof BackupError)) {
 			// A row the database refuses (a constraint) also rolls the whole restore back.
 			log.error('Restore failed', { error: String(error) });

@@ -4,7 +4,7 @@ import type postgres from 'postgres';
 import { seal } from '../crypto';
 import { sql } from '../db';
 import { FIRST_USER_LOCK } from '../users';
-import { appliedMigrations } from './dump';
+import { allowLongStatements, appliedMigrations } from './dump';
 import { backupError, type Payload } from './format';
 import { cancellable } from './stopping';
 
@@ -33,6 +33,7 @@ export async function restorePayload(
 ): Promise<{ users: number }> {
 	return sql.begin(async (tx) => {
 		const [{ pid }] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+		await allowLongStatements(tx);
 		return cancellable(pid, () => replaceTables(tx, payload, mode));
 	});
 }
