@@ -124,7 +124,7 @@ async function failedFlows() {
 			lastAt: row.lastOccurredAt?.toISOString() ?? null,
 			count: row.count,
 			step: text(detail.reason, 64),
-			providerError: text(detail.error),
+			providerError: text(detail.error, 800),
 			subject: typeof detail.subject === 'string' ? subjectHash(detail.subject) : null
 		};
 	});
