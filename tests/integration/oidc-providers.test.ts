@@ -57,7 +57,8 @@ async function setup({
 		update "AppSettings" set "ssoMode" = 'OIDC', "oidcIssuer" = ${issuer},
 			"oidcClientId" = ${CLIENT_ID}, "oidcClientSecret" = ${sealed}, "ssoEnabled" = true,
 			"oidcClientAuthMethod" = ${clientAuth}, "localAuthEnabled" = true,
-			"oidcClientAuthLearnt" = null,
+			"oidcClientAuthLearnt" = null, "oidcSeenIssuer" = null, "oidcSeenIdTokenAlg" = null,
+			"oidcSeenUsernameClaim" = null, "oidcSeenUsernameClaimFrom" = null,
 			"ssoConfigVersion" = "ssoConfigVersion" + 1
 		where id = 1
 	`;
@@ -742,10 +743,42 @@ describe('Test Discovery', () => {
 		const listed = await testDiscovery();
 		expect(listed.html).toContain('Discovery succeeded.');
 		expect(listed.html).not.toContain('data-testid="discovery-warnings"');
-		// claims_supported leaving the claim out matters only when there is no userinfo to send it.
+		// claims_supported is often partial: before a sign-in saw what the provider sends, a claim
+		// it leaves out is no warning, even without userinfo (the ID token may carry it).
 		idp.state.discovery = { claims_supported: ['sub', 'email'], userinfo_endpoint: undefined };
 		const noUserinfo = await testDiscovery();
-		expect(noUserinfo.html).toContain('does not list the claim preferred_username');
+		expect(noUserinfo.html).not.toContain('data-testid="discovery-warnings"');
+		expect(noUserinfo.html).toContain('checks the ID token and userinfo');
+	});
+
+	test('after a sign-in, says what its ID token and claims were, and warns about a claim it lacked', async () => {
+		// A provider without userinfo whose ID token has no preferred_username.
+		idp.state.discovery = { userinfo_endpoint: undefined };
+		await setup({});
+		await expectSignedIn(await signInWith(noUsername));
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const { html } = await testDiscovery();
+		expect(html).toContain('RS256 (the first ID token that verified)');
+		expect(html).toContain(
+			'At the last sign-in the provider sent no preferred_username, neither in the ID token nor from userinfo'
+		);
+		// The next sign-in's token carries it: the warning goes.
+		await app.sql`delete from "Session"`;
+		await app.sql`update "AppSettings" set "ssoEnabled" = true`;
+		await expectSignedIn(await signInWith(good()));
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const after = await testDiscovery();
+		expect(after.html).toContain('sent in the ID token (seen at the last sign-in)');
+		expect(after.html).not.toContain('data-testid="discovery-warnings"');
+	});
+
+	test('a userinfo that fails says nothing about the claim', async () => {
+		idp.state.userinfoAnswer = () => ({ status: 500, body: '{}' });
+		await setup({});
+		await expectSignedIn(await signInWith(noUsername));
+		const [row] =
+			await app.sql`select "oidcSeenIdTokenAlg", "oidcSeenUsernameClaimFrom" from "AppSettings"`;
+		expect(row).toEqual({ oidcSeenIdTokenAlg: 'RS256', oidcSeenUsernameClaimFrom: null });
 	});
 
 	test('accepts an Entra multi-tenant issuer and says so', async () => {
