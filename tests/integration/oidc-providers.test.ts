@@ -789,6 +789,37 @@ describe('Test Discovery', () => {
 	});
 });
 
+describe('step 2 after a failed Verify & Link', () => {
+	test("an error instead of a code: the step, the provider's words (sanitised) and a hint", async () => {
+		await app.sql`
+			update "User" set "ssoProvider" = null, "ssoIssuer" = null, "ssoSubject" = null
+			where id = ${adminId}
+		`;
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const b = await admin();
+		const start = await post(b, '/settings/authentication?/verifyLink');
+		expect(start.status).toBe(303);
+		const request = idp.authorize(start.headers.get('location') ?? '');
+		const back = await b.get(
+			`/api/auth/sso/oidc/callback?${new URLSearchParams({
+				state: request.state,
+				error: 'access_denied',
+				error_description: 'User is not\nin the <b>librariarr</b> group' + 'x'.repeat(400)
+			})}`
+		);
+		const location = back.headers.get('location') ?? '';
+		expect(location).toBe('/settings/authentication?sso_link_error=token_exchange_failed#sso');
+		const html = await (await b.get(location)).text();
+		expect(html).toContain('data-testid="link-error-detail"');
+		expect(html).toContain(
+			'What happened: The provider answered the authorization request with error=access_denied (“User is not in the &lt;b>librariarr&lt;/b> group'
+		);
+		// Capped, and the hint for the cause.
+		expect(html).not.toContain('x'.repeat(200));
+		expect(html).toContain('check which users or groups the client is assigned to at the provider');
+	});
+});
+
 describe("the provider's clock (its Date header)", () => {
 	const words = /this server(&#39;|')s clock differs from the provider(&#39;|')s by 1(19|20|21) s/i;
 

@@ -30,7 +30,12 @@ import {
 import { cappedFetch, parseJson } from '../../http';
 import { log } from '../../log';
 import { rememberClientAuth, type ClientAuthSetting, type SsoConfig } from '../../sso';
-import { negotiateToken, TokenRequestFailed, variantsToTry } from './oidc-client-auth';
+import {
+	negotiateToken,
+	sanitizeProviderText,
+	TokenRequestFailed,
+	variantsToTry
+} from './oidc-client-auth';
 import { claimString, displayNameFrom } from './oidc-claims';
 import { algName, noteProviderSent, type UsernameClaimFrom } from '../../sso-observed';
 import { getJwks, issuerForTenant, isIssuerTemplate, type Discovery } from './oidc-discovery';
@@ -145,10 +150,10 @@ export async function finishAuthorization(
 			);
 	}
 	const providerError = params.get('error');
-	if (providerError) {
+	if (providerError !== null) {
 		throw new OidcFailure(
 			'token_exchange_failed',
-			`the provider answered error=${providerError.slice(0, 100)}`
+			describeAuthorizationError(providerError, params.get('error_description'))
 		);
 	}
 	const code = params.get('code');
@@ -281,6 +286,34 @@ export async function finishAuthorization(
 				? payload.sid
 				: null
 	};
+}
+
+/** One hint per known `error` of an authorization response (RFC 6749 §4.1.2.1). */
+const AUTHORIZATION_HINTS: Record<string, string> = {
+	access_denied:
+		'You declined at the provider, or it does not let this account use this client: check which users or groups the client is assigned to at the provider.',
+	invalid_scope:
+		'The provider refused the scopes: check Scopes in step 1 against what the client may ask for at the provider.',
+	unauthorized_client:
+		'The provider does not let this client use the authorization code flow: allow it in the client’s settings at the provider.',
+	unsupported_response_type:
+		'The provider does not let this client use the authorization code flow: allow it in the client’s settings at the provider.',
+	invalid_request:
+		'The provider found the authorization request malformed: is the client set up for the authorization code flow with PKCE (S256)?',
+	server_error:
+		'The provider had an error of its own: is it running and healthy? Try again in a moment.',
+	temporarily_unavailable: 'The provider is busy or down for maintenance: try again in a moment.'
+};
+
+/**
+ * What an error sent back instead of a code says: the step, the provider's `error` and
+ * `error_description` (they come through the browser: sanitised and capped), and a hint.
+ */
+export function describeAuthorizationError(error: string, description: string | null) {
+	const code = sanitizeProviderText(error, 100) ?? '(empty)';
+	const words = sanitizeProviderText(description);
+	const hint = Object.hasOwn(AUTHORIZATION_HINTS, code) ? ` ${AUTHORIZATION_HINTS[code]}` : '';
+	return `The provider answered the authorization request with error=${code}${words ? ` (“${words}”)` : ''}.${hint}`;
 }
 
 /** The `alg` a JWT's header names, or null when it has none readable. */
