@@ -256,6 +256,14 @@ describe('client authentication learnt from the provider', () => {
 		expect(page).toContain(
 			'Learnt from the provider Your provider compares the client secret without decoding it, so Librariarr sends it in HTTP Basic as it is'
 		);
+		// The enhanced form (JavaScript on) gets the same report as JSON.
+		const enhanced = await b.post(`${SETTINGS}?/testDiscovery`, form(over), {
+			origin: ORIGIN,
+			headers: { 'x-sveltekit-action': 'true', accept: 'application/json' }
+		});
+		const json = JSON.stringify(await enhanced.json());
+		expect(json).toContain('Learnt from the provider');
+		expect(json).toContain('Your provider compares the client secret without decoding it');
 		// Another client id, or another method, in the form: not what was learnt.
 		const other = await testDiscovery(b, { oidcClientId: QUIRK_CLIENTS.postOnly });
 		expect(other.page).not.toContain('Learnt from the provider');

@@ -119,13 +119,18 @@ export async function getSsoConfig(
 		clientSecret,
 		clientSecretUnreadable,
 		clientAuthLearnt: learnt && learntFits ? learnt : null,
-		observed: observedFrom(row.oidcIssuer, row.oidcClientId, {
-			oidcSeenIssuer,
-			oidcSeenClientId,
-			oidcSeenIdTokenAlg,
-			oidcSeenUsernameClaim,
-			oidcSeenUsernameClaimFrom
-		}, algorithmAccepted)
+		observed: observedFrom(
+			row.oidcIssuer,
+			row.oidcClientId,
+			{
+				oidcSeenIssuer,
+				oidcSeenClientId,
+				oidcSeenIdTokenAlg,
+				oidcSeenUsernameClaim,
+				oidcSeenUsernameClaimFrom
+			},
+			algorithmAccepted
+		)
 	};
 }
 
