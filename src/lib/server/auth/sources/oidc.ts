@@ -11,7 +11,8 @@
 // issuer, so a link pins the tenant. The account is chosen by (issuer, sub) alone; the username
 // claim and email only decorate the session, so userinfo is optional: when it fails the sign-in
 // goes on with the subject as the name, but a userinfo for another sub (or a signed one that does
-// not verify) ends it.
+// not verify) ends it. What a sign-in saw (the ID token's algorithm, where the username claim came
+// from) is noted for Test Discovery when it is new (sso-observed.ts).
 import { clockWordsSince } from './provider-clock';
 import {
 	CodeChallengeMethod,
