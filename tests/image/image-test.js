@@ -93,7 +93,9 @@ function podman(args, { allowFail = false, timeout = 15 * 60_000 } = {}) {
 function sh(command, args, options = {}) {
 	const r = spawnSync(command, args, { encoding: 'utf8', timeout: 10 * 60_000, ...options });
 	if (r.status !== 0) {
-		throw new Error(`${command} ${args.join(' ')} exit ${r.status}: ${String(r.stderr ?? '').trim()}`);
+		throw new Error(
+			`${command} ${args.join(' ')} exit ${r.status}: ${String(r.stderr ?? '').trim()}`
+		);
 	}
 	return String(r.stdout);
 }

@@ -9,6 +9,8 @@ import { sql } from './db';
 import { open, seal } from './crypto';
 import { log } from './log';
 import type { ClientAuthVariant } from './auth/sources/oidc-client-auth';
+import { observedFrom, type Observed } from './sso-observed';
+import { algorithmAccepted } from './auth/sources/oidc-algorithms';
 
 export type SsoMode = 'OIDC' | 'FORWARD_AUTH';
 
@@ -67,6 +69,8 @@ export type SsoConfig = Omit<Connection, 'oidcClientSecret'> & {
 	 * first), or null when nothing was learnt for them.
 	 */
 	clientAuthLearnt: ClientAuthVariant | null;
+	/** What the provider was seen to send for this issuer and client id (sso-observed.ts). */
+	observed: Observed;
 };
 
 /** The sealed secret last reported as unreadable, so that the warning is logged once. */
@@ -80,7 +84,8 @@ export async function getSsoConfig(
 			"oidcClientAuthMethod", "oidcScopes", "oidcUsernameClaim", "forwardAuthUserHeader", "forwardAuthEmailHeader", "forwardAuthNameHeader",
 			"forwardAuthLogoutUrl", "previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion", "oidcRpLogout",
 			"ssoAutoRedirect", "oidcClientAuthLearnt", "oidcClientAuthLearntIssuer",
-			"oidcClientAuthLearntClientId"
+			"oidcClientAuthLearntClientId", "oidcSeenIssuer", "oidcSeenClientId", "oidcSeenIdTokenAlg",
+			"oidcSeenUsernameClaim", "oidcSeenUsernameClaimFrom"
 		from "AppSettings" where id = 1
 	`;
 	const clientSecret = open(row.oidcClientSecret);
@@ -97,15 +102,35 @@ export async function getSsoConfig(
 		oidcClientAuthLearnt: learnt,
 		oidcClientAuthLearntIssuer: learntIssuer,
 		oidcClientAuthLearntClientId: learntClientId,
+		oidcSeenIssuer,
+		oidcSeenClientId,
+		oidcSeenIdTokenAlg,
+		oidcSeenUsernameClaim,
+		oidcSeenUsernameClaimFrom,
 		...rest
 	} = row;
 	// Learnt for another issuer or client id (a direct database edit, a restore): not this one's.
 	const learntFits = learntIssuer === row.oidcIssuer && learntClientId === row.oidcClientId;
 	return {
-		...(rest as Omit<SsoConfig, 'clientSecret' | 'clientSecretUnreadable' | 'clientAuthLearnt'>),
+		...(rest as Omit<
+			SsoConfig,
+			'clientSecret' | 'clientSecretUnreadable' | 'clientAuthLearnt' | 'observed'
+		>),
 		clientSecret,
 		clientSecretUnreadable,
-		clientAuthLearnt: learnt && learntFits ? learnt : null
+		clientAuthLearnt: learnt && learntFits ? learnt : null,
+		observed: observedFrom(
+			row.oidcIssuer,
+			row.oidcClientId,
+			{
+				oidcSeenIssuer,
+				oidcSeenClientId,
+				oidcSeenIdTokenAlg,
+				oidcSeenUsernameClaim,
+				oidcSeenUsernameClaimFrom
+			},
+			algorithmAccepted
+		)
 	};
 }
 
@@ -116,6 +141,9 @@ const CLIENT_AUTH_KEYS: readonly string[] = [
 	'oidcClientSecret',
 	'oidcClientAuthMethod'
 ];
+
+/** What saving forgets the provider's observed behaviour for (sso-observed.ts). */
+const OBSERVED_KEYS: readonly string[] = ['oidcIssuer', 'oidcClientId'];
 
 /**
  * Remembers the client-authentication variant the token endpoint accepted, so that the next
@@ -257,6 +285,7 @@ export async function saveConnection(input: ConnectionInput, userId: number, rpI
 				"plexLoginEnabled" = "plexLoginEnabled" or ${reenable.plex},
 				"ssoConfigVersion" = "ssoConfigVersion" + 1,
 				${changed.some((k) => CLIENT_AUTH_KEYS.includes(k)) ? tx`"oidcClientAuthLearnt" = null,` : tx``}
+				${changed.some((k) => OBSERVED_KEYS.includes(k)) ? tx`"oidcSeenIssuer" = null, "oidcSeenClientId" = null, "oidcSeenIdTokenAlg" = null, "oidcSeenUsernameClaim" = null, "oidcSeenUsernameClaimFrom" = null,` : tx``}
 				"updatedAt" = now()
 			where id = 1
 		`;

@@ -27,6 +27,7 @@ import { getSsoConfig, identityFits } from '$lib/server/sso';
 import { isConfigured, rememberSsoSetup, waysOnceSsoIsOn } from '$lib/server/auth/sso-login';
 import { ssoActions } from './sso-actions';
 import { LINK_ERRORS } from './sso-messages';
+import { lastLinkFailure } from '$lib/server/sso-link-failure';
 import { plexActions } from './plex-actions';
 import { loginPageActions } from './login-page-actions';
 import { loginPageOverview } from '$lib/server/auth/login-page';
@@ -72,6 +73,9 @@ export const load: PageServerLoad = async (event) => {
 		rememberSsoSetup(event.cookies, event.locals.secureCookies);
 	const params = event.url.searchParams;
 	const linkError = params.get('sso_link_error');
+	// After a failed Verify & Link, the words the callback recorded (never the query string's).
+	const linkErrorDetail =
+		linkError === 'token_exchange_failed' ? await lastLinkFailure(user.id, sso.clientSecret) : null;
 	return {
 		stepUp,
 		loginPage,
@@ -113,7 +117,8 @@ export const load: PageServerLoad = async (event) => {
 			linkFits: identityFits(user, sso.ssoMode, sso.oidcIssuer),
 			hasFallback: user.hasPassword || user.plexId !== null,
 			linkedNow: params.get('sso_linked') === '1',
-			linkError: linkError && Object.hasOwn(LINK_ERRORS, linkError) ? LINK_ERRORS[linkError] : null
+			linkError: linkError && Object.hasOwn(LINK_ERRORS, linkError) ? LINK_ERRORS[linkError] : null,
+			linkErrorDetail
 		},
 		forward: forwardPanel(event, sso),
 		recovery: await recoveryNotice(user.id, sso.ssoEnabled, event.locals.session, params),

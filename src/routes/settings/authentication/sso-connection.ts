@@ -122,13 +122,30 @@ async function discover(event: RequestEvent) {
 		: form.oidcClientSecret
 			? form.oidcClientSecret
 			: saved.clientSecret;
-	const report = describeProvider(doc, {
-		hasSecret: secret !== null,
-		clientAuthMethod: method,
-		usernameClaim: parsed.success
-			? parsed.output.oidcUsernameClaim
-			: form.oidcUsernameClaim.trim() || 'preferred_username'
-	});
+	// What sign-ins taught applies while the form names the saved issuer and client id; the
+	// learnt client authentication, only while the secret and method are the saved ones too
+	// (saving others forgets it).
+	const savedClient =
+		sameIssuer(target, saved.oidcIssuer) && form.oidcClientId.trim() === saved.oidcClientId;
+	const report = describeProvider(
+		doc,
+		{
+			hasSecret: secret !== null,
+			clientAuthMethod: method,
+			usernameClaim: parsed.success
+				? parsed.output.oidcUsernameClaim
+				: form.oidcUsernameClaim.trim() || 'preferred_username'
+		},
+		savedClient
+			? {
+					learnt:
+						secret === saved.clientSecret && method === saved.oidcClientAuthMethod
+							? saved.clientAuthLearnt
+							: null,
+					observed: saved.observed
+				}
+			: undefined
+	);
 	// The provider's Date header, read by this very fetch (provider-clock.ts).
 	const clock = clockWordsSince(started);
 	if (clock) report.warnings.push(`${clock[0].toUpperCase()}${clock.slice(1)}.`);

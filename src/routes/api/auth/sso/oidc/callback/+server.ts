@@ -18,6 +18,7 @@ import { log } from '$lib/server/log';
 import { getSsoConfig } from '$lib/server/sso';
 import { config } from '$lib/server/config';
 import { linkSsoIdentity } from '$lib/server/sso-link';
+import { LINK_FAILURE_MAX } from '$lib/server/sso-link-failure';
 import { findUserBySsoIdentity } from '$lib/server/users';
 import type { RequestHandler } from './$types';
 
@@ -80,8 +81,9 @@ export const GET: RequestHandler = async (event) => {
 			method: 'oidc',
 			ip,
 			userId: tx.userId,
-			// The provider's words (sanitised, capped) for the diagnostics bundle's failed flows.
-			detail: { reason: code, error: sanitizeProviderText(reason, 300) }
+			// The provider's words (sanitised, capped) for the diagnostics bundle's failed flows and
+			// for step 2 after a failed Verify & Link (sso-link-failure.ts).
+			detail: { reason: code, error: sanitizeProviderText(reason, LINK_FAILURE_MAX) }
 		});
 		redirect(303, failTo(code));
 	}
