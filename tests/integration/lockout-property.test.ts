@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sessionIdFromToken } from '../../src/lib/server/auth/session';
-import { waysInFor } from '../../src/lib/server/plain/ways-in.js';
+import { waysInFor } from '../../src/lib/server/rule/ways-in';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import { startServer } from '../helpers/server.js';
 import { softAuthenticator } from '../helpers/soft-authenticator';
 
 // A property test over random sequences of settings actions, sent as a browser would to the built
 // server: whatever the admin clicks, in whatever order, they keep a working way in. "Working"
-// is what the one rule (src/lib/server/plain/ways-in.js) says can sign the admin in: the local
+// is what the one rule (src/lib/server/rule/ways-in) says can sign the admin in: the local
 // form (enabled, a password, SSO not on), the Plex button (enabled, linked), or SSO (on, with an
 // identity linked for the current mode and issuer; for forward auth, also a trusted proxy that
 // names the linked user), or a passkey (passkey sign-in allowed, one registered).

@@ -7,7 +7,7 @@ import {
 	type WaysAccount,
 	type WaysEnvironment,
 	type WaysSettings
-} from '../../src/lib/server/plain/ways-in.js';
+} from '../../src/lib/server/rule/ways-in';
 
 const bools = [false, true];
 

@@ -11,7 +11,7 @@
 // a QR code and as text), and `confirmTotpEnrollment` moves it into place only after a correct
 // code from it. Turning it off (`disableTotp`) is for the caller to guard (password and a code).
 // Both run in one transaction that locks the "AppSettings" row, like every auth state change;
-// neither changes an input of the one rule (plain/ways-in.js): TOTP adds a step to the password,
+// neither changes an input of the one rule (rule/ways-in.ts): TOTP adds a step to the password,
 // it is not a way in of its own and never removes one.
 import { randomBytes } from 'node:crypto';
 import { decodeBase32IgnorePadding, encodeBase32UpperCaseNoPadding } from '@oslojs/encoding';
