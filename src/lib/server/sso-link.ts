@@ -152,7 +152,7 @@ export async function linkSsoIdentity(
 /**
  * Removes the user's SSO link, switches SSO off (turning the password form or the Plex button
  * back on when neither works) and ends their other sessions. Refused when nothing is linked, or
- * when the user would have no way in once SSO is off (no password, no Plex link).
+ * when the user would have no way in once SSO is off (no password, Plex link or passkey).
  */
 export async function unlinkSsoIdentity(
 	userId: number,

@@ -250,7 +250,7 @@ export async function revertConnection(userId: number, rpId: string): Promise<Re
 	});
 }
 
-/** Switching SSO off would leave the user with no way in (no password, no Plex link). */
+/** Switching SSO off would leave the user with no way in (the rule: rule/ways-in.ts). */
 export class WouldLockOut extends Error {}
 
 /**
@@ -304,7 +304,10 @@ export async function setSsoEnabled(
 	{ enable, rpLogout, autoRedirect }: { enable: boolean; rpLogout: boolean; autoRedirect: boolean },
 	forwardProof: (sso: SsoConfig, subject: string | null) => string | null,
 	rpId: string
-): Promise<{ ok: true; reenable: Reenable } | ({ ok: false } & SsoSwitchRefusal)> {
+): Promise<
+	| { ok: true; reenable: Reenable; ssoOnlyWay: boolean }
+	| ({ ok: false } & SsoSwitchRefusal)
+> {
 	return sql.begin(async (tx) => {
 		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
 		const sso = await getSsoConfig(tx);
@@ -333,6 +336,8 @@ export async function setSsoEnabled(
 				"updatedAt" = now()
 			where id = 1
 		`;
-		return { ok: true, reenable };
+		// Switched on with nothing else that would let the user in: the page warns.
+		const ssoOnlyWay = enable && fallbackOnceSsoIsOff(inputs) === null;
+		return { ok: true, reenable, ssoOnlyWay };
 	});
 }
