@@ -3,14 +3,14 @@
 // throttle's count (throttle.ts), which stays atomic and runs only while the form is offered.
 //
 // Whether the form is offered is the one rule's decision (rule/ways-in.ts), made in JavaScript.
-// SQL only reads the facts it depends on; the statement counts the attempt when those facts are
+// SQL only reads the facts it depends on (what counts as a password is rule/inputs.ts's); the statement counts the attempt when those facts are
 // among the combinations for which the rule offers the form, a list the rule itself produces here.
 // The known-device cookie (known-device.ts) names an account; whether it is the account the
 // username names is also only known inside the statement, so SQL chooses between its device key
 // and the account key there.
 import type { Cookies } from '@sveltejs/kit';
 import { sql } from '../db';
-import { waysEnvironment } from '../rule/inputs';
+import { passwordCounts, waysEnvironment } from '../rule/inputs';
 import { isConfigured } from '../rule/linked';
 import { offeredWays } from '../rule/ways-in';
 import { knownDeviceAnyUser } from './known-device';
@@ -109,8 +109,7 @@ export async function startPasswordAttempt(who: {
 			select concat(a."localAuthEnabled"::int, a."ssoEnabled"::int,
 				(a."ssoMode" = 'FORWARD_AUTH')::int, (coalesce(a."oidcIssuer", '') <> '')::int,
 				(coalesce(a."oidcClientId", '') <> '')::int,
-				(exists (select 1 from "User"
-					where "passwordHash" is not null and "localUsername" is not null))::int) as bits
+				(exists (select 1 from "User" u where ${passwordCounts(sql)}))::int) as bits
 			from "AppSettings" a where a.id = 1
 		),
 		account as (

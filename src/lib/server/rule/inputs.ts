@@ -72,6 +72,13 @@ export function waysEnvironment(): WaysEnvironment {
 type Db = postgres.Sql | postgres.TransactionSql;
 
 /**
+ * What counts as a password, over "User" as `u`: a hash and a local username (the form asks for
+ * the username). Shared with the password sign-in's own statement (auth/password-attempt.ts).
+ */
+export const passwordCounts = (db: Db) =>
+	db`u."passwordHash" is not null and u."localUsername" is not null`;
+
+/**
  * Reads the rule's inputs. `userId` names the account asked about; `rpId` the host passkeys
  * must have been made for; `lock` (inside a transaction) locks the settings row first.
  */
@@ -88,13 +95,12 @@ export async function loadRuleInputs(
 		select s."localAuthEnabled", s."plexLoginEnabled", s."passkeyLoginEnabled", s."ssoEnabled",
 			s."ssoMode", s."oidcIssuer", s."oidcClientId", s."ssoButtonText", s."ssoAutoRedirect",
 			(select json_build_object(
-					'hasPassword', u."passwordHash" is not null and u."localUsername" is not null,
+					'hasPassword', ${passwordCounts(db)},
 					'hasPlex', u."plexId" is not null,
 					'ssoProvider', u."ssoProvider", 'ssoIssuer', u."ssoIssuer", 'ssoSubject', u."ssoSubject",
 					'passkeys', (select count(*) from "Passkey" p where p."userId" = u.id and p."rpId" = ${rpId}))
 				from "User" u where u.id = ${userId}::int) as account,
-			exists (select 1 from "User" where "passwordHash" is not null and "localUsername" is not null)
-				as "anyPassword",
+			exists (select 1 from "User" u where ${passwordCounts(db)}) as "anyPassword",
 			exists (select 1 from "User" where "plexId" is not null) as "anyPlex",
 			exists (select 1 from "Passkey" where "rpId" = ${rpId}) as "anyPasskey",
 			coalesce((select jsonb_agg(distinct jsonb_build_object('ssoProvider', "ssoProvider",
