@@ -15,7 +15,9 @@ import { getSsoConfig, type SsoConfig } from './sso';
 import {
 	fallbackOnceSsoIsOff,
 	loadRuleInputs,
+	WOULD_LOCK_OUT,
 	wouldLockOut,
+	type LockOutRefusal,
 	type RuleInputs,
 	type StoredAccount
 } from './rule/inputs';
@@ -47,7 +49,7 @@ export type LinkRefusal =
 	| 'untrusted_proxy'
 	| 'missing_user_header'
 	| 'taken'
-	| 'would-lock-out';
+	| LockOutRefusal['reason'];
 
 type LockedState = { sso: SsoConfig; inputs: RuleInputs & { account: StoredAccount } };
 
@@ -132,8 +134,7 @@ export async function linkSsoIdentity(
 			const found = identityOf(state.sso, source);
 			if (!found.ok) return found;
 			const { identity } = found;
-			if (wouldLockOut(relinked(state.inputs, identity)))
-				return { ok: false, reason: 'would-lock-out' } as const;
+			if (wouldLockOut(relinked(state.inputs, identity))) return WOULD_LOCK_OUT;
 			await tx`
 				update "User" set "ssoProvider" = ${identity.provider}, "ssoIssuer" = ${identity.issuer},
 					"ssoSubject" = ${identity.subject}, "ssoEnabled" = true, "updatedAt" = now()
@@ -159,13 +160,13 @@ export async function unlinkSsoIdentity(
 	currentSessionId: string,
 	rpId: string
 ): Promise<
-	{ ok: true; reenable: Reenable } | { ok: false; reason: 'not-linked' | 'would-lock-out' }
+	{ ok: true; reenable: Reenable } | { ok: false; reason: 'not-linked' } | LockOutRefusal
 > {
 	return sql.begin(async (tx) => {
 		const state = await lockedState(tx, userId, rpId);
 		if (!state.inputs.account.ssoSubject) return { ok: false, reason: 'not-linked' } as const;
 		const reenable = fallbackOnceSsoIsOff(relinked(state.inputs, null));
-		if (!reenable) return { ok: false, reason: 'would-lock-out' } as const;
+		if (!reenable) return WOULD_LOCK_OUT;
 		await tx`
 			update "User" set "ssoProvider" = null, "ssoIssuer" = null, "ssoSubject" = null,
 				"ssoEnabled" = false, "updatedAt" = now()

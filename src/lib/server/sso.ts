@@ -8,7 +8,12 @@ import { sql } from './db';
 import { open, seal } from './crypto';
 import { log } from './log';
 import type { ClientAuthVariant } from './auth/sources/oidc-client-auth';
-import { fallbackOnceSsoIsOff, loadRuleInputs } from './rule/inputs';
+import {
+	fallbackOnceSsoIsOff,
+	loadRuleInputs,
+	WOULD_LOCK_OUT,
+	type LockOutRefusal
+} from './rule/inputs';
 import { identityFits, isConfigured, type SsoMode } from './rule/linked';
 import { NOTHING, type Reenable } from './rule/ways-in';
 
@@ -188,7 +193,7 @@ export async function saveConnection(input: ConnectionInput, userId: number, rpI
 		) as string[];
 		const modeChanged = current.ssoMode !== input.ssoMode;
 		if (!changed.length && !modeChanged)
-			return { changed: [], ssoSwitchedOff: false, reenabled: NOTHING };
+			return { ok: true, changed: [], ssoSwitchedOff: false, reenabled: NOTHING } as const;
 
 		const snapshot = changed.length
 			? Object.fromEntries(CONNECTION_KEYS.map((k) => [k, current[k]]))
@@ -196,7 +201,7 @@ export async function saveConnection(input: ConnectionInput, userId: number, rpI
 		const stillLinked = identityFits(inputs.account!, input.ssoMode, input.oidcIssuer);
 		const ssoSwitchedOff = current.ssoEnabled && !stillLinked;
 		const reenable = ssoSwitchedOff ? fallbackOnceSsoIsOff(inputs) : NOTHING;
-		if (!reenable) throw new WouldLockOut();
+		if (!reenable) return WOULD_LOCK_OUT;
 		await tx`
 			update "AppSettings" set
 				"ssoMode" = ${input.ssoMode},
@@ -211,6 +216,7 @@ export async function saveConnection(input: ConnectionInput, userId: number, rpI
 			where id = 1
 		`;
 		return {
+			ok: true,
 			changed: modeChanged ? [...changed, 'ssoMode'] : changed,
 			ssoSwitchedOff,
 			reenabled: reenable
@@ -220,17 +226,21 @@ export async function saveConnection(input: ConnectionInput, userId: number, rpI
 
 /**
  * Restores the snapshot, forces SSO off, moves the configuration version on, clears the snapshot.
- * Returns false when there is no snapshot; throws WouldLockOut when SSO is on and the user would
- * have no other way in.
+ * Refused when there is no snapshot, or when SSO is on and the user would have no other way in.
  */
-export async function revertConnection(userId: number, rpId: string): Promise<Reenable | false> {
+export async function revertConnection(
+	userId: number,
+	rpId: string
+): Promise<
+	{ ok: true; reenable: Reenable } | { ok: false; reason: 'no-previous' } | LockOutRefusal
+> {
 	return sql.begin(async (tx) => {
 		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
 		const [row] = await tx`select "previousSsoConfig" from "AppSettings" where id = 1`;
 		const previous = row.previousSsoConfig as Partial<Connection> | null;
-		if (!previous) return false;
+		if (!previous) return { ok: false, reason: 'no-previous' };
 		const reenable = inputs.settings.ssoEnabled ? fallbackOnceSsoIsOff(inputs) : NOTHING;
-		if (!reenable) throw new WouldLockOut();
+		if (!reenable) return WOULD_LOCK_OUT;
 		const keys = CONNECTION_KEYS.filter((k) => k in previous);
 		if (keys.length) {
 			await tx`update "AppSettings" set ${tx(previous as Record<string, unknown>, ...keys)} where id = 1`;
@@ -246,12 +256,9 @@ export async function revertConnection(userId: number, rpId: string): Promise<Re
 				"updatedAt" = now()
 			where id = 1
 		`;
-		return reenable;
+		return { ok: true, reenable };
 	});
 }
-
-/** Switching SSO off would leave the user with no way in (the rule: rule/ways-in.ts). */
-export class WouldLockOut extends Error {}
 
 /**
  * Forward-auth SSO is switched on only by a request that shows it will work: it came through a
@@ -287,7 +294,8 @@ export function forwardEnableRefusal(
 }
 
 export type SsoSwitchRefusal =
-	| { reason: 'override' | 'not-configured' | 'not-linked' | 'would-lock-out' }
+	| { reason: 'override' | 'not-configured' | 'not-linked' }
+	| Omit<LockOutRefusal, 'ok'>
 	| { reason: 'proof'; message: string };
 
 /**
@@ -305,8 +313,7 @@ export async function setSsoEnabled(
 	forwardProof: (sso: SsoConfig, subject: string | null) => string | null,
 	rpId: string
 ): Promise<
-	| { ok: true; reenable: Reenable; ssoOnlyWay: boolean }
-	| ({ ok: false } & SsoSwitchRefusal)
+	{ ok: true; reenable: Reenable; ssoOnlyWay: boolean } | ({ ok: false } & SsoSwitchRefusal)
 > {
 	return sql.begin(async (tx) => {
 		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
@@ -325,7 +332,7 @@ export async function setSsoEnabled(
 		let reenable = NOTHING;
 		if (!enable && sso.ssoEnabled) {
 			const fallback = fallbackOnceSsoIsOff(inputs);
-			if (!fallback) return { ok: false, reason: 'would-lock-out' };
+			if (!fallback) return WOULD_LOCK_OUT;
 			reenable = fallback;
 		}
 		await tx`

@@ -26,7 +26,7 @@ import type { Cookies } from '@sveltejs/kit';
 import { sql } from '../db';
 import type { Session, SessionUser } from './session';
 import { addressRule, checkAndCount, type ThrottleRule, type Verdict } from './throttle';
-import { loadRuleInputs, wouldLockOut } from '../rule/inputs';
+import { loadRuleInputs, WOULD_LOCK_OUT, wouldLockOut, type LockOutRefusal } from '../rule/inputs';
 import { startFlow, takeFlow } from './sign-in-flows';
 import { useFlowOnce } from './used-flows';
 
@@ -326,20 +326,18 @@ export async function deletePasskey(
 	rpId: string,
 	options: { currentSessionId: string; signOutOthers: boolean }
 ): Promise<
-	| { result: 'deleted'; sessionsEnded: number }
-	| { result: 'not-found' }
-	| { result: 'would-lock-out' }
+	{ ok: true; sessionsEnded: number } | { ok: false; reason: 'not-found' } | LockOutRefusal
 > {
 	return sql.begin(async (tx) => {
 		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
 		const [row] = await tx<{ rpId: string }[]>`
 			select "rpId" from "Passkey" where id = ${id} and "userId" = ${userId} for update
 		`;
-		if (!row) return { result: 'not-found' } as const;
+		if (!row) return { ok: false, reason: 'not-found' } as const;
 		const account = inputs.account!;
 		const working = account.passkeys - (row.rpId === rpId ? 1 : 0);
 		if (wouldLockOut({ ...inputs, account: { ...account, passkeys: working } }))
-			return { result: 'would-lock-out' } as const;
+			return WOULD_LOCK_OUT;
 		const opened = await tx<{ live: boolean }[]>`
 			select "expiresAt" > now() as live from "Session"
 			where "passkeyId" = ${id} and id <> ${options.currentSessionId}
@@ -352,6 +350,6 @@ export async function deletePasskey(
 				`
 			: [];
 		const ended = [...opened, ...others].filter((s) => s.live).length;
-		return { result: 'deleted', sessionsEnded: ended } as const;
+		return { ok: true, sessionsEnded: ended } as const;
 	});
 }

@@ -4,9 +4,16 @@
 // that are each allowed into a lock-out, because the second waits for the first and then sees it.
 // Only passkeys made for `rpId`, the host of the current public origin, count.
 import { sql } from '../db';
-import { loadRuleInputs, wouldLockOut, type RuleInputs } from '../rule/inputs';
+import {
+	loadRuleInputs,
+	WOULD_LOCK_OUT,
+	wouldLockOut,
+	type LockOutRefusal,
+	type RuleInputs
+} from '../rule/inputs';
 
-export type ChangeResult = 'changed' | 'would-lock-out';
+export type ChangeResult = { ok: true } | LockOutRefusal;
+const CHANGED = { ok: true } as const;
 
 /** The inputs with some settings changed. */
 const withSettings = (inputs: RuleInputs, change: Partial<RuleInputs['settings']>) => ({
@@ -22,9 +29,9 @@ export async function setLocalLogin(
 	return sql.begin(async (tx) => {
 		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
 		if (!enable && wouldLockOut(withSettings(inputs, { localAuthEnabled: false })))
-			return 'would-lock-out';
+			return WOULD_LOCK_OUT;
 		await tx`update "AppSettings" set "localAuthEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
-		return 'changed';
+		return CHANGED;
 	});
 }
 
@@ -36,9 +43,9 @@ export async function setPlexLogin(
 	return sql.begin(async (tx) => {
 		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
 		if (!enable && wouldLockOut(withSettings(inputs, { plexLoginEnabled: false })))
-			return 'would-lock-out';
+			return WOULD_LOCK_OUT;
 		await tx`update "AppSettings" set "plexLoginEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
-		return 'changed';
+		return CHANGED;
 	});
 }
 
@@ -51,9 +58,9 @@ export async function setPasskeyLogin(
 	return sql.begin(async (tx) => {
 		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
 		if (!enable && wouldLockOut(withSettings(inputs, { passkeyLoginEnabled: false })))
-			return 'would-lock-out';
+			return WOULD_LOCK_OUT;
 		await tx`update "AppSettings" set "passkeyLoginEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
-		return 'changed';
+		return CHANGED;
 	});
 }
 
@@ -63,7 +70,7 @@ export async function unlinkPlex(userId: number, rpId: string): Promise<ChangeRe
 		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
 		const unlinked = withSettings(inputs, { plexLoginEnabled: false });
 		if (wouldLockOut({ ...unlinked, account: { ...inputs.account!, hasPlex: false } }))
-			return 'would-lock-out';
+			return WOULD_LOCK_OUT;
 		await tx`
 			update "User" set "plexId" = null, "plexUsername" = null, "plexToken" = null, "updatedAt" = now()
 			where id = ${userId}
@@ -73,6 +80,6 @@ export async function unlinkPlex(userId: number, rpId: string): Promise<ChangeRe
 			update "AppSettings" set "plexLoginEnabled" = false, "updatedAt" = now()
 			where id = 1 and not exists (select 1 from "User" where "plexId" is not null)
 		`;
-		return 'changed';
+		return CHANGED;
 	});
 }

@@ -64,6 +64,10 @@ export type RuleInputs = {
 	page: { ssoButtonText: string; ssoAutoRedirect: boolean };
 };
 
+/** How every change the rule refuses comes back, wherever it is made. */
+export type LockOutRefusal = { ok: false; reason: 'would-lock-out' };
+export const WOULD_LOCK_OUT: LockOutRefusal = { ok: false, reason: 'would-lock-out' };
+
 /** The inputs of the rule that do not come from the database. */
 export function waysEnvironment(): WaysEnvironment {
 	return { override: config.ssoDisableOverride, trustedProxies: config.trustedProxies.length > 0 };

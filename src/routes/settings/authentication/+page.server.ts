@@ -142,10 +142,7 @@ export const actions = {
 				}
 			});
 		}
-		if (
-			(await setLocalLogin(user.id, enable, rpIdFor(event.locals.client.origin))) ===
-			'would-lock-out'
-		) {
+		if (!(await setLocalLogin(user.id, enable, rpIdFor(event.locals.client.origin))).ok) {
 			return fail(409, {
 				local: {
 					message:
