@@ -57,6 +57,22 @@ function keyOf(secret: string): Uint8Array {
 	return decodeBase32IgnorePadding(secret);
 }
 
+/**
+ * The step `code` names for a stored (sealed) secret, when it is later than the last step used;
+ * null otherwise. Pure: the caller records the step, only if it is still later (atomically).
+ */
+export function unusedStepOf(
+	sealedSecret: string | null,
+	lastStep: string | null,
+	code: string
+): bigint | null {
+	const secret = open(sealedSecret);
+	const digits = normaliseTotpCode(code);
+	if (!secret || digits === null) return null;
+	const step = matchingStep(keyOf(secret), digits);
+	return step !== null && (lastStep === null || step > BigInt(lastStep)) ? step : null;
+}
+
 /** The secret in groups of four, easier to read and type. */
 export function groupedSecret(secret: string): string {
 	return secret.replace(/(.{4})(?=.)/g, '$1 ');
