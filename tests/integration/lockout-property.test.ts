@@ -414,6 +414,17 @@ const passwordOnly = {
 	proxyUser: 'alice' as const
 };
 
+/** SSO on, no password, no Plex, one passkey. */
+const ssoAndPasskey = {
+	...passwordOnly,
+	password: false,
+	localOn: false,
+	linked: true,
+	sso: true,
+	passkeyOn: true,
+	passkey: true
+};
+
 describe('nobody locks themselves out', () => {
 	test('any sequence of settings actions leaves a working way in', async () => {
 		await fc.assert(
@@ -472,28 +483,9 @@ describe('nobody locks themselves out', () => {
 					],
 					// SSO on, no password, no Plex, one passkey: unlinking SSO leaves the passkey, as
 					// switching SSO off does (issue 23: unlink read its own inputs without passkeys).
+					[ssoAndPasskey, [{ kind: 'unlink' }]],
 					[
-						{
-							...passwordOnly,
-							password: false,
-							localOn: false,
-							linked: true,
-							sso: true,
-							passkeyOn: true,
-							passkey: true
-						},
-						[{ kind: 'unlink' }]
-					],
-					[
-						{
-							...passwordOnly,
-							password: false,
-							localOn: false,
-							linked: true,
-							sso: true,
-							passkeyOn: true,
-							passkey: true
-						},
+						ssoAndPasskey,
 						[{ kind: 'saveSso', on: false, via: 'proxy' }, { kind: 'deletePasskey' }]
 					],
 					// A passkey becomes the only way in, then stops being it.

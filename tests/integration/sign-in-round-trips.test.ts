@@ -43,10 +43,20 @@ async function measure(request: () => Promise<Response>) {
  * The cheapest of several sign-ins: a connection's first use of a statement costs PostgreSQL a
  * describe round trip, and the backup scheduler may query in the middle of one.
  */
-async function cheapest(signIn: () => Promise<Response>) {
-	for (let i = 0; i < 12; i++) await signIn(); // every pooled connection has seen the statements
+async function cheapest(
+	signIn: () => Promise<Response>,
+	/** What each sign-in needs first, not counted (a browser waiting for its code). */
+	prepare: () => Promise<void> = async () => {}
+) {
+	for (let i = 0; i < 12; i++) {
+		await prepare();
+		await signIn(); // every pooled connection has seen the statements
+	}
 	const runs = [];
-	for (let i = 0; i < 5; i++) runs.push(await measure(signIn));
+	for (let i = 0; i < 5; i++) {
+		await prepare();
+		runs.push(await measure(signIn));
+	}
 	return runs.reduce((best, run) =>
 		run.statements.length + run.roundTrips < best.statements.length + best.roundTrips ? run : best
 	);
@@ -95,26 +105,15 @@ describe('round trips of the authenticator-code step', () => {
 				BigInt(Math.floor(Date.now() / 30_000)),
 				6
 			);
-		/** A password sign-in waiting for its code; the step is made unused again (untimed). */
+		/** A password sign-in waiting for its code; the step is made unused again (uncounted). */
+		let b = browser(server.url);
 		async function waiting() {
 			await db.sql`update "User" set "totpLastStep" = null where id = ${id}`;
-			const b = browser(server.url);
+			b = browser(server.url);
 			const res = await b.signIn('coder');
 			expect(res.headers.get('location')).toBe('/login/code');
-			return b;
 		}
-		for (let i = 0; i < 12; i++) {
-			const b = await waiting();
-			expect((await b.post('/login/code?/totp', { code: code() })).status).toBe(303);
-		}
-		const runs = [];
-		for (let i = 0; i < 5; i++) {
-			const b = await waiting();
-			runs.push(await measure(() => b.post('/login/code?/totp', { code: code() })));
-		}
-		const run = runs.reduce((best, r) =>
-			r.statements.length + r.roundTrips < best.statements.length + best.roundTrips ? r : best
-		);
+		const run = await cheapest(() => b.post('/login/code?/totp', { code: code() }), waiting);
 		expect(run.statements, run.statements.join('\n')).toHaveLength(3);
 		expect(run.roundTrips).toBe(3);
 		const [lookup, before, after] = run.statements;
