@@ -1,9 +1,12 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import tailwindcss from '@tailwindcss/vite';
 import { defineConfig } from 'vitest/config';
+import { postgresClosedSocketFix } from './postgres-fix.js';
 
 export default defineConfig({
-	plugins: [tailwindcss(), sveltekit()],
+	plugins: [postgresClosedSocketFix(), tailwindcss(), sveltekit()],
+	// postgres.js goes into the build, with the fix above, instead of being loaded from node_modules.
+	ssr: { noExternal: ['postgres'] },
 	test: {
 		testTimeout: 30_000,
 		hookTimeout: 60_000,

@@ -12,6 +12,8 @@ declare global {
 			session: Session | null;
 			/** Whether cookies set on this request need the Secure flag. */
 			secureCookies: boolean;
+			/** Set by handleError when the request failed because the database went away. */
+			databaseUnavailable?: boolean;
 		}
 		interface Error {
 			message: string;

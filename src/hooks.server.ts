@@ -15,7 +15,8 @@ import {
 import { readIdentityHeader } from '$lib/server/auth/sources/forward';
 import { startBackupScheduler, stopBackupScheduler } from '$lib/server/backup';
 import { config, configWarnings } from '$lib/server/config';
-import { startDatabase, stopDatabase } from '$lib/server/db';
+import { StartError, startDatabase, stopDatabase } from '$lib/server/db';
+import { isUnavailable, withinBudget } from '$lib/server/health';
 import { startHousekeeping, stopHousekeeping } from '$lib/server/housekeeping';
 import { setSecurityHeaders } from '$lib/server/headers';
 import { log } from '$lib/server/log';
@@ -30,7 +31,14 @@ export const init: ServerInit = async () => {
 			'SSO_DISABLE_OVERRIDE is on: SSO sign-in is off everywhere and the password form is shown. Remove it once you are back in.'
 		);
 	}
-	await startDatabase();
+	try {
+		await startDatabase();
+	} catch (error) {
+		// One line, no stack: the database cannot be reached, or refuses us (see db.ts).
+		if (!(error instanceof StartError)) throw error;
+		console.error(`Cannot start: ${error.message}`);
+		process.exit(1);
+	}
 	startBackupScheduler();
 	if (!dev) {
 		// After adapter-node's "Listening on …" line (it listens once init has returned), so that
@@ -165,7 +173,11 @@ const actionName: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-/** One query resolves the cookie into locals.user / locals.session (null when signed out). */
+/**
+ * One query resolves the cookie into locals.user / locals.session (null when signed out). It is
+ * every request's first wait on the database, so it carries the request's budget (health.ts):
+ * past it, or while the database is known to be down, the answer is the 503 page.
+ */
 const session: Handle = async ({ event, resolve }) => {
 	event.locals.user = null;
 	event.locals.session = null;
@@ -175,10 +187,10 @@ const session: Handle = async ({ event, resolve }) => {
 	const token = event.cookies.get(SESSION_COOKIE) ?? null;
 	let resolved;
 	try {
-		resolved = await validateSessionToken(token);
+		resolved = await withinBudget(() => validateSessionToken(token));
 	} catch (error) {
-		log.error('Database unavailable while resolving the session', {
-			requestId: event.locals.requestId,
+		// Once per cause and 5 minutes: an outage must not write a line per request.
+		log.errorOncePerWindow('Database unavailable while resolving the session', {
 			error: String(error)
 		});
 		return unavailablePage();
@@ -230,7 +242,13 @@ const guard: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-export const handle = sequence(client, actionName, session, guard);
+/** A request that failed because the database went away mid-way gets the 503 page, not a 500. */
+const unavailable: Handle = async ({ event, resolve }) => {
+	const response = await resolve(event);
+	return event.locals.databaseUnavailable && response.status >= 500 ? unavailablePage() : response;
+};
+
+export const handle = sequence(client, actionName, unavailable, session, guard);
 
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
 	const requestId = event.locals.requestId;
@@ -243,6 +261,15 @@ export const handleError: HandleServerError = ({ error, event, status, message }
 		}
 		// A 404 is not logged, so it gets no request ID to quote.
 		return status === 404 ? { message } : { message: reason, requestId };
+	}
+	if (isUnavailable(error)) {
+		event.locals.databaseUnavailable = true;
+		log.error('Database unavailable', {
+			requestId,
+			path: event.url.pathname,
+			error: String(error)
+		});
+		return { message: "Librariarr can't reach its database.", requestId };
 	}
 	log.error('Unhandled error', {
 		requestId,

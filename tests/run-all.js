@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every check and every suite, in order, then one summary line that sums them:
-//   check (types, lint, format) → build → vitest (unit, then integration) → Playwright (JS on and off).
+//   check (types, lint, format) → build → vitest (unit, then integration) → Playwright (JS on and
+//   off) → the image (podman builds the Dockerfile and runs it).
 // A later step still runs when an earlier one fails, so one run shows everything that is wrong.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -135,6 +136,16 @@ if (buildOk) {
 } else {
 	results.push({ suite: 'playwright', passed: 0, failed: 1, skipped: 0 });
 }
+
+// The real image: podman builds the Dockerfile and runs it as a container (tests/image/).
+fs.rmSync('test-results/image.json', { force: true });
+const imageOk = run('image', 'node', ['tests/image/image-test.js']);
+const image = readJson('test-results/image.json');
+results.push({
+	suite: 'image',
+	passed: image?.passed ?? 0,
+	failed: image ? image.failed + (imageOk || image.failed ? 0 : 1) : 1
+});
 
 console.log('\nSummary');
 for (const r of results)

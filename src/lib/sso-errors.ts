@@ -15,6 +15,8 @@ export const SSO_ERRORS: Record<string, string> = {
  * do. The banner's own words above stay exactly as they are (people search for them).
  */
 export const SSO_ERROR_HINTS: Record<string, string> = {
+	token_exchange_failed:
+		"The provider did not accept Librariarr's request, or its answer could not be checked: usually the client secret, the redirect URI or the server clocks. Your account is fine. An admin finds the provider's own words in the server log and in Settings → Authentication → Download diagnostics.",
 	state_mismatch:
 		'This usually means the sign-in took longer than ten minutes, or was started in another tab or window. Your account is fine: start again.'
 };

@@ -79,7 +79,8 @@ test.describe('Settings → Authentication: what the login page shows', () => {
 		sql,
 		jsEnabled
 	}, testInfo) => {
-		// A configuration saved and nobody linked: the login page offers SSO beside the form.
+		// A configuration saved and nobody linked: the login page offers SSO beside the form, to the
+		// admin setting it up (or whoever asks for it) only.
 		await saveSso(sql, admin, false);
 		await signIn(page, jsEnabled, admin);
 		await gotoReady(page, '/settings/authentication', jsEnabled);
@@ -89,8 +90,12 @@ test.describe('Settings → Authentication: what the login page shows', () => {
 		await page.getByRole('button', { name: 'Save button text' }).click();
 		await expect(page.getByText('Button text saved.')).toBeVisible();
 		await expect(field).toHaveValue('Sign in with Authentik');
+		// Nobody linked yet: strangers see the form only; the admin's browser sees the button too.
 		await expect(page.getByTestId('login-preview')).toContainText(
-			'the “Sign in with Authentik” button and the username and password form'
+			'A signed-out visitor sees the username and password form.'
+		);
+		await expect(page.getByTestId('login-preview')).toContainText(
+			'also sees the “Sign in with Authentik” button'
 		);
 		const [row] = await sql`select "ssoButtonText" from "AppSettings" where id = 1`;
 		expect(row.ssoButtonText).toBe('Sign in with Authentik');
@@ -99,8 +104,10 @@ test.describe('Settings → Authentication: what the login page shows', () => {
 		try {
 			const login = await visitor.newPage();
 			await gotoReady(login, '/login', jsEnabled);
-			await expect(login.getByRole('link', { name: 'Sign in with Authentik' })).toBeVisible();
 			await expect(login.getByLabel('Password', { exact: true })).toBeVisible();
+			await expect(login.getByRole('link', { name: 'Sign in with Authentik' })).toHaveCount(0);
+			await gotoReady(login, '/login?sso_setup=1', jsEnabled);
+			await expect(login.getByRole('link', { name: 'Sign in with Authentik' })).toBeVisible();
 		} finally {
 			await visitor.close();
 		}

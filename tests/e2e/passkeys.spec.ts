@@ -236,4 +236,30 @@ test.describe('passkeys', () => {
 			page.getByText(/registered under old\.example\.com, not 127\.0\.0\.1/)
 		).toBeVisible();
 	});
+
+	test('opened at an IP address, the card says browsers refuse passkeys there and names the host to use; Add is disabled', async ({
+		page,
+		admin,
+		jsEnabled
+	}) => {
+		await signIn(page, jsEnabled, admin);
+		await gotoReady(page, '/settings/security', jsEnabled);
+		const port = new URL(process.env.E2E_BASE_URL!).port;
+		await expect(page.getByTestId('passkey-ip-address')).toHaveText(
+			`Browsers do not allow passkeys at an IP address, and this page is open at 127.0.0.1. Open Librariarr at http://localhost:${port} to add or use one.`
+		);
+		if (jsEnabled) {
+			await expect(page.getByRole('button', { name: 'Add a passkey' })).toBeDisabled();
+		} else {
+			await expect(page.getByTestId('passkey-noscript')).toBeVisible();
+		}
+		// At a host name, no such words, and the button works.
+		await signIn(page, jsEnabled, admin, { path: onLocalhost('/login') });
+		await gotoReady(page, onLocalhost('/settings/security'), jsEnabled);
+		await expect(page.getByTestId('passkey-host')).toContainText('localhost');
+		await expect(page.getByTestId('passkey-ip-address')).toHaveCount(0);
+		if (jsEnabled) {
+			await expect(page.getByRole('button', { name: 'Add a passkey' })).toBeEnabled();
+		}
+	});
 });

@@ -74,6 +74,49 @@ test.describe('on a 360 px phone', () => {
 		}
 	});
 
+	test('Settings → Security shows sessions, history and throttles as cards: every action on screen', async ({
+		page,
+		browser,
+		admin,
+		sql,
+		jsEnabled
+	}) => {
+		// A second session (so that "Sign out" shows on a row) and a limit in force.
+		const other = await browser.newContext({ javaScriptEnabled: jsEnabled });
+		await signIn(await other.newPage(), jsEnabled, admin);
+		await other.close();
+		await sql`
+			insert into "Throttle" (key, kind, attempts, "maxAttempts", "windowEndsAt")
+			values ('password:address:203.0.113.7', 'password', 10, 10, now() + interval '9 minutes')
+		`;
+		await signIn(page, jsEnabled, admin);
+		await gotoReady(page, '/settings/security', jsEnabled);
+		await expectNoSidewaysScroll(page, '/settings/security');
+		const onScreen = async (what: string, locator: import('@playwright/test').Locator) => {
+			await expect(locator, what).toBeVisible();
+			const box = await locator.boundingBox();
+			expect(box && box.x + box.width, `${what} ends past the screen`).toBeLessThanOrEqual(360);
+		};
+		const otherSession = page.locator('tr[data-session="other"]').first();
+		await onScreen(
+			'Sign out of the other session',
+			otherSession.getByRole('button', { name: /^Sign out/ })
+		);
+		await onScreen("the other session's last seen", otherSession.getByText(/Last seen/));
+		const limit = page.locator('tr[data-throttle]').first();
+		await onScreen('Clear', limit.getByRole('button', { name: /^Clear/ }));
+		await onScreen('Lifts at', limit.getByText(/Lifts at/));
+		await onScreen('a history row', page.locator('tr[data-event]').first());
+		// No table scrolls sideways inside itself either (a scroller would hide a column).
+		const scrollers = await page.evaluate(
+			() =>
+				[...document.querySelectorAll('.overflow-x-auto')].filter(
+					(e) => e.scrollWidth > e.clientWidth + 0.5
+				).length
+		);
+		expect(scrollers, 'tables that scroll sideways').toBe(0);
+	});
+
 	test('the header takes two rows: the name and Sign out, then the links', async ({
 		page,
 		admin,

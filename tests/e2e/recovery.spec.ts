@@ -51,9 +51,10 @@ test('locked out of SSO: the override lets the admin in to fix it, and SSO works
 	await ready(page, jsEnabled);
 	await expect(page.getByLabel('Password', { exact: true })).toHaveCount(0);
 	await page.getByRole('link', { name: 'Sign in with SSO' }).click();
-	await expect(page.getByRole('alert')).toHaveText(
-		'Failed to verify your identity with the SSO provider'
-	);
+	const banner = page.getByRole('alert');
+	await expect(banner).toContainText('Failed to verify your identity with the SSO provider');
+	// and what to do about it
+	await expect(banner).toContainText('Download diagnostics');
 
 	// 2. The app restarted with SSO_DISABLE_OVERRIDE=true: the local form is back.
 	const overridden = await startServer({

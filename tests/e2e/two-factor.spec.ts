@@ -82,7 +82,15 @@ test('turn the authenticator app on, sign in with its code, turn it off', async 
 	await page.getByRole('button', { name: 'Download as a text file' }).click();
 	const file = await download;
 	expect(file.suggestedFilename()).toBe('librariarr-recovery-codes.txt');
-	expect(fs.readFileSync((await file.path())!, 'utf8')).toContain(first);
+	const text = fs.readFileSync((await file.path())!, 'utf8');
+	expect(text).toContain(first);
+	// The file and the page name the server's full address; the page links to it.
+	const recoveryAt = `${new URL(process.env.E2E_BASE_URL!).origin}/login/recovery`;
+	expect(text).toContain(`at ${recoveryAt} (with your username)`);
+	await expect(page.getByRole('link', { name: recoveryAt })).toHaveAttribute(
+		'href',
+		'/login/recovery'
+	);
 
 	// Another browser: the password leads to the code page, not in.
 	let signInStep = on;

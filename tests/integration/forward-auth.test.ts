@@ -349,3 +349,108 @@ test('"Link the identity of this request" is refused in OIDC mode and leaves a w
 		ssoSubject: 'oidc-alice'
 	});
 });
+
+describe('the proxy sign-out URL', () => {
+	const signedInThroughProxy = async () => {
+		const b = browser(app.url);
+		const res = await b.get('/api/auth/sso/forward', as({ 'remote-user': 'alice' }));
+		expect(res.status).toBe(303);
+		return b;
+	};
+	const stepOne = {
+		ssoMode: 'FORWARD_AUTH',
+		oidcIssuer: '',
+		oidcClientId: '',
+		oidcClientSecret: '',
+		oidcScopes: 'openid',
+		oidcUsernameClaim: 'preferred_username',
+		forwardAuthUserHeader: 'Remote-User',
+		forwardAuthEmailHeader: 'Remote-Email',
+		forwardAuthNameHeader: 'Remote-Name'
+	};
+
+	test("signing out of a forward-auth session ends the app's session, then sends the browser to the proxy's sign-out", async () => {
+		await app.sql`update "AppSettings" set "forwardAuthLogoutUrl" = '/oauth2/sign_out?rd=x'`;
+		const b = await signedInThroughProxy();
+		const res = await b.post('/logout', {}, as({ 'remote-user': 'alice' }));
+		expect(res.status).toBe(303);
+		expect(res.headers.get('location')).toBe(`${app.url}/oauth2/sign_out?rd=x`);
+		expect(await sessions()).toBe(0);
+		const [row] = await app.sql`
+			select detail from "AuditEvent" where event = 'logout' order by id desc limit 1
+		`;
+		expect(row.detail).toEqual({ atProxy: true });
+	});
+
+	test('an absolute address is used as it is; without one the login page says the proxy was not asked', async () => {
+		await app.sql`update "AppSettings" set "forwardAuthLogoutUrl" = 'https://auth.example.test/logout?rd=y'`;
+		let b = await signedInThroughProxy();
+		let res = await b.post('/logout', {}, as({ 'remote-user': 'alice' }));
+		expect(res.headers.get('location')).toBe('https://auth.example.test/logout?rd=y');
+
+		await app.sql`update "AppSettings" set "forwardAuthLogoutUrl" = null`;
+		b = await signedInThroughProxy();
+		res = await b.post('/logout', {}, as({ 'remote-user': 'alice' }));
+		expect(res.headers.get('location')).toBe('/login?signed_out=1&proxy=0');
+		const page = await (await browser(app.url).get('/login?signed_out=1&proxy=0')).text();
+		expect(page).toContain('but not of your sign-in proxy');
+		const asked = await (await browser(app.url).get('/login?signed_out=1&proxy=1')).text();
+		expect(asked).toContain('your sign-in proxy was asked to end its session too');
+	});
+
+	test('a password session signs out on the app only, whatever is saved', async () => {
+		await app.sql`update "AppSettings" set "ssoEnabled" = false, "forwardAuthLogoutUrl" = '/oauth2/sign_out'`;
+		const b = browser(app.url);
+		await b.signIn();
+		const res = await b.post('/logout', {});
+		expect(res.headers.get('location')).toBe('/login?signed_out=1');
+	});
+
+	test('a preset fills the sign-out address with the return address; saving keeps it', async () => {
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const b = browser(app.url);
+		await b.signIn();
+		const filled = await (
+			await b.post('/settings/authentication?/applyPreset&preset=oauth2proxy', stepOne)
+		).text();
+		const back = encodeURIComponent(`${app.url}/login?signed_out=1&proxy=1`);
+		expect(filled).toContain(`value="/oauth2/sign_out?rd=${back.replaceAll('&', '&amp;')}"`);
+		const saved = await b.post('/settings/authentication?/saveConnection', {
+			...stepOne,
+			forwardAuthLogoutUrl: `/oauth2/sign_out?rd=${back}`
+		});
+		expect(saved.status).toBe(200);
+		const [row] = await app.sql`select "forwardAuthLogoutUrl" from "AppSettings"`;
+		expect(row.forwardAuthLogoutUrl).toBe(`/oauth2/sign_out?rd=${back}`);
+	});
+
+	test.each([
+		['//evil.example/logout', 'a host left to the browser'],
+		['javascript:alert(1)', 'a script'],
+		['https://user:pw@auth.example/logout', 'credentials in the address'],
+		['logout', 'a relative path'],
+		[`https://auth.example/${'a'.repeat(2100)}`, 'too long']
+	])('%s (%s) is refused with a message and nothing saved', async (value) => {
+		await app.sql`update "AppSettings" set "ssoEnabled" = false, "forwardAuthLogoutUrl" = null`;
+		const b = browser(app.url);
+		await b.signIn();
+		const res = await b.post('/settings/authentication?/saveConnection', {
+			...stepOne,
+			forwardAuthLogoutUrl: value
+		});
+		expect(res.status).toBe(400);
+		expect(await res.text()).toMatch(/sign-out URL/);
+		const [row] = await app.sql`select "forwardAuthLogoutUrl" from "AppSettings"`;
+		expect(row.forwardAuthLogoutUrl).toBeNull();
+	});
+
+	test('an unknown or inherited preset name is refused, never a 500', async () => {
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const b = browser(app.url);
+		await b.signIn();
+		for (const name of ['nope', '__proto__', 'constructor', 'toString']) {
+			const res = await b.post(`/settings/authentication?/applyPreset&preset=${name}`, stepOne);
+			expect(res.status, name).toBe(400);
+		}
+	});
+});

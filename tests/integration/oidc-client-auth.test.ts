@@ -112,6 +112,10 @@ describe('sign-in negotiates client authentication (method on Automatic)', () =>
 		const { res, b } = await signIn();
 		expect(res.headers.get('location')).toBe('/login?sso_error=token_exchange_failed');
 		expect(b.jar.has(SESSION_COOKIE)).toBe(false);
+		// The login page's banner keeps its words and adds where the provider's words are found.
+		const page = await (await b.get('/login?sso_error=token_exchange_failed')).text();
+		expect(page).toContain('Failed to verify your identity with the SSO provider');
+		expect(page).toContain('Download diagnostics');
 		// oidc-provider lists client_secret_post too, so the body is the third try (this client
 		// takes Basic only, but a wrong secret is wrong every way).
 		expect(attempts()).toEqual(['basic 401', 'basic 401', 'body 401']);

@@ -51,6 +51,7 @@ describe('SSO_DISABLE_OVERRIDE', () => {
 				expect(login).not.toContain('Sign in with SSO');
 				expect(login).toContain('id="password"'); // a password exists, though "Enable Local Login" is off
 				expect(login).toContain('Sign in with Plex'); // Plex is linked, though "Allow Plex Login" is off
+				expect(login).toContain('data-testid="override-note"');
 				const sso = await browser(url).get('/api/auth/sso/oidc/login');
 				expect(sso.headers.get('location')).toBe('/login?sso_error=sso_not_configured');
 				const b = browser(url);
@@ -71,6 +72,7 @@ describe('SSO_DISABLE_OVERRIDE', () => {
 				expect(login).toContain('Sign in with SSO');
 				expect(login).not.toContain('id="password"');
 				expect(login).not.toContain('Sign in with Plex');
+				expect(login).not.toContain('override-note');
 			});
 		}
 	);

@@ -42,7 +42,7 @@ async function insertEvents(count: number, event = 'logout', method: string | nu
 }
 
 function historyRows(html: string) {
-	return [...html.matchAll(/<tr data-event="([^"]+)">([\s\S]*?)<\/tr>/g)].map((m) => ({
+	return [...html.matchAll(/<tr data-event="([^"]+)"[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => ({
 		event: m[1],
 		text: m[2]
 	}));

@@ -224,13 +224,40 @@ describe('steps 2 and 3: link, enable, unlink', () => {
 		expect((await browser(app.url).signIn()).status).toBe(403);
 	});
 
-	test('while a configuration is saved but nobody is linked, the login page offers SSO next to the local form', async () => {
+	test('while a configuration is saved but nobody is linked, only the admin setting it up sees SSO on the login page, next to the local form', async () => {
 		const b = await admin();
 		expect(await (await browser(app.url).get('/login')).text()).not.toContain('Sign in with SSO');
 		await b.post('/settings/authentication?/saveConnection', connection());
-		const page = await (await browser(app.url).get('/login')).text();
+		await b.get('/settings/authentication');
+		// The admin's browser, signed out: the button, marked as setup, beside the password form.
+		await b.post('/logout', {});
+		const page = await (await b.get('/login')).text();
 		expect(page).toContain('Sign in with SSO');
+		expect(page).toContain('data-testid="sso-setup-button"');
+		expect(page).toContain('signs nobody in yet');
 		expect(page).toContain('id="password"');
+		// Any other visitor: no button from a half-finished wizard…
+		const stranger = await (await browser(app.url).get('/login')).text();
+		expect(stranger).not.toContain('Sign in with SSO');
+		expect(stranger).toContain('id="password"');
+		// …unless asked for (the admin in another browser).
+		const asked = await (await browser(app.url).get('/login?sso_setup=1')).text();
+		expect(asked).toContain('Sign in with SSO');
+		// Once SSO is on, everyone sees the full button.
+		const a = await admin();
+		await a.post('/settings/authentication?/linkManual', { subject: 'grace' });
+		await a.post('/settings/authentication?/saveSso', { ssoEnabled: 'on' });
+		const on = await (await browser(app.url).get('/login')).text();
+		expect(on).toContain('Sign in with SSO');
+		expect(on).not.toContain('sso-setup-button');
+	});
+
+	test('step 3 before step 1 is saved describes SSO as it will be: the SSO button, no password form', async () => {
+		const b = await admin();
+		const page = await (await b.get('/settings/authentication')).text();
+		const after = page.slice(page.indexOf('data-testid="sso-after-switch"'));
+		expect(after).toMatch(/Once SSO is on, the login page will offer\s*“Sign in with SSO”/);
+		expect(after.slice(0, after.indexOf('</p>'))).not.toContain('the password form');
 	});
 
 	test('linking and unlinking end the other sessions, not the current one', async () => {

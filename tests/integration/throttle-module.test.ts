@@ -81,7 +81,7 @@ describe('checkAndCount over arbitrary keys', () => {
 });
 
 describe('secretCheckRules', () => {
-	test('address, pair, then the account key, or the device key for a known browser', () => {
+	test('address, pair, then the account key; a known browser its own two: known browsers at the address, and the device', () => {
 		const unknown = throttle.secretCheckRules('totp', { ip: '192.0.2.9', account: ' Admin ' });
 		expect(unknown.map((r) => [r.key, r.maxAttempts])).toEqual([
 			['totp:address:192.0.2.9', 20],
@@ -93,10 +93,9 @@ describe('secretCheckRules', () => {
 			account: 'admin',
 			device: 'dev1'
 		});
-		expect(known.map((r) => r.key)).toEqual([
-			'password:address:192.0.2.9',
-			'password:pair:192.0.2.9:admin',
-			'password:device:dev1'
+		expect(known.map((r) => [r.key, r.maxAttempts])).toEqual([
+			['password:known:192.0.2.9', 100],
+			['password:device:dev1', 10]
 		]);
 	});
 });

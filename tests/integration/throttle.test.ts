@@ -113,6 +113,55 @@ describe('a stranger cannot lock the owner out of their own browser', () => {
 		expect(res.status).toBe(303);
 	});
 
+	test('a stranger at the same address (a shared NAT) cannot lock the owner out of their own browser', async () => {
+		const owner = await ownersBrowser();
+		const nat = from('198.51.100.77');
+		// The stranger fills the address and address + username keys of the shared address.
+		const statuses: number[] = [];
+		for (let i = 0; i < 25; i++) {
+			const res = await browser(app.url).post(
+				'/login',
+				{ username: 'admin', password: `guess ${i}` },
+				nat
+			);
+			statuses.push(res.status);
+		}
+		expect(statuses.filter((s) => s === 400)).toHaveLength(10);
+		expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+		// A browser that never signed in, at that address, is refused with the right password …
+		const unknown = await browser(app.url).post(
+			'/login',
+			{ username: 'admin', password: PASSWORD },
+			nat
+		);
+		expect(unknown.status).toBe(429);
+		// … the owner's own browser, at the very same address, gets in.
+		const res = await owner.post('/login', { username: 'admin', password: PASSWORD }, nat);
+		expect(res.status).toBe(303);
+		// It was counted under its own keys, never the stranger's.
+		const keys = await app.sql<{ key: string; attempts: number }[]>`
+			select key, attempts from "Throttle" where key like 'password:known:%' or key like 'password:device:%'
+		`;
+		expect(keys.map((k) => k.key.split(':')[1]).sort()).toEqual(['known']);
+		expect(keys[0].attempts).toBe(0); // the right password gave its attempt back
+	});
+
+	test('known browsers at one address are bounded by a loose backstop (100 in 15 minutes)', async () => {
+		await app.sql`
+			insert into "Throttle" (key, kind, attempts, "maxAttempts", "windowEndsAt")
+			values ('password:known:198.51.100.88', 'password', 100, 100, now() + interval '10 minutes')
+		`;
+		const owner = await ownersBrowser();
+		const res = await owner.post(
+			'/login',
+			{ username: 'admin', password: PASSWORD },
+			from('198.51.100.88')
+		);
+		expect(res.status).toBe(429);
+		expect(await res.text()).toContain('browsers at your address that signed in before');
+		expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+	});
+
 	test('a known browser is bounded too: ten wrong passwords, then it waits like anyone', async () => {
 		const owner = await ownersBrowser();
 		for (let i = 0; i < 10; i++) {

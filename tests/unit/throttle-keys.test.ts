@@ -31,6 +31,11 @@ describe('throttle keys read as what they limit', () => {
 			'password',
 			['Password', 'Known browser', 'a browser that signed in before']
 		],
+		[
+			'password:known:203.0.113.9',
+			'password',
+			['Password', 'Known browsers at an address', '203.0.113.9']
+		],
 		['restore-ip:198.51.100.1', 'restore', ['restore', 'Other', 'restore-ip:198.51.100.1']]
 	])('%s', (key, kind, [check, scope, target]) =>
 		expect(describeThrottleKey(key, kind)).toEqual({ check, scope, target })

@@ -89,10 +89,15 @@ describe('recovery codes', () => {
 
 	test('the text file holds one to ten well-formed codes and nothing else', () => {
 		const codes = Array.from({ length: 10 }, newRecoveryCode);
-		expect(newRecoveryCodesFile(codes)).toContain(codes[9]);
-		expect(newRecoveryCodesFile([])).toBeNull();
-		expect(newRecoveryCodesFile([...codes, codes[0]])).toBeNull();
-		expect(newRecoveryCodesFile(['<script>'])).toBeNull();
+		const where = { origin: 'https://library.example.com', username: 'admin' };
+		const file = newRecoveryCodesFile(codes, where);
+		expect(file).toContain(codes[9]);
+		// The server's full address, so that a file found later says where it works.
+		expect(file).toContain('at https://library.example.com/login/recovery (with your username)');
+		expect(file).toContain('for admin');
+		expect(newRecoveryCodesFile([], where)).toBeNull();
+		expect(newRecoveryCodesFile([...codes, codes[0]], where)).toBeNull();
+		expect(newRecoveryCodesFile(['<script>'], where)).toBeNull();
 	});
 });
 

@@ -20,6 +20,23 @@ const optionalText = v.pipe(
 	v.transform((s) => (s === '' ? null : s))
 );
 
+/**
+ * Forward auth's "Proxy sign-out URL": an absolute http(s) URL (the proxy's portal), or a path on
+ * this app's own address (an outpost served under it). A path starting `//` would leave the host
+ * to the browser, so it is refused like any other relative form.
+ */
+export function isSignOutAddress(s: string): boolean {
+	if (s.startsWith('/')) return !s.startsWith('//') && !s.startsWith('/\\');
+	try {
+		const url = new URL(s);
+		return (
+			(url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password
+		);
+	} catch {
+		return false;
+	}
+}
+
 export const connectionSchema = v.pipe(
 	v.object({
 		ssoMode: v.picklist(['OIDC', 'FORWARD_AUTH'], 'Choose OIDC or Forward Auth.'),
@@ -77,7 +94,18 @@ export const connectionSchema = v.pipe(
 		),
 		forwardAuthUserHeader: headerName('The user header'),
 		forwardAuthEmailHeader: headerName('The email header'),
-		forwardAuthNameHeader: headerName('The name header')
+		forwardAuthNameHeader: headerName('The name header'),
+		// A form from before the setting existed sends nothing: no proxy sign-out.
+		forwardAuthLogoutUrl: v.pipe(
+			v.optional(v.string(), ''),
+			v.trim(),
+			v.transform((s) => (s === '' ? null : s)),
+			v.check((s) => s === null || s.length <= 2048, 'The sign-out URL is too long.'),
+			v.check(
+				(s) => s === null || (isSignOutAddress(s) && !/[\s<>"]/.test(s)),
+				'Enter the sign-out URL as an http(s) URL, or a path on this address starting with /, e.g. https://auth.example.com/logout'
+			)
+		)
 	}),
 	v.forward(
 		v.partialCheck(

@@ -1,15 +1,32 @@
 // The one connection pool. With DATABASE_URL unset it points at the embedded PostgreSQL that
 // `startDatabase` (called from the `init` hook) brings up before the first request.
+//
+// Every wait on the database is bounded (see "When things fail" in README.md): a connection that
+// gets no answer gives up after CONNECT_TIMEOUT_S, a statement after STATEMENT_TIMEOUT_MS (the
+// server ends it), a request after the budget in health.ts. A connection lives at most
+// MAX_LIFETIME_S and is dropped on any error; after a failed connect the next try comes within a
+// second (postgres.js would otherwise back off for up to 20 s, and requests would queue behind).
 import postgres, { type Fragment, type Sql } from 'postgres';
 import { config } from './config';
 import { embeddedConnection, startEmbeddedPostgres } from './plain/embedded-db.js';
 import { log } from './log';
 import { migrate } from './plain/migrate.js';
 
+export const CONNECT_TIMEOUT_S = 3;
+export const STATEMENT_TIMEOUT_MS = 30_000;
+const MAX_LIFETIME_S = 30 * 60;
+
 const options = {
 	max: 10,
-	connect_timeout: 5,
+	connect_timeout: CONNECT_TIMEOUT_S,
 	idle_timeout: 60,
+	max_lifetime: MAX_LIFETIME_S,
+	backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+	connection: {
+		statement_timeout: STATEMENT_TIMEOUT_MS,
+		// A transaction left open by a stalled request must not hold its locks for long.
+		idle_in_transaction_session_timeout: 60_000
+	},
 	onnotice: () => {}
 } as const;
 
@@ -44,9 +61,81 @@ let stopEmbedded: (() => Promise<void>) | null = null;
 export async function startDatabase() {
 	if (!config.databaseUrl) {
 		stopEmbedded = await startEmbeddedPostgres({ log: (m) => log.info(m) });
+	} else {
+		await waitForDatabase(config.databaseUrl);
 	}
 	const applied = await migrate(sql, { log: (m) => log.info(m) });
 	log.info('Database ready', { migrationsApplied: applied.length });
+}
+
+/** Thrown when the app cannot start: `message` is the whole of the `Cannot start:` line. */
+export class StartError extends Error {}
+
+// With compose the database often starts after the app. Test seams: DATABASE_START_ATTEMPTS and
+// DATABASE_RETRY_MS stand in for the 30 attempts, 2 seconds apart.
+const seam = (name: string, fallback: number) =>
+	Number(process.env[name]) > 0 ? Number(process.env[name]) : fallback;
+
+/** Tries the server until it answers, one log line per failed attempt, for a bounded time. */
+async function waitForDatabase(url: string) {
+	const attempts = seam('DATABASE_START_ATTEMPTS', 30);
+	const pause = seam('DATABASE_RETRY_MS', 2000);
+	const where = hostOf(url);
+	for (let attempt = 1; ; attempt++) {
+		const started = Date.now();
+		try {
+			await sql`select 1`;
+			return;
+		} catch (error) {
+			const cause = connectionProblem(error);
+			if (!cause.retry) {
+				throw new StartError(
+					`the database at ${where} (DATABASE_URL) refused the app: ${cause.text}.`
+				);
+			}
+			if (attempt >= attempts) {
+				throw new StartError(
+					`the database at ${where} (DATABASE_URL) did not answer: ${cause.text} (${attempts} attempts). Check that PostgreSQL runs and that DATABASE_URL names it.`
+				);
+			}
+			log.warn(
+				`waiting for the database at ${where} (${cause.text}), attempt ${attempt} of ${attempts}`
+			);
+			await new Promise((r) => setTimeout(r, Math.max(0, pause - (Date.now() - started))));
+		}
+	}
+}
+
+/** HOST:PORT of a database URL: never its user or password. */
+export function hostOf(url: string) {
+	const { hostname, port } = new URL(url);
+	return `${hostname}:${port || 5432}`;
+}
+
+const PERMANENT: Record<string, string> = {
+	'28P01': 'wrong password',
+	'28000': 'the server does not allow this user (pg_hba.conf)',
+	'3D000': 'the database does not exist',
+	'42501': 'permission denied'
+};
+
+/** Why a connection failed, in words for the log, and whether trying again may help. */
+export function connectionProblem(error: unknown): { text: string; retry: boolean } {
+	const e = error as { code?: string; message?: string };
+	const code = e?.code ?? '';
+	if (code in PERMANENT) return { text: `${PERMANENT[code]} (${e.message})`, retry: false };
+	const words: Record<string, string> = {
+		ECONNREFUSED: 'connection refused',
+		ENOTFOUND: 'host not found',
+		EAI_AGAIN: 'host not found',
+		EHOSTUNREACH: 'host unreachable',
+		ENETUNREACH: 'network unreachable',
+		ECONNRESET: 'connection reset',
+		CONNECTION_CLOSED: 'connection closed',
+		CONNECT_TIMEOUT: `no answer within ${CONNECT_TIMEOUT_S} s`,
+		'57P03': 'the database is starting up'
+	};
+	return { text: words[code] ?? e?.message ?? String(error), retry: true };
 }
 
 export async function stopDatabase() {

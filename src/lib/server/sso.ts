@@ -46,6 +46,8 @@ type Connection = {
 	forwardAuthUserHeader: string;
 	forwardAuthEmailHeader: string;
 	forwardAuthNameHeader: string;
+	/** Forward auth: the proxy's sign-out address ("Proxy sign-out URL"), or null. */
+	forwardAuthLogoutUrl: string | null;
 };
 
 const CONNECTION_KEYS = [
@@ -57,7 +59,8 @@ const CONNECTION_KEYS = [
 	'oidcUsernameClaim',
 	'forwardAuthUserHeader',
 	'forwardAuthEmailHeader',
-	'forwardAuthNameHeader'
+	'forwardAuthNameHeader',
+	'forwardAuthLogoutUrl'
 ] as const satisfies readonly (keyof Connection)[];
 
 export type SsoConfig = Omit<Connection, 'oidcClientSecret'> & {
@@ -89,7 +92,7 @@ export async function getSsoConfig(
 	const [row] = await db`
 		select "ssoEnabled", "ssoMode", "oidcIssuer", "oidcClientId", "oidcClientSecret",
 			"oidcClientAuthMethod", "oidcScopes", "oidcUsernameClaim", "forwardAuthUserHeader", "forwardAuthEmailHeader", "forwardAuthNameHeader",
-			"previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion", "oidcRpLogout",
+			"forwardAuthLogoutUrl", "previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion", "oidcRpLogout",
 			"ssoAutoRedirect", "oidcClientAuthLearnt", "oidcClientAuthLearntIssuer",
 			"oidcClientAuthLearntClientId"
 		from "AppSettings" where id = 1
@@ -158,6 +161,7 @@ export type ConnectionInput = {
 	forwardAuthUserHeader: string;
 	forwardAuthEmailHeader: string;
 	forwardAuthNameHeader: string;
+	forwardAuthLogoutUrl: string | null;
 };
 
 /**
@@ -185,7 +189,8 @@ export async function saveConnection(input: ConnectionInput, userId: number, rpI
 			oidcUsernameClaim: input.oidcUsernameClaim,
 			forwardAuthUserHeader: input.forwardAuthUserHeader,
 			forwardAuthEmailHeader: input.forwardAuthEmailHeader,
-			forwardAuthNameHeader: input.forwardAuthNameHeader
+			forwardAuthNameHeader: input.forwardAuthNameHeader,
+			forwardAuthLogoutUrl: input.forwardAuthLogoutUrl
 		};
 		const changed = CONNECTION_KEYS.filter(
 			(k) =>

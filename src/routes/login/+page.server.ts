@@ -8,7 +8,8 @@ import { minutesText, type Verdict } from '$lib/server/auth/throttle';
 import {
 	autoRedirectAllowed,
 	loginPageWays,
-	rememberAutoRedirect
+	rememberAutoRedirect,
+	ssoButtonShown
 } from '$lib/server/auth/sso-login';
 import { loginSchema } from '$lib/schemas/login';
 import { formFields } from '$lib/schemas/fields';
@@ -19,6 +20,7 @@ import {
 	SSO_NOT_STARTED_HINT
 } from '$lib/sso-errors';
 import { PLEX_ERRORS } from '$lib/plex-errors';
+import { config } from '$lib/server/config';
 import type { Actions, PageServerLoad } from './$types';
 
 const INVALID = 'Invalid username or password';
@@ -37,6 +39,8 @@ function refusalText(verdict: Extract<Verdict, { allowed: false }>) {
 			return `Too many failed sign-in attempts for this account from your address. ${wait}.`;
 		case 'device':
 			return `Too many failed sign-in attempts from this browser. ${wait}.`;
+		case 'known':
+			return `Too many failed sign-in attempts from browsers at your address that signed in before. ${wait}.`;
 		default:
 			return `Too many failed sign-in attempts from your address. ${wait}.`;
 	}
@@ -59,13 +63,19 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 		showPlex: shown.plex,
 		setupDone: url.searchParams.get('setup') === 'done',
 		signedOut: url.searchParams.get('signed_out') === '1',
+		// After a forward-auth sign-out: whether the proxy was asked to end its session too.
+		proxyAsked: url.searchParams.has('proxy') ? url.searchParams.get('proxy') === '1' : null,
 		plexError: plexCode && Object.hasOwn(PLEX_ERRORS, plexCode) ? PLEX_ERRORS[plexCode] : null,
 		showLocal: shown.local,
-		showSso: shown.sso !== 'off',
+		showSso: ssoButtonShown(shown.sso, url, cookies),
+		// Shown while SSO is being set up (nobody linked yet): it only finds the subject to link.
+		ssoSetup: shown.sso === 'probe',
+		// A note for the admin: the way back is on, and should not stay on.
+		override: config.ssoDisableOverride,
 		showPasskey: shown.passkey,
 		ssoPath: shown.ssoPath,
 		// Only when the button is shown: a page without SSO does not carry its words at all.
-		ssoButtonText: shown.sso !== 'off' ? shown.ssoButtonText : null,
+		ssoButtonText: ssoButtonShown(shown.sso, url, cookies) ? shown.ssoButtonText : null,
 		ssoError: code && Object.hasOwn(SSO_ERRORS, code) ? SSO_ERRORS[code] : null,
 		ssoErrorHint:
 			code === 'state_mismatch' && url.searchParams.get('flow') === 'none'
@@ -74,7 +84,8 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 					? SSO_ERROR_HINTS[code]
 					: null,
 		// "Try again" only when the login page offers SSO at all.
-		ssoRetry: code !== null && SSO_ERRORS_RETRY.has(code) && shown.sso !== 'off',
+		ssoRetry:
+			code !== null && SSO_ERRORS_RETRY.has(code) && ssoButtonShown(shown.sso, url, cookies),
 		returnTo: safeReturnTo(url.searchParams.get('returnTo'))
 	};
 };

@@ -1,6 +1,11 @@
 import { redirect } from '@sveltejs/kit';
 import { audit } from '$lib/server/audit';
-import { providerLogoutUrl, SIGNED_OUT_PATH } from '$lib/server/auth/rp-logout';
+import {
+	providerLogoutUrl,
+	PROXY_NOT_ASKED_PATH,
+	proxyLogoutUrl,
+	SIGNED_OUT_PATH
+} from '$lib/server/auth/rp-logout';
 import { deleteSessionCookie, invalidateSession } from '$lib/server/auth/session';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -15,15 +20,20 @@ export const actions = {
 		if (locals.session) {
 			// Read before the session ends: the ID token it keeps is the id_token_hint.
 			const atProvider = await providerLogoutUrl(locals.session, locals.client.origin);
+			const atProxy = await proxyLogoutUrl(locals.session, locals.client.origin);
 			await invalidateSession(locals.session.id);
 			await audit({
 				event: 'logout',
 				userId: locals.session.userId,
 				method: locals.session.method,
 				ip: locals.client.ip,
-				detail: atProvider ? { atProvider: true } : undefined
+				detail: atProvider
+					? { atProvider: true }
+					: atProxy && atProxy !== PROXY_NOT_ASKED_PATH
+						? { atProxy: true }
+						: undefined
 			});
-			if (atProvider) next = atProvider;
+			next = atProvider ?? atProxy ?? next;
 		}
 		deleteSessionCookie(cookies, locals.secureCookies);
 		redirect(303, next);

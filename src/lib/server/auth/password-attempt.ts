@@ -6,8 +6,8 @@
 // SQL only reads the facts it depends on (what counts as a password is rule/inputs.ts's); the statement counts the attempt when those facts are
 // among the combinations for which the rule offers the form, a list the rule itself produces here.
 // The known-device cookie (known-device.ts) names an account; whether it is the account the
-// username names is also only known inside the statement, so SQL chooses between its device key
-// and the account key there.
+// username names is also only known inside the statement, so SQL chooses there between a known
+// browser's keys and a stranger's.
 import type { Cookies } from '@sveltejs/kit';
 import { sql } from '../db';
 import { passwordCounts, waysEnvironment } from '../rule/inputs';
@@ -90,11 +90,13 @@ export async function startPasswordAttempt(who: {
 		? secretCheckRules('password', { ip: who.ip, account: who.username, device: claim.deviceId })
 		: strangerRules;
 	const ownDevice = sql`(select id from account) = ${claim?.userId ?? null}::int`;
+	// A known browser counts under its two keys, a stranger under three: SQL picks per step.
 	const steps: CountStep[] = claim
-		? [
-				...strangerRules.slice(0, 2),
-				{ when: ownDevice, then: deviceRules[2], otherwise: strangerRules[2] }
-			]
+		? strangerRules.map((otherwise, i) => ({
+				when: ownDevice,
+				then: deviceRules[i] ?? null,
+				otherwise
+			}))
 		: strangerRules;
 	const [row] = await sql<
 		{

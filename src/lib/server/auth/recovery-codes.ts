@@ -100,13 +100,17 @@ export async function useRecoveryCode(userId: number, input: string): Promise<nu
 }
 
 /** The text file of freshly shown codes, or null unless `codes` is one to ten well-formed codes. */
-export function newRecoveryCodesFile(codes: unknown[]): string | null {
+export function newRecoveryCodesFile(
+	codes: unknown[],
+	where: { origin: string; username: string }
+): string | null {
 	if (codes.length < 1 || codes.length > RECOVERY_CODE_COUNT) return null;
 	const shown = codes.map((c) => (typeof c === 'string' ? normaliseRecoveryCode(c) : null));
 	if (shown.some((c) => c === null)) return null;
+	// The full address: a file found months later, on another device, must say where it works.
 	return [
-		'Librariarr recovery codes',
-		'Each code signs you in once at /login/recovery (with your username).',
+		`Librariarr recovery codes for ${where.username}`,
+		`Each code signs you in once at ${where.origin}/login/recovery (with your username).`,
 		'',
 		...shown.map((c) => c!.replace(/(.{4})(?=.)/g, '$1-')),
 		''

@@ -1,3 +1,10 @@
+// Where signing out goes after the app's session ended, besides this app's own login page.
+//
+// Forward auth: the authenticating proxy keeps a session of its own, and without its sign-out
+// one click on "Sign in with SSO" signs the same person in again. With a "Proxy sign-out URL"
+// saved, signing out of a forward-auth session sends the browser there (the proxy sends it back
+// to the login page with `proxy=1`, which says the proxy was asked too).
+//
 // OpenID Connect RP-Initiated Logout: when the admin turned on "Also sign out at the identity
 // provider", signing out of an OIDC session sends the browser on to the provider's
 // end_session_endpoint, which ends the provider's session and sends it back to the login page.
@@ -11,10 +18,14 @@ import { sql } from '../db';
 import { log } from '../log';
 import { getSsoConfig, sameIssuer } from '../sso';
 import type { Session } from './session';
+import { proxySignOutUrl } from './sources/forward';
 import { getDiscovery } from './sources/oidc-discovery';
 
 /** Where signing out ends, on this app; also the page the provider sends the browser back to. */
 export const SIGNED_OUT_PATH = '/login?signed_out=1';
+
+/** Where signing out of a forward-auth session ends when no proxy sign-out address is saved. */
+export const PROXY_NOT_ASKED_PATH = '/login?signed_out=1&proxy=0';
 
 /** The post_logout_redirect_uri to register at the provider. */
 export function postLogoutRedirectUri(origin: string) {
@@ -60,4 +71,16 @@ export async function providerLogoutUrl(session: Session, origin: string): Promi
 		encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(16)))
 	);
 	return url.toString();
+}
+
+/**
+ * Where signing out of a forward-auth session goes: the proxy's sign-out address, or the login
+ * page saying that the proxy was not asked. Null for any other session, or when forward auth is no
+ * longer the mode.
+ */
+export async function proxyLogoutUrl(session: Session, origin: string): Promise<string | null> {
+	if (session.method !== 'forward-auth') return null;
+	const sso = await getSsoConfig();
+	if (sso.ssoMode !== 'FORWARD_AUTH') return null;
+	return proxySignOutUrl(sso.forwardAuthLogoutUrl, origin) ?? PROXY_NOT_ASKED_PATH;
 }

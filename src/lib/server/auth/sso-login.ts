@@ -6,8 +6,14 @@ import { auditFailure } from '../audit';
 import { config } from '../config';
 import { sql } from '../db';
 import { log } from '../log';
-import { loadRuleInputs, offered, type RuleInputs } from '../rule/inputs';
-import type { SsoOffer } from '../rule/ways-in';
+import {
+	everyoneAccount,
+	loadRuleInputs,
+	offered,
+	ruleSettings,
+	type RuleInputs
+} from '../rule/inputs';
+import { offeredWays, type SsoOffer } from '../rule/ways-in';
 
 /**
  * 'enabled': SSO is on, the button signs linked users in. 'probe': a configuration is saved but
@@ -72,6 +78,31 @@ export function rememberAutoRedirect(cookies: Cookies, secure: boolean) {
 }
 
 /**
+ * Marks the admin's browser while SSO is being set up (saved, not switched on): in the probe
+ * state the login page shows "Sign in with SSO" to this browser only (it finds the subject to
+ * link and signs nobody in), not as a full-weight button to every visitor of a half-finished
+ * wizard. A day is long enough to sign out and try; `/login?sso_setup=1` does it elsewhere.
+ */
+export const SSO_SETUP_COOKIE = 'librariarr_sso_setup';
+
+export function rememberSsoSetup(cookies: Cookies, secure: boolean) {
+	cookies.set(SSO_SETUP_COOKIE, '1', {
+		path: '/login',
+		httpOnly: true,
+		sameSite: 'lax',
+		secure,
+		maxAge: 24 * 60 * 60
+	});
+}
+
+/** Whether the login page shows the SSO button: when SSO is on, or to the admin setting it up. */
+export function ssoButtonShown(availability: SsoAvailability, url: URL, cookies: Cookies) {
+	if (availability === 'enabled') return true;
+	if (availability !== 'probe') return false;
+	return cookies.get(SSO_SETUP_COOKIE) === '1' || url.searchParams.get('sso_setup') === '1';
+}
+
+/**
  * An SSO sign-in whose identity is linked to nobody: one log line that names the subject (the
  * admin pastes it into "Link Manually") and one audit row. The OIDC callback and the forward-auth
  * endpoint both end here before sending the browser to `/login?sso_error=not_linked`.
@@ -107,12 +138,13 @@ export async function rejectNotLinked(
  */
 export function waysOnceSsoIsOn(inputs: RuleInputs) {
 	const { settings, everyone } = inputs;
-	const once = offered({
-		...inputs,
-		settings: { ...settings, ssoEnabled: true },
+	const once = offeredWays(
+		// SSO is switched on only once step 1 is saved: describe that state, not a half-saved one.
+		{ ...ruleSettings(settings), ssoEnabled: true, ssoConfigured: true },
+		[everyoneAccount(inputs)],
 		// The override is the way back, not the state step 3 describes.
-		env: { ...inputs.env, override: false }
-	});
+		{ ...inputs.env, override: false }
+	);
 	return {
 		...once,
 		passwordHidden: !once.local && settings.localAuthEnabled && everyone.anyPassword

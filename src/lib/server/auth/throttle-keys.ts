@@ -31,11 +31,12 @@ function splitPair(rest: string): [string, string] | null {
 
 export function describeThrottleKey(key: string, kind: string): ThrottleKeyView {
 	const check = CHECKS[kind] ?? kind;
-	const match = /^([a-z-]+):(address|pair|account|device):(.+)$/.exec(key);
+	const match = /^([a-z-]+):(address|pair|account|known|device):(.+)$/.exec(key);
 	if (!match || match[1] !== kind) return { check, scope: 'Other', target: key };
 	const [, , scope, rest] = match;
 	if (scope === 'address') return { check, scope: 'Address', target: rest };
 	if (scope === 'account') return { check, scope: 'Username', target: rest };
+	if (scope === 'known') return { check, scope: 'Known browsers at an address', target: rest };
 	if (scope === 'device') {
 		return { check, scope: 'Known browser', target: 'a browser that signed in before' };
 	}

@@ -22,10 +22,14 @@
 //                               an IPv4 address, an IPv6 /64, as every address key is)
 //   K:pair:<prefix>:<account>   one address against one account
 //   K:account:<account>         one account from every browser it has not signed in from before
-//   K:device:<device id>        one account from one browser that holds a valid known-device
-//                               cookie (known-device.ts); such a browser skips the account key.
-// A stranger's guesses therefore fill the account key, never the owner's device key: the owner
-// keeps signing in from their own browser while guessing stays bounded everywhere.
+// A browser that holds a valid known-device cookie for the account (known-device.ts) counts
+// under keys of its own instead of all three:
+//   K:known:<prefix>            known browsers from one address: a loose backstop, far above
+//                               what one owner needs
+//   K:device:<device id>        one account from that browser
+// A stranger's guesses therefore fill the address, pair and account keys, never the owner's: at a
+// shared address (a NAT, or a proxy that is not in TRUSTED_PROXIES) the owner keeps signing in
+// from their own browser while guessing stays bounded everywhere.
 //
 // Bound on rows: one per key seen in the current window; expired rows are deleted as attempts
 // come in. Per client address at most ADDRESS.maxAttempts attempts pass the address key per
@@ -44,6 +48,7 @@ export const LIMITS = {
 	address: { maxAttempts: 20, windowMs: WINDOW_MS },
 	pair: { maxAttempts: 10, windowMs: WINDOW_MS },
 	account: { maxAttempts: 10, windowMs: WINDOW_MS },
+	known: { maxAttempts: 100, windowMs: WINDOW_MS },
 	device: { maxAttempts: 10, windowMs: WINDOW_MS }
 } as const satisfies Record<string, Limit>;
 
@@ -83,10 +88,11 @@ export function secretCheckRules(kind: SecretKind, who: Attempter): ThrottleRule
 		scope,
 		...LIMITS[scope]
 	});
+	if (who.device) return [rule('known', address), rule('device', who.device)];
 	return [
 		rule('address', address),
 		rule('pair', `${address}:${account}`),
-		who.device ? rule('device', who.device) : rule('account', account)
+		rule('account', account)
 	];
 }
 
@@ -108,18 +114,24 @@ function purgeDue() {
 /**
  * One step of a count: a rule, or a choice between two rules that SQL makes with `when` (a sign-in
  * learns whose known-device cookie counts only from the account it reads in the same statement).
+ * `then: null` counts nothing when `when` holds (a known browser has fewer keys than a stranger).
  */
 export type CountStep =
-	ThrottleRule | { when: postgres.Fragment; then: ThrottleRule; otherwise: ThrottleRule };
+	ThrottleRule | { when: postgres.Fragment; then: ThrottleRule | null; otherwise: ThrottleRule };
 
 const rulesOf = (step: CountStep): ThrottleRule[] =>
-	'when' in step ? [step.then, step.otherwise] : [step];
+	'when' in step ? [step.then, step.otherwise].filter((r) => r !== null) : [step];
 
 /** A value of the step's rule, chosen in SQL for a choice. */
 function pick(step: CountStep, value: (rule: ThrottleRule) => string | number) {
-	return 'when' in step
-		? sql`case when ${step.when} then ${value(step.then)} else ${value(step.otherwise)} end`
-		: sql`${value(step)}`;
+	if (!('when' in step)) return sql`${value(step)}`;
+	if (step.then === null) return sql`${value(step.otherwise)}`;
+	return sql`case when ${step.when} then ${value(step.then)} else ${value(step.otherwise)} end`;
+}
+
+/** Whether the step counts at all (not when its choice is "nothing"; NULL is "not chosen"). */
+function applies(step: CountStep) {
+	return 'when' in step && step.then === null ? sql`not coalesce(${step.when}, false)` : sql`true`;
 }
 
 /**
@@ -152,7 +164,7 @@ export function countingCtes(steps: CountStep[], gate: postgres.Fragment = sql`t
 			select ${pick(step, (r) => r.key)}, ${pick(step, (r) => r.kind)}, 1,
 				${pick(step, (r) => r.maxAttempts)}::int,
 				now() + ${pick(step, (r) => r.windowMs)}::int * interval '1 millisecond'
-			where ${gate} and ${within}
+			where ${gate} and ${within} and ${applies(step)}
 			on conflict (key) do update set
 				attempts = case when t."windowEndsAt" <= now() then 1
 					else least(t.attempts + 1, 1000000) end,

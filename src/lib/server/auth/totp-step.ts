@@ -4,8 +4,8 @@
 // Before: the waiting sign-in (pending-sign-in.ts), the account's sealed secret and last used
 // step, and the throttle's count under the 'totp' kind (throttle.ts), in one statement. The count
 // runs only when the sign-in is waiting and is the account the cookie names, so that a cookie
-// cannot choose the keys it is counted on. As at the password, a known-device cookie of that
-// account is counted on its own device key, chosen in SQL.
+// cannot choose the keys it is counted on. As at the password, a browser with a known-device
+// cookie of that account is counted on its own keys, chosen in SQL.
 // The code is then checked in JavaScript (totp.ts), against steps later than the last used.
 // After: one statement that ends the wait, records the step (only if it is still later than the
 // last: two tabs cannot both use one code), gives back what the throttle counted, and writes the
@@ -54,11 +54,13 @@ export async function signInWithTotp(
 		? secretCheckRules('totp', { ip, account: cookie.account, device: claim.deviceId })
 		: strangerRules;
 	const ownDevice = sql`(select "userId" from pending) = ${claim?.userId ?? null}::int`;
+	// A known browser counts under its two keys, a stranger under three: SQL picks per step.
 	const steps: CountStep[] = claim
-		? [
-				...strangerRules.slice(0, 2),
-				{ when: ownDevice, then: deviceRules[2], otherwise: strangerRules[2] }
-			]
+		? strangerRules.map((otherwise, i) => ({
+				when: ownDevice,
+				then: deviceRules[i] ?? null,
+				otherwise
+			}))
 		: strangerRules;
 	const pendingId = idOf(cookie.token);
 	const [row] = await sql<Row[]>`

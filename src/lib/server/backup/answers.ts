@@ -32,6 +32,8 @@ export const say = {
 	uploadTooLarge: `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`,
 	databaseRefused:
 		'The backup could not be restored (the database refused its content). Nothing was changed.',
+	databaseGone:
+		'The database went away during the restore, so nothing was restored (it rolled back). Try again once it is back.',
 	setupDone: 'Setup has already been completed. Sign in, then restore from Settings → Backups.',
 	tooManyRestores: (minutes: number) =>
 		`Too many restore attempts from your address. Try again in ${minutes} ${plural(minutes, 'minute', 'minutes')}.`

@@ -3,6 +3,7 @@
 import * as v from 'valibot';
 import { restorePassphrase } from '../../schemas/backup';
 import { audit } from '../audit';
+import { isUnavailable } from '../health';
 import { log } from '../log';
 import { say } from './answers';
 import { decodeBackup } from './codec';
@@ -47,6 +48,10 @@ export async function restoreFromForm(
 		await audit({ event: 'backup.restored', ip, detail: { source, mode, users } });
 		return { ok: true, users };
 	} catch (error) {
+		if (isUnavailable(error)) {
+			log.error('Restore interrupted: the database went away', { error: String(error) });
+			return refuse(503, say.databaseGone);
+		}
 		if (!(error instanceof BackupError)) {
 			// A row the database refuses (a constraint) also rolls the whole restore back.
 			log.error('Restore failed', { error: String(error) });

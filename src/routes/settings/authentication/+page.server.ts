@@ -25,6 +25,7 @@ import { backchannelLogoutUri, postLogoutRedirectUri } from '$lib/server/auth/rp
 import { forwardIdentity, PRESETS, trustLineFor } from '$lib/server/auth/sources/forward';
 import { getSsoConfig, identityFits } from '$lib/server/sso';
 import { isConfigured } from '$lib/server/rule/linked';
+import { rememberSsoSetup } from '$lib/server/auth/sso-login';
 import { ssoActions } from './sso-actions';
 import { LINK_ERRORS } from './sso-messages';
 import { plexActions } from './plex-actions';
@@ -66,6 +67,9 @@ export const load: PageServerLoad = async (event) => {
 		stepUpView(sessionUser, session, event.locals.client.origin)
 	]);
 	const user: SessionUser = { ...sessionUser, ...fresh };
+	// This browser may use the login page's SSO button before SSO is on (to find the subject).
+	if (!sso.ssoEnabled && isConfigured(sso))
+		rememberSsoSetup(event.cookies, event.locals.secureCookies);
 	const params = event.url.searchParams;
 	const linkError = params.get('sso_link_error');
 	return {
@@ -96,6 +100,7 @@ export const load: PageServerLoad = async (event) => {
 			forwardAuthUserHeader: sso.forwardAuthUserHeader,
 			forwardAuthEmailHeader: sso.forwardAuthEmailHeader,
 			forwardAuthNameHeader: sso.forwardAuthNameHeader,
+			forwardAuthLogoutUrl: sso.forwardAuthLogoutUrl ?? '',
 			hasPrevious: sso.hasPrevious,
 			redirectUri: redirectUri(event.locals.client.origin),
 			postLogoutRedirectUri: postLogoutRedirectUri(event.locals.client.origin),

@@ -15,6 +15,7 @@ export type ConnectionValues = {
 	forwardAuthUserHeader: string;
 	forwardAuthEmailHeader: string;
 	forwardAuthNameHeader: string;
+	forwardAuthLogoutUrl: string;
 };
 
 export type SsoAnswer = {

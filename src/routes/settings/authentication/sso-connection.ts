@@ -44,6 +44,7 @@ const CONNECTION_FIELDS = [
 	'forwardAuthUserHeader',
 	'forwardAuthEmailHeader',
 	'forwardAuthNameHeader',
+	'forwardAuthLogoutUrl',
 	'secretTypedInTest'
 ] as const;
 
@@ -268,7 +269,8 @@ export const connectionActions = {
 	applyPreset: async (event) => {
 		requireUser(event);
 		const { form } = await parseConnection(event);
-		const preset = PRESETS[new URL(event.request.url).searchParams.get('preset') ?? ''];
+		const id = new URL(event.request.url).searchParams.get('preset') ?? '';
+		const preset = Object.hasOwn(PRESETS, id) ? PRESETS[id] : null;
 		if (!preset)
 			return ssoFail(400, {
 				step: 1,
@@ -276,7 +278,7 @@ export const connectionActions = {
 				ok: false,
 				message: SSO_TEXT.unknownPreset
 			});
-		// Fills the header fields only; nothing is saved until Save Configuration.
+		// Fills the header fields and the sign-out address; nothing is saved until Save Configuration.
 		return ssoDone({
 			step: 1,
 			values: {
@@ -284,7 +286,8 @@ export const connectionActions = {
 				ssoMode: 'FORWARD_AUTH',
 				forwardAuthUserHeader: preset.user,
 				forwardAuthEmailHeader: preset.email,
-				forwardAuthNameHeader: preset.name
+				forwardAuthNameHeader: preset.name,
+				forwardAuthLogoutUrl: preset.signOut(event.locals.client.origin)
 			},
 			ok: true,
 			message: SSO_TEXT.presetFilled(preset.label)

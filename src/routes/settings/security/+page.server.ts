@@ -95,6 +95,7 @@ export const load: PageServerLoad = async (event) => {
 		seen,
 		twoFactor: await loadTwoFactor(user),
 		passkeys: await loadPasskeys(event),
+		recoveryAddress: `${event.locals.client.origin}/login/recovery`,
 		stepUp: await stepUpView(user, session, event.locals.client.origin)
 	};
 };

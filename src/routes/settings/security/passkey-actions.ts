@@ -13,7 +13,9 @@ import {
 	renamePasskey,
 	rpIdFor
 } from '$lib/server/auth/passkeys';
+import { passkeyHost, passkeyHostWords } from '$lib/server/auth/passkey-host';
 import { setPasskeyLogin } from '$lib/server/auth/toggles';
+import { config } from '$lib/server/config';
 import { passkeyId, passkeyName } from '$lib/schemas/passkey';
 
 type Event = RequestEvent;
@@ -22,8 +24,11 @@ export async function loadPasskeys(event: Pick<Event, 'locals'>) {
 	const { user } = requireUser(event);
 	const rpId = rpIdFor(event.locals.client.origin);
 	const [list, loginEnabled] = await Promise.all([listPasskeys(user.id), passkeyLoginEnabled()]);
+	const where = passkeyHost(event.locals.client.origin, config.origin);
 	return {
 		rpId,
+		// At an IP address browsers refuse passkeys: the card says so and cannot add one.
+		hostProblem: where.usable ? null : passkeyHostWords(where),
 		loginEnabled,
 		list: list.map((p) => ({
 			id: p.id,

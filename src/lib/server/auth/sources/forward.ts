@@ -51,19 +51,58 @@ export function trustLineFor(peer: string, current: string[]): string {
 	return `TRUSTED_PROXIES=${[...current, entry].join(',')}`;
 }
 
-/** Header-name presets for the proxies the README documents. */
-export const PRESETS: Record<string, HeaderNames & { label: string }> = {
-	authelia: { label: 'Authelia', user: 'Remote-User', email: 'Remote-Email', name: 'Remote-Name' },
+/** Where the proxy sends the browser back after its own sign-out: the login page, saying so. */
+export const PROXY_SIGNED_OUT_PATH = '/login?signed_out=1&proxy=1';
+
+type Preset = HeaderNames & {
+	label: string;
+	/** The proxy's sign-out address for an app at `origin`, with the return address filled in. */
+	signOut: (origin: string) => string;
+};
+
+const back = (origin: string) => encodeURIComponent(`${origin}${PROXY_SIGNED_OUT_PATH}`);
+
+/**
+ * Header-name and sign-out presets for the proxies the README documents. Authelia's portal has an
+ * address of its own, which the preset can only guess: the form says to check it.
+ */
+export const PRESETS: Record<string, Preset> = {
+	authelia: {
+		label: 'Authelia',
+		user: 'Remote-User',
+		email: 'Remote-Email',
+		name: 'Remote-Name',
+		signOut: (origin) => `https://auth.example.com/logout?rd=${back(origin)}`
+	},
 	authentik: {
 		label: 'Authentik outpost',
 		user: 'X-authentik-username',
 		email: 'X-authentik-email',
-		name: 'X-authentik-name'
+		name: 'X-authentik-name',
+		signOut: () => '/outpost.goauthentik.io/sign_out'
 	},
 	oauth2proxy: {
 		label: 'oauth2-proxy',
 		user: 'X-Forwarded-Preferred-Username',
 		email: 'X-Forwarded-Email',
-		name: 'X-Forwarded-User'
+		name: 'X-Forwarded-User',
+		signOut: (origin) => `/oauth2/sign_out?rd=${back(origin)}`
+	},
+	modauthopenidc: {
+		label: 'Apache mod_auth_openidc',
+		user: 'Remote-User',
+		email: 'Remote-Email',
+		name: 'Remote-Name',
+		// Its OIDCRedirectURI, with `logout=` and where to go after.
+		signOut: (origin) => `/redirect_uri?logout=${back(origin)}`
 	}
 };
+
+/**
+ * Where signing out of a forward-auth session sends the browser after the app's session ended:
+ * the configured proxy sign-out address (a path resolved against this app's address), or null.
+ */
+export function proxySignOutUrl(configured: string | null, origin: string): string | null {
+	if (!configured) return null;
+	return configured.startsWith('/') ? `${origin}${configured}` : configured;
+}
