@@ -16,8 +16,10 @@ RUN npm ci
 COPY . .
 RUN npm run build
 
-# adapter-node bundles Kit and Svelte into build/ but leaves the runtime `dependencies` external
-# (postgres, @node-rs/argon2, valibot, proxy-addr, @oslojs/*, embedded-postgres): keep those only.
+# adapter-node bundles Kit, Svelte and the devDependencies it imports (valibot, postgres) into
+# build/ but leaves the runtime `dependencies` external (@node-rs/argon2, proxy-addr, @oslojs/*,
+# embedded-postgres…): keep those only. (valibot is a devDependency so that its optional peer,
+# TypeScript, 24 MB, stays out of the image.)
 RUN npm prune --omit=dev
 
 # ---- runtime ----------------------------------------------------------------------------------

@@ -13,11 +13,16 @@ import {
 	type Resolved
 } from '$lib/server/auth/session';
 import { readIdentityHeader } from '$lib/server/auth/sources/forward';
-import { startBackupScheduler, stopBackupScheduler } from '$lib/server/backup';
+import {
+	cancelBackupsOnShutdown,
+	startBackupScheduler,
+	stopBackupScheduler
+} from '$lib/server/backup';
 import { config, configWarnings } from '$lib/server/config';
 import { StartError, startDatabase, stopDatabase } from '$lib/server/db';
 import { isUnavailable, withinBudget } from '$lib/server/health';
 import { startHousekeeping, stopHousekeeping } from '$lib/server/housekeeping';
+import { checkInstanceKey } from '$lib/server/instance';
 import { setSecurityHeaders } from '$lib/server/headers';
 import { log } from '$lib/server/log';
 import { crossOriginPage, crossOriginWords, unavailablePage } from '$lib/server/pages';
@@ -39,6 +44,13 @@ export const init: ServerInit = async () => {
 		console.error(`Cannot start: ${error.message}`);
 		process.exit(1);
 	}
+	const keyProblem = await checkInstanceKey();
+	if (keyProblem) {
+		console.error(`Cannot start: ${keyProblem}`);
+		await stopDatabase().catch(() => {});
+		process.exit(1);
+	}
+	cancelBackupsOnShutdown();
 	startBackupScheduler();
 	if (!dev) {
 		// After adapter-node's "Listening on …" line (it listens once init has returned), so that

@@ -37,7 +37,8 @@ function appEnv(extra: Record<string, string> = {}) {
 		PLEX_API_URL: fake.url,
 		PLEX_AUTH_URL: fake.authUrl,
 		PLEX_TIMEOUT_MS,
-		SECRET_KEY: 'e2e',
+		// No SECRET_KEY of its own: it shares the database with the main e2e server, so it must
+		// use that server's key (an instance with another one refuses to start).
 		...extra
 	};
 }

@@ -33,6 +33,8 @@ beforeEach(async () => {
 	await app.sql`delete from "Throttle"`;
 	await app.sql`delete from "AppSettings"`;
 	await app.sql`insert into "AppSettings" (id) values (1)`;
+	// The list of backups lives in the database too (every instance lists every backup).
+	await app.sql`delete from "Backup"`;
 	fs.rmSync(backupsDir, { recursive: true, force: true });
 });
 

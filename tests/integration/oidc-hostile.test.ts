@@ -4,7 +4,7 @@
 import { SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { loadKey, seal } from '../../src/lib/server/crypto';
-import { browser, insertAdmin, startApp, type App } from '../helpers/app';
+import { browser, freshDatabase, insertAdmin, startApp, type App } from '../helpers/app';
 import {
 	craftJwt,
 	makeKey,
@@ -564,9 +564,25 @@ describe('several instances', () => {
 	});
 
 	test('an instance with another SECRET_KEY cannot read the sign-in: state_mismatch, not an error', async () => {
+		// Such an instance refuses to start on this database (instance.ts), so it gets a database
+		// of its own, set up the same way, with the client secret sealed under its key.
+		const OTHER_KEY = 'not the same key';
+		const db = await freshDatabase();
+		const otherAdmin = await insertAdmin(db.sql);
+		await db.sql`
+			update "AppSettings" set "ssoMode" = 'OIDC', "oidcIssuer" = ${idp.issuer},
+				"oidcClientId" = ${CLIENT_ID},
+				"oidcClientSecret" = ${seal(CLIENT_SECRET, loadKey({ SECRET_KEY: OTHER_KEY }))},
+				"ssoEnabled" = true
+			where id = 1
+		`;
+		await db.sql`
+			update "User" set "ssoProvider" = 'oidc', "ssoIssuer" = ${idp.issuer}, "ssoSubject" = 'alice'
+			where id = ${otherAdmin}
+		`;
 		const other = await startServer({
-			databaseUrl: app.databaseUrl,
-			env: { SECRET_KEY: 'not the same key', ORIGIN }
+			databaseUrl: db.url,
+			env: { SECRET_KEY: OTHER_KEY, ORIGIN }
 		});
 		try {
 			const first = browser(app.url);
@@ -582,6 +598,7 @@ describe('several instances', () => {
 			expect(idp.state.tokenRequests).toHaveLength(0);
 		} finally {
 			await other.stop();
+			await db.sql.end();
 		}
 	});
 });

@@ -8,6 +8,8 @@ import {
 	BackupError,
 	FORMAT_VERSION,
 	isBackupName,
+	LIMITS,
+	TABLE_LIMITS,
 	type Payload
 } from '../../src/lib/server/backup/format';
 
@@ -155,4 +157,74 @@ describe('encoding and decoding', () => {
 		const bomb = gzipSync(Buffer.alloc(300 * 1024 * 1024, 0x20), { level: 1 });
 		expect(await refusal(decodeBackup(bomb))).toBe('over_limit');
 	}, 60_000);
+});
+
+describe('limits per row, derived totals', () => {
+	const auditRow = (extra: Record<string, unknown> = {}) => ({
+		id: 1,
+		occurredAt: '2026-11-27T14:05:00.123456+00:00',
+		userId: 1,
+		event: 'login.failed',
+		method: 'oidc',
+		ip: '2001:db8::1',
+		detail: { reason: 'provider_error', error: 'e'.repeat(300) },
+		userAgent: 'u'.repeat(512),
+		count: 1,
+		lastOccurredAt: null,
+		collapseKey: null,
+		...extra
+	});
+
+	test('the totals are the rows at their largest, so a backup of full-size rows fits them', async () => {
+		expect(LIMITS.values).toBeGreaterThan(
+			TABLE_LIMITS.AuditEvent.rows * TABLE_LIMITS.AuditEvent.values
+		);
+		expect(LIMITS.decompressedBytes).toBeGreaterThan(
+			TABLE_LIMITS.AuditEvent.rows * TABLE_LIMITS.AuditEvent.bytes
+		);
+		// A real audit row at its longest is well inside its row limits.
+		const row = auditRow();
+		expect(JSON.stringify(row).length).toBeLessThan(TABLE_LIMITS.AuditEvent.bytes);
+		const decoded = await decodeBackup(
+			await encodeBackup(payload({ tables: { ...payload().tables, AuditEvent: [row, row] } }))
+		);
+		expect(decoded.tables.AuditEvent).toHaveLength(2);
+	});
+
+	test('an audit row larger than an audit row can be is refused, though a User row may be that large', async () => {
+		const big = auditRow({ userAgent: 'u'.repeat(4000) });
+		const code = await refusal(
+			decodeBackup(
+				await encodeBackup(payload({ tables: { ...payload().tables, AuditEvent: [big] } }))
+			)
+		);
+		expect(code).toBe('over_limit');
+		const user = { id: 1, username: 'Ada', note: 'n'.repeat(4000) };
+		const ok = await decodeBackup(
+			await encodeBackup(payload({ tables: { ...payload().tables, User: [user] } }))
+		);
+		expect(ok.tables.User[0]).toEqual(user);
+	});
+
+	test('an audit row with more values than its columns allow is refused', async () => {
+		const detail = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i]));
+		const code = await refusal(
+			decodeBackup(
+				await encodeBackup(
+					payload({ tables: { ...payload().tables, AuditEvent: [auditRow({ detail })] } })
+				)
+			)
+		);
+		expect(code).toBe('over_limit');
+	});
+
+	test('more than 1 MB outside the rows (padding between them) is refused', async () => {
+		const json = JSON.stringify(payload()).replace(
+			'"tables":',
+			`"tables":${' '.repeat(1_100_000)}`
+		);
+		const error = await decodeBackup(gzipSync(json)).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(BackupError);
+		expect((error as BackupError).message).toContain("outside the tables' rows");
+	});
 });

@@ -1,6 +1,6 @@
 // Secrets at rest (OIDC client secret, Plex token, backup passphrase) are sealed with
-// AES-256-GCM. The key comes from SECRET_KEY (any string; stretched with scrypt) or, failing
-// that, from 32 random bytes generated once into CONFIG_DIR/secret.key with mode 0600.
+// AES-256-GCM. The key comes from SECRET_KEY (any string; stretched with scrypt), or the file
+// SECRET_KEY_FILE names, or, failing those, from 32 random bytes generated once into CONFIG_DIR/secret.key with mode 0600.
 // A value that no longer opens (the key was lost or changed) reads as "not set", never a crash:
 // the admin sees the field as empty and enters it again. (The recovery script does not load this
 // module: it never needs a secret, only to clear one.)
@@ -14,7 +14,7 @@ const PREFIX = 'v1';
 let cachedKey: Buffer | null = null;
 
 export function loadKey(env: NodeJS.ProcessEnv = process.env): Buffer {
-	const secret = env.SECRET_KEY?.trim();
+	const secret = env.SECRET_KEY?.trim() || secretFromFile(env.SECRET_KEY_FILE?.trim());
 	if (secret) return scryptSync(secret, 'librariarr:secret-key:v1', 32);
 	const dir = configDir(env);
 	const file = path.join(dir, 'secret.key');
@@ -29,6 +29,25 @@ export function loadKey(env: NodeJS.ProcessEnv = process.env): Buffer {
 	const key = randomBytes(32);
 	fs.writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
 	return key;
+}
+
+/**
+ * SECRET_KEY_FILE: the key in a file (a Docker or systemd secret), used like SECRET_KEY when that
+ * is unset. Its content, trimmed, is the key; a file that cannot be read or is empty stops the
+ * start (instance.ts says so in one line).
+ */
+function secretFromFile(file: string | undefined): string | null {
+	if (!file) return null;
+	let text: string;
+	try {
+		text = fs.readFileSync(file, 'utf8').trim();
+	} catch (error) {
+		throw new Error(
+			`SECRET_KEY_FILE="${file}" cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`
+		);
+	}
+	if (!text) throw new Error(`SECRET_KEY_FILE="${file}" is empty.`);
+	return text;
 }
 
 function key() {

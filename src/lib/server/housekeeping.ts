@@ -12,11 +12,17 @@
 // - "AuditEvent": entries older than "AppSettings"."auditRetentionDays" (default 90); a collapsed
 //   entry (a count of repeated events) by its latest occurrence.
 //
+// - "Backup": rows of backups deleted more than 7 days ago (backup/catalogue.ts).
+//
 // The job runs once when the instance starts and then every 15 minutes. With several instances
-// on one database each run happens once: the instance that gets pg_try_advisory_xact_lock does
-// it, the others skip that occurrence (the same idea as the backup scheduler).
+// on one database each scheduled run happens once: the instance that gets
+// pg_try_advisory_xact_lock does it, the others skip that occurrence (the same idea as the backup
+// scheduler). The run at start waits for the same lock instead, so instances that start together
+// take turns, and it also tidies this instance's backup folder: temporary files a killed backup
+// left, and backup files the list does not know yet (recorded as this instance's).
 import { Cron } from 'croner';
 import { purgeUsedFlows } from './auth/used-flows';
+import { purgeDeletedBackups, tidyBackupFolder } from './backup';
 import { sql } from './db';
 import { log } from './log';
 
@@ -30,6 +36,8 @@ export type Purged = {
 	throttles: number;
 	auditEvents: number;
 	pendingSignIns: number;
+	deletedBackups: number;
+	backupTempFiles: number;
 };
 
 /** Audit entries older than the configured retention; returns how many went. */
@@ -43,22 +51,34 @@ export async function purgeExpiredAudit(db: typeof sql = sql): Promise<number> {
 	return result.count;
 }
 
-/** One run; null when another instance holds the lock (and is doing it). */
-export async function runHousekeeping(): Promise<Purged | null> {
+/**
+ * One run; null when another instance holds the lock (and is doing it). `atStart`: wait for the
+ * lock, and tidy this instance's backup folder too.
+ */
+export async function runHousekeeping(atStart = false): Promise<Purged | null> {
 	return sql.begin(async (tx) => {
-		const [{ locked }] = await tx<{ locked: boolean }[]>`
-			select pg_try_advisory_xact_lock(${HOUSEKEEPING_LOCK}) as locked
-		`;
-		if (!locked) return null;
-		const usedFlows = await purgeUsedFlows(tx as unknown as typeof sql);
+		const db = tx as unknown as typeof sql;
+		if (atStart) {
+			await tx`select pg_advisory_xact_lock(${HOUSEKEEPING_LOCK})`;
+		} else {
+			const [{ locked }] = await tx<{ locked: boolean }[]>`
+				select pg_try_advisory_xact_lock(${HOUSEKEEPING_LOCK}) as locked
+			`;
+			if (!locked) return null;
+		}
+		const folder = atStart ? await tidyBackupFolder(true, db) : { tempFiles: 0 };
+		const usedFlows = await purgeUsedFlows(db);
 		const sessions = await tx`
 			delete from "Session" s where s."expiresAt" < now()
 				or s."sessionVersion" <> (select u."sessionVersion" from "User" u where u.id = s."userId")
 		`;
 		const throttles = await tx`delete from "Throttle" where "windowEndsAt" <= now()`;
-		const auditEvents = await purgeExpiredAudit(tx as unknown as typeof sql);
+		const auditEvents = await purgeExpiredAudit(db);
 		const pendingSignIns = await tx`delete from "PendingSignIn" where "expiresAt" <= now()`;
+		const deletedBackups = await purgeDeletedBackups(db);
 		return {
+			deletedBackups,
+			backupTempFiles: folder.tempFiles,
 			pendingSignIns: pendingSignIns.count,
 			usedFlows,
 			sessions: sessions.count,
@@ -68,9 +88,9 @@ export async function runHousekeeping(): Promise<Purged | null> {
 	});
 }
 
-async function runAndLog() {
+async function runAndLog(atStart = false) {
 	try {
-		const purged = await runHousekeeping();
+		const purged = await runHousekeeping(atStart);
 		if (!purged) return;
 		const total = Object.values(purged).reduce((a, b) => a + b, 0);
 		(total ? log.info : log.debug)('Housekeeping purged expired rows', purged);
@@ -83,8 +103,8 @@ let job: Cron | null = null;
 
 export function startHousekeeping() {
 	if (job) return;
-	job = new Cron(HOUSEKEEPING_PATTERN, { protect: true }, runAndLog);
-	void runAndLog();
+	job = new Cron(HOUSEKEEPING_PATTERN, { protect: true }, () => runAndLog());
+	void runAndLog(true);
 }
 
 export function stopHousekeeping() {

@@ -31,6 +31,7 @@ import {
 	MAX_UPLOAD_BYTES,
 	overLimit,
 	SCRYPT,
+	TABLE_LIMITS,
 	type EncryptedHeader,
 	type Payload
 } from './format';
@@ -99,7 +100,11 @@ export function inspectBackup(bytes: Buffer): { encrypted: boolean } {
  * Turns file bytes back into a validated payload, or throws a BackupError. Nothing here touches
  * the database, so every refusal happens before the restore transaction begins.
  */
-export async function decodeBackup(bytes: Buffer, passphrase?: string | null): Promise<Payload> {
+export async function decodeBackup(
+	bytes: Buffer,
+	passphrase?: string | null,
+	signal?: AbortSignal
+): Promise<Payload> {
 	if (bytes.length > MAX_UPLOAD_BYTES) throw backupError('too_large');
 	let gz: Buffer;
 	if (isGzip(bytes)) {
@@ -125,7 +130,7 @@ export async function decodeBackup(bytes: Buffer, passphrase?: string | null): P
 		throw backupError('not_backup');
 	}
 
-	return validatePayload(await parseBounded(gz));
+	return validatePayload(await parseBounded(gz, signal));
 }
 
 class NotJson extends Error {}
@@ -134,7 +139,7 @@ class NotJson extends Error {}
  * gunzip and JSON.parse in one bounded pass: every limit in LIMITS is checked as the bytes and
  * tokens arrive, so the first one crossed ends the work.
  */
-async function parseBounded(gz: Buffer): Promise<unknown> {
+async function parseBounded(gz: Buffer, signal?: AbortSignal): Promise<unknown> {
 	// emitPartialTokens: a string still being read is reported as it grows, so its length is
 	// checked before it is complete.
 	const tokenizer = new Tokenizer({ stringBufferSize: 64 * 1024, emitPartialTokens: true });
@@ -144,22 +149,61 @@ async function parseBounded(gz: Buffer): Promise<unknown> {
 	let values = 0;
 	let result: unknown;
 	let complete = false;
+	// The row being read (anything that opens at depth 4: payload, tables, a table, a row), and
+	// the bytes of the rows read so far, so that the rest (the payload around the rows) is
+	// bounded on its own.
+	let table = '';
+	let row: { start: number; values: number; bytes: number } | null = null;
+	let rowsBytes = 0;
+	let rowsSeen = 0;
+	const outsideAllowance = () =>
+		LIMITS.outsideRows.bytes + rowsSeen * LIMITS.outsideRows.bytesPerRow;
+	const limitsOf = (name: string) =>
+		(TABLE_LIMITS as Record<string, { values: number; bytes: number }>)[name] ?? {
+			values: LIMITS.rowValues,
+			bytes: LIMITS.rowBytes
+		};
 
 	tokenizer.onToken = (info) => {
-		const { token, value } = info;
+		const { token, value, offset } = info;
 		if (token === TokenType.STRING && (value as string).length > LIMITS.stringChars) {
 			throw overLimit(`a text longer than ${LIMITS.stringChars} characters`);
 		}
+		if (row && offset - row.start > LIMITS.rowBytes) {
+			throw overLimit(`a row of more than ${LIMITS.rowBytes / 1024} KB`);
+		}
 		if (info.partial) return;
+		if (depth === 2 && token === TokenType.STRING) table = value as string;
 		if (token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET) {
 			if (++depth > LIMITS.depth) throw overLimit(`nested deeper than ${LIMITS.depth} levels`);
+			if (depth === 4) row = { start: offset, values: 0, bytes: 0 };
 		} else if (token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET) {
-			depth--;
+			if (depth-- === 4 && row) {
+				row.bytes = offset + 1 - row.start;
+				rowsBytes += row.bytes;
+				rowsSeen++;
+			}
 		}
-		if (token !== TokenType.COLON && token !== TokenType.COMMA && ++values > LIMITS.values) {
-			throw overLimit(`more than ${LIMITS.values} values`);
+		if (token !== TokenType.COLON && token !== TokenType.COMMA) {
+			if (++values > LIMITS.values) throw overLimit(`more than ${LIMITS.values} values`);
+			if (row && ++row.values > LIMITS.rowValues) {
+				throw overLimit(`a row of more than ${LIMITS.rowValues} values`);
+			}
+		}
+		if (!row && offset - rowsBytes > outsideAllowance()) {
+			throw overLimit(`more than ${LIMITS.outsideRows.bytes / 1024} KB outside the tables' rows`);
 		}
 		parser.write(info);
+		if (row?.bytes) {
+			// The row is complete: held to its own table's limits.
+			const own = limitsOf(table);
+			if (row.values > own.values)
+				throw overLimit(`a "${table}" row of more than ${own.values} values`);
+			if (row.bytes > own.bytes) {
+				throw overLimit(`a "${table}" row of more than ${own.bytes / 1024} KB`);
+			}
+			row = null;
+		}
 	};
 	parser.onValue = ({ value, stack, parent }) => {
 		if (stack.length === 0) {
@@ -169,10 +213,10 @@ async function parseBounded(gz: Buffer): Promise<unknown> {
 		}
 		// A row: an element of the array at payload.tables[name].
 		if (stack.length === 3 && stack[1].key === 'tables' && Array.isArray(parent)) {
-			const table = String(stack[2].key);
-			const max = (LIMITS.rows as Record<string, number>)[table] ?? 0;
-			rows[table] = (rows[table] ?? 0) + 1;
-			if (rows[table] > max) throw overLimit(`more than ${max} rows in "${table}"`);
+			const name = String(stack[2].key);
+			const max = (LIMITS.rows as Record<string, number>)[name] ?? 0;
+			rows[name] = (rows[name] ?? 0) + 1;
+			if (rows[name] > max) throw overLimit(`more than ${max} rows in "${name}"`);
 		}
 	};
 	tokenizer.onError = (error) => {
@@ -185,16 +229,23 @@ async function parseBounded(gz: Buffer): Promise<unknown> {
 	let bytes = 0;
 	try {
 		for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+			if (signal?.aborted) throw signal.reason;
 			bytes += chunk.length;
 			if (bytes > LIMITS.decompressedBytes) {
-				throw overLimit(`more than ${LIMITS.decompressedBytes / 1024 / 1024} MB of data`);
+				throw overLimit(
+					`more than ${Math.floor(LIMITS.decompressedBytes / 1024 / 1024)} MB of data`
+				);
+			}
+			// Whitespace makes no tokens: the bytes around the rows are also counted as they come.
+			if (bytes - rowsBytes - (row ? LIMITS.rowBytes : 0) > outsideAllowance()) {
+				throw overLimit(`more than ${LIMITS.outsideRows.bytes / 1024} KB outside the tables' rows`);
 			}
 			tokenizer.write(chunk);
 		}
 		tokenizer.end();
 		if (!complete) throw new NotJson('incomplete');
 	} catch (error) {
-		if (error instanceof BackupError) throw error;
+		if (error instanceof BackupError || signal?.aborted) throw error;
 		if (error instanceof NotJson) {
 			throw backupError(
 				'not_backup',

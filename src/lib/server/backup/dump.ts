@@ -21,9 +21,11 @@ import type postgres from 'postgres';
 import { open } from '../crypto';
 import { sql } from '../db';
 import { encodeBackup } from './codec';
-import { writeBackupFile } from './files';
+import { recordBackup } from './catalogue';
+import { dateFromName, writeBackupFile } from './files';
 import { BACKUP_TABLES, FORMAT, FORMAT_VERSION, LIMITS, type Payload } from './format';
 import { applyRetention } from './retention';
+import { stopping } from './stopping';
 
 /** The names of the applied migrations: a backup carries them, a restore compares them. */
 export async function appliedMigrations(tx: postgres.TransactionSql): Promise<string[]> {
@@ -31,9 +33,19 @@ export async function appliedMigrations(tx: postgres.TransactionSql): Promise<st
 	return rows.map((r) => r.name);
 }
 
+/**
+ * A backup or restore of the largest backup (100,000 audit rows) runs statements that take
+ * longer than the pool's statement_timeout (db.ts) allows an ordinary request; its transaction
+ * raises it for itself. A shutdown still cancels a restore at once (stopping.ts).
+ */
+export async function allowLongStatements(tx: postgres.TransactionSql) {
+	await tx`set local statement_timeout = '5min'`;
+}
+
 /** Every backed-up table as JSON rows, in one consistent snapshot. */
 export async function dumpDatabase(passphrase: string | null): Promise<Payload> {
 	return sql.begin('isolation level repeatable read read only', async (tx) => {
+		await allowLongStatements(tx);
 		const migrations = await appliedMigrations(tx);
 		const tables = {} as Payload['tables'];
 		for (const table of BACKUP_TABLES) {
@@ -77,12 +89,24 @@ export async function dumpDatabase(passphrase: string | null): Promise<Payload> 
 	});
 }
 
-/** Writes a new backup with `passphrase` (none: unencrypted) and applies retention. */
+/**
+ * Writes a new backup with `passphrase` (none: unencrypted), records it in the list and applies
+ * retention. A shutdown cancels it (stopping.ts).
+ */
 export async function createBackup(
 	passphrase: string | null
 ): Promise<{ name: string; removed: string[] }> {
+	stopping.throwIfAborted();
 	const payload = await dumpDatabase(passphrase);
-	const name = await writeBackupFile(await encodeBackup(payload, passphrase), Boolean(passphrase));
+	const bytes = await encodeBackup(payload, passphrase);
+	const encrypted = Boolean(passphrase);
+	const name = await writeBackupFile(bytes, encrypted, stopping);
+	await recordBackup({
+		name,
+		size: bytes.length,
+		createdAt: dateFromName(name) ?? new Date(),
+		encrypted
+	});
 	await sql`update "AppSettings" set "lastBackupAt" = now() where id = 1`;
 	const removed = await applyRetention();
 	return { name, removed };

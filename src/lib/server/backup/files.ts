@@ -1,7 +1,9 @@
-// The backups folder (CONFIG_DIR/backups): listing, reading, writing and deleting files. Only
-// names this app generates (format.ts: isBackupName) are ever joined to the folder's path, so no
-// request can reach another file.
+// The backups folder (CONFIG_DIR/backups) on this instance's disk: listing, reading, writing and
+// deleting files. Only names this app generates (format.ts: isBackupName) are ever joined to the
+// folder's path, so no request can reach another file. Which backups exist across instances is
+// catalogue.ts's concern; this file only knows the local folder.
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { config } from '../config';
 import { backupError, backupName, isBackupName } from './format';
@@ -13,7 +15,7 @@ export function backupDir() {
 export type BackupFile = { name: string; size: number; createdAt: Date; encrypted: boolean };
 
 /** Backups in the folder, newest first. Files with other names are ignored. */
-export async function listBackups(): Promise<BackupFile[]> {
+export async function listBackupFiles(): Promise<BackupFile[]> {
 	let names: string[];
 	try {
 		names = await fs.readdir(backupDir());
@@ -39,7 +41,7 @@ export async function listBackups(): Promise<BackupFile[]> {
 	return files;
 }
 
-function dateFromName(name: string): Date | null {
+export function dateFromName(name: string): Date | null {
 	const m = /^librariarr-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})((?:\.\d{3})?)Z/.exec(name);
 	if (!m) return null;
 	const date = new Date(`${m[1]}T${m[2]}:${m[3]}:${m[4]}${m[5]}Z`);
@@ -51,17 +53,18 @@ export function backupPath(name: unknown): string | null {
 	return isBackupName(name) ? path.join(backupDir(), name) : null;
 }
 
-export async function readBackupFile(name: unknown): Promise<Buffer> {
+/** The file's bytes, or null when this instance's folder does not hold it. */
+export async function readLocalBackup(name: unknown): Promise<Buffer | null> {
 	const file = backupPath(name);
-	if (!file) throw backupError('not_backup', 'No such backup.');
+	if (!file) return null;
 	try {
 		return await fs.readFile(file);
 	} catch {
-		throw backupError('not_backup', 'No such backup.');
+		return null;
 	}
 }
 
-export async function deleteBackup(name: unknown): Promise<boolean> {
+export async function deleteBackupFile(name: unknown): Promise<boolean> {
 	const file = backupPath(name);
 	if (!file) return false;
 	try {
@@ -72,16 +75,88 @@ export async function deleteBackup(name: unknown): Promise<boolean> {
 	}
 }
 
-/** Writes a new backup file (temporary file, then an atomic link into place); returns its name. */
-export async function writeBackupFile(bytes: Buffer, encrypted: boolean): Promise<string> {
-	const dir = backupDir();
-	await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-	const tmp = path.join(dir, `.tmp-${process.pid}-${crypto.randomUUID()}`);
-	await fs.writeFile(tmp, bytes, { mode: 0o600, flag: 'wx' });
+/**
+ * Temporary files are `.tmp-HOST-PORT-PID-UUID`: an instance that starts again removes its own
+ * (a write that a kill -9 interrupted), and anyone else's once they are a day old, without ever
+ * touching a write another instance sharing the folder has in progress.
+ */
+function tmpPrefix() {
+	const host = os.hostname().replace(/[^\w.-]/g, '_');
+	return `.tmp-${host}-${config.port}-`;
+}
+const STALE_TMP_MS = 24 * 60 * 60 * 1000;
+
+/** Removes temporary files left by an interrupted write; returns how many went. */
+export async function removeLeftoverTempFiles(now = Date.now()): Promise<number> {
+	let names: string[];
 	try {
+		names = await fs.readdir(backupDir());
+	} catch {
+		return 0;
+	}
+	let removed = 0;
+	for (const name of names.filter((n) => n.startsWith('.tmp-'))) {
+		const file = path.join(backupDir(), name);
+		try {
+			const own = name.startsWith(tmpPrefix());
+			if (!own && now - (await fs.stat(file)).mtimeMs < STALE_TMP_MS) continue;
+			await fs.unlink(file);
+			removed++;
+		} catch {
+			// gone meanwhile, or not ours to remove
+		}
+	}
+	return removed;
+}
+
+const MB = 1024 * 1024;
+const mb = (bytes: number) =>
+	bytes < 10 * MB ? (bytes / MB).toFixed(1) : String(Math.round(bytes / MB));
+
+/** What to tell the admin when the folder refused the write; null for other errors. */
+async function folderProblem(error: unknown, dir: string, needed: number): Promise<string | null> {
+	const code = (error as NodeJS.ErrnoException)?.code;
+	if (code === 'ENOSPC' || code === 'EDQUOT') {
+		let free = '?';
+		try {
+			const s = await fs.statfs(dir);
+			free = mb(s.bavail * s.bsize);
+		} catch {
+			// the folder cannot even be looked at; the message says what is known
+		}
+		return `The backup folder (${dir}) is full: ${free} MB free, the backup needs about ${mb(needed)} MB. Nothing was written; free some space there or delete older backups.`;
+	}
+	if (code === 'EROFS') {
+		return `The backup folder (${dir}) is on a read-only file system: the backup could not be written. Mount it writable, or set CONFIG_DIR to a writable place.`;
+	}
+	if (code === 'EACCES' || code === 'EPERM') {
+		return `The backup folder (${dir}) is not writable by the app's user: the backup could not be written. Give that user write access to it.`;
+	}
+	return null;
+}
+
+/**
+ * Writes a new backup file (temporary file, then an atomic link into place); returns its name.
+ * On any failure, a cancellation included, the temporary file is removed; a full or read-only
+ * folder is a BackupError that says so.
+ */
+export async function writeBackupFile(
+	bytes: Buffer,
+	encrypted: boolean,
+	signal?: AbortSignal
+): Promise<string> {
+	const dir = backupDir();
+	const tmp = path.join(dir, `${tmpPrefix()}${process.pid}-${crypto.randomUUID()}`);
+	try {
+		await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+		await fs.writeFile(tmp, bytes, { mode: 0o600, flag: 'wx', signal });
 		const handle = await fs.open(tmp, 'r');
-		await handle.sync();
-		await handle.close();
+		try {
+			await handle.sync();
+		} finally {
+			await handle.close();
+		}
+		signal?.throwIfAborted();
 		// link() refuses to overwrite: two backups in the same millisecond get different names.
 		for (let t = Date.now(); ; t++) {
 			const name = backupName(new Date(t), encrypted);
@@ -92,6 +167,10 @@ export async function writeBackupFile(bytes: Buffer, encrypted: boolean): Promis
 				if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
 			}
 		}
+	} catch (error) {
+		const problem = await folderProblem(error, dir, bytes.length);
+		if (problem) throw backupError('folder', problem);
+		throw error;
 	} finally {
 		await fs.unlink(tmp).catch(() => {});
 	}

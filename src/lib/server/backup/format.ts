@@ -17,24 +17,58 @@ export const BACKUP_TABLES = ['User', 'AppSettings', 'AuditEvent'] as const;
 export type BackupTable = (typeof BACKUP_TABLES)[number];
 
 /**
- * What a backup of this app can really be. One admin is the product's model (the table allows a
- * few more); the audit trail is the only table that grows, and a backup carries at most its newest
- * `rows.AuditEvent` rows (see dumpDatabase), each a few hundred bytes. Every other column is a short
- * name, hash, URL or token; the longest strings are the OIDC issuer (2,048) and the client secret
- * (1,024). The deepest value is a jsonb column inside a row inside a table: depth 6.
+ * What one row of each table can hold, and how many rows a backup carries. One admin is the
+ * product's model (the table allows a few more); the audit trail is the only table that grows,
+ * and a backup carries at most its newest `rows` audit rows (see dumpDatabase).
+ * - values: keys and values of the row's JSON, nested ones included. A row is one object whose
+ *   columns are a key and a value each ("User" has 19 columns, "AppSettings" 31, "AuditEvent" 11
+ *   today); an audit row's `detail` is a flat object of a few keys. About twice what the columns
+ *   need today, so that columns later migrations add still fit.
+ * - bytes: the row's JSON text. An audit row is short fields, a User-Agent of at most 512
+ *   characters (audit.ts) and a `detail` of a few short fields (a provider's error text is cut to
+ *   300 characters): under 3 KiB. A User or settings row is short names, hashes, URLs and sealed
+ *   tokens (the OIDC issuer, 2,048 characters, is the longest): 64 KiB leaves room for any one
+ *   string at the string limit.
+ */
+export const TABLE_LIMITS = {
+	User: { rows: 1_000, values: 128, bytes: 64 * 1024 },
+	AppSettings: { rows: 1, values: 256, bytes: 64 * 1024 },
+	AuditEvent: { rows: 100_000, values: 64, bytes: 3 * 1024 }
+} as const satisfies Record<BackupTable, { rows: number; values: number; bytes: number }>;
+
+/** The payload outside the rows: its header fields, the table names, the commas between rows. */
+const OUTSIDE_ROWS = { values: 4_096, bytes: 1024 * 1024, bytesPerRow: 2 };
+
+const sum = (f: (t: (typeof TABLE_LIMITS)[BackupTable]) => number) =>
+	BACKUP_TABLES.reduce((total, table) => total + f(TABLE_LIMITS[table]), 0);
+
+/**
+ * What a backup of this app can really be, derived from TABLE_LIMITS: the totals are the largest
+ * rows times the most rows, plus the payload around them. The parse (codec.ts) checks each row
+ * against its own table's limits as it goes, so a file can only come near a total by being made
+ * of rows this app could have written.
  */
 export const LIMITS = {
 	/** The file as uploaded or read from the folder (compressed, maybe encrypted). */
 	uploadBytes: 50 * 1024 * 1024,
 	/** The JSON text after gunzip. */
-	decompressedBytes: 64 * 1024 * 1024,
+	decompressedBytes: OUTSIDE_ROWS.bytes + sum((t) => t.rows * (t.bytes + OUTSIDE_ROWS.bytesPerRow)),
+	/** Bytes of JSON outside the rows (whitespace included); rows' separators add bytesPerRow each. */
+	outsideRows: OUTSIDE_ROWS,
 	/** Objects and arrays inside each other, the payload itself counting as 1. */
 	depth: 8,
 	/** Characters in any one string, keys included. */
 	stringChars: 16 * 1024,
 	/** Values of any kind (keys, strings, numbers, objects, …) in the whole payload. */
-	values: 2_000_000,
-	rows: { User: 1_000, AppSettings: 1, AuditEvent: 100_000 }
+	values: OUTSIDE_ROWS.values + sum((t) => t.rows * t.values),
+	/** Of any row, whichever table: the limit while a row is still being read. */
+	rowValues: Math.max(...BACKUP_TABLES.map((t) => TABLE_LIMITS[t].values)),
+	rowBytes: Math.max(...BACKUP_TABLES.map((t) => TABLE_LIMITS[t].bytes)),
+	rows: {
+		User: TABLE_LIMITS.User.rows,
+		AppSettings: TABLE_LIMITS.AppSettings.rows,
+		AuditEvent: TABLE_LIMITS.AuditEvent.rows
+	}
 } as const;
 
 /** Uploads above this are refused before they are read. */
@@ -91,7 +125,10 @@ export type BackupErrorCode =
 	| 'wrong_passphrase'
 	| 'too_large'
 	| 'over_limit'
-	| 'refused';
+	| 'refused'
+	| 'folder'
+	| 'elsewhere'
+	| 'stopping';
 
 /** A refusal with a message meant for the admin's eyes. */
 export class BackupError extends Error {
@@ -114,7 +151,11 @@ const MESSAGES: Record<BackupErrorCode, string> = {
 		'Wrong passphrase for this backup, or the file was altered. Nothing was restored.',
 	refused: 'This restore is not allowed here.',
 	too_large: `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`,
-	over_limit: 'This file is larger than a Librariarr backup can be. Nothing was restored.'
+	over_limit: 'This file is larger than a Librariarr backup can be. Nothing was restored.',
+	folder: 'The backup folder cannot hold the backup.',
+	elsewhere: "This backup is not on this instance's disk.",
+	stopping:
+		'The server is shutting down: the backup or restore was cancelled and nothing was changed.'
 };
 
 export function overLimit(what: string) {

@@ -7,9 +7,10 @@ import { isUnavailable } from '../health';
 import { log } from '../log';
 import { say } from './answers';
 import { decodeBackup } from './codec';
-import { readBackupFile } from './files';
+import { readBackupFile } from './catalogue';
 import { BackupError, MAX_UPLOAD_BYTES } from './format';
 import { restorePayload, type RestoreMode } from './restore';
+import { stopping } from './stopping';
 
 /** The restore form: the largest upload plus room for the other fields and multipart framing. */
 export const RESTORE_FORM_MAX_BYTES = MAX_UPLOAD_BYTES + 64 * 1024;
@@ -42,12 +43,14 @@ export async function restoreFromForm(
 		} else {
 			return refuse(400, say.chooseSource);
 		}
-		const payload = await decodeBackup(bytes, passphrase || null);
+		const payload = await decodeBackup(bytes, passphrase || null, stopping);
 		const { users } = await restorePayload(payload, mode);
 		log.info('Backup restored', { source, mode, users });
 		await audit({ event: 'backup.restored', ip, detail: { source, mode, users } });
 		return { ok: true, users };
 	} catch (error) {
+		// A shutdown cancelled it (stopping.ts): the transaction rolled back.
+		if (stopping.aborted) return refuse(503, (stopping.reason as Error).message);
 		if (isUnavailable(error)) {
 			log.error('Restore interrupted: the database went away', { error: String(error) });
 			return refuse(503, say.databaseGone);
@@ -62,7 +65,9 @@ export async function restoreFromForm(
 				? 413
 				: error.code === 'refused'
 					? 403
-					: 400;
+					: error.code === 'elsewhere'
+						? 404
+						: 400;
 		return refuse(status, error.message);
 	}
 

@@ -4,8 +4,9 @@ import type postgres from 'postgres';
 import { seal } from '../crypto';
 import { sql } from '../db';
 import { FIRST_USER_LOCK } from '../users';
-import { appliedMigrations } from './dump';
+import { allowLongStatements, appliedMigrations } from './dump';
 import { backupError, type Payload } from './format';
+import { cancellable } from './stopping';
 
 type Column = { name: string; type: string };
 
@@ -31,68 +32,78 @@ export async function restorePayload(
 	mode: RestoreMode
 ): Promise<{ users: number }> {
 	return sql.begin(async (tx) => {
-		if (mode === 'setup') {
-			await tx`select pg_advisory_xact_lock(${FIRST_USER_LOCK})`;
-			const [existing] = await tx`select 1 from "User" limit 1`;
-			if (existing) {
-				throw backupError(
-					'refused',
-					'Setup has already been completed: restore from Settings → Backups instead.'
-				);
-			}
-		}
-		if (payload.tables.User.length === 0) {
-			throw backupError(
-				'damaged',
-				'This backup has no users: restoring it would leave nobody to sign in.'
-			);
-		}
-		const known = new Set(await appliedMigrations(tx));
-		const unknown = payload.migrations.filter((m) => !known.has(m));
-		if (unknown.length) {
-			throw backupError(
-				'future_version',
-				`This backup was made with a newer database schema (${unknown.join(', ')}). Update Librariarr before restoring it.`
-			);
-		}
-		await tx`lock table "User", "AppSettings", "AuditEvent", "Session" in exclusive mode`;
-		const [current] = await tx<{ backupPassphrase: string | null }[]>`
-			select "backupPassphrase" from "AppSettings" where id = 1
-		`;
-
-		const rows = structuredClone(payload.tables);
-		const resealed = (value: unknown) =>
-			payload.secrets === 'included' && typeof value === 'string' ? seal(value) : null;
-		for (const user of rows.User) {
-			user.plexToken = resealed(user.plexToken);
-			// Without the secret, TOTP is off after the restore (the password alone signs in).
-			if ('totpSecret' in user) user.totpSecret = resealed(user.totpSecret);
-			if ('totpPendingSecret' in user) user.totpPendingSecret = null;
-		}
-		for (const s of rows.AppSettings) {
-			s.oidcClientSecret =
-				payload.secrets === 'included' && typeof s.oidcClientSecret === 'string'
-					? seal(s.oidcClientSecret)
-					: null;
-			s.backupPassphrase = current?.backupPassphrase ?? null;
-		}
-
-		await tx`delete from "Session"`;
-		await tx`delete from "AuditEvent"`;
-		await tx`delete from "User"`;
-		await tx`delete from "AppSettings"`;
-		for (const table of ['User', 'AppSettings', 'AuditEvent'] as const) {
-			await insertRows(tx, table, rows[table]);
-		}
-		for (const table of ['User', 'AuditEvent'] as const) {
-			await tx`
-				select setval(pg_get_serial_sequence(quote_ident(${table}), 'id'),
-					coalesce((select max(id) from ${tx(table)}), 0) + 1, false)
-			`;
-		}
-		const [{ count }] = await tx<{ count: number }[]>`select count(*)::int as count from "User"`;
-		return { users: count };
+		const [{ pid }] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+		await allowLongStatements(tx);
+		return cancellable(pid, () => replaceTables(tx, payload, mode));
 	});
+}
+
+async function replaceTables(
+	tx: postgres.TransactionSql,
+	payload: Payload,
+	mode: RestoreMode
+): Promise<{ users: number }> {
+	if (mode === 'setup') {
+		await tx`select pg_advisory_xact_lock(${FIRST_USER_LOCK})`;
+		const [existing] = await tx`select 1 from "User" limit 1`;
+		if (existing) {
+			throw backupError(
+				'refused',
+				'Setup has already been completed: restore from Settings → Backups instead.'
+			);
+		}
+	}
+	if (payload.tables.User.length === 0) {
+		throw backupError(
+			'damaged',
+			'This backup has no users: restoring it would leave nobody to sign in.'
+		);
+	}
+	const known = new Set(await appliedMigrations(tx));
+	const unknown = payload.migrations.filter((m) => !known.has(m));
+	if (unknown.length) {
+		throw backupError(
+			'future_version',
+			`This backup was made with a newer database schema (${unknown.join(', ')}). Update Librariarr before restoring it.`
+		);
+	}
+	await tx`lock table "User", "AppSettings", "AuditEvent", "Session" in exclusive mode`;
+	const [current] = await tx<{ backupPassphrase: string | null }[]>`
+		select "backupPassphrase" from "AppSettings" where id = 1
+	`;
+
+	const rows = structuredClone(payload.tables);
+	const resealed = (value: unknown) =>
+		payload.secrets === 'included' && typeof value === 'string' ? seal(value) : null;
+	for (const user of rows.User) {
+		user.plexToken = resealed(user.plexToken);
+		// Without the secret, TOTP is off after the restore (the password alone signs in).
+		if ('totpSecret' in user) user.totpSecret = resealed(user.totpSecret);
+		if ('totpPendingSecret' in user) user.totpPendingSecret = null;
+	}
+	for (const s of rows.AppSettings) {
+		s.oidcClientSecret =
+			payload.secrets === 'included' && typeof s.oidcClientSecret === 'string'
+				? seal(s.oidcClientSecret)
+				: null;
+		s.backupPassphrase = current?.backupPassphrase ?? null;
+	}
+
+	await tx`delete from "Session"`;
+	await tx`delete from "AuditEvent"`;
+	await tx`delete from "User"`;
+	await tx`delete from "AppSettings"`;
+	for (const table of ['User', 'AppSettings', 'AuditEvent'] as const) {
+		await insertRows(tx, table, rows[table]);
+	}
+	for (const table of ['User', 'AuditEvent'] as const) {
+		await tx`
+			select setval(pg_get_serial_sequence(quote_ident(${table}), 'id'),
+				coalesce((select max(id) from ${tx(table)}), 0) + 1, false)
+		`;
+	}
+	const [{ count }] = await tx<{ count: number }[]>`select count(*)::int as count from "User"`;
+	return { users: count };
 }
 
 async function insertRows(

@@ -1,6 +1,7 @@
-// Backup retention: the newest "backupRetention" files stay in the folder, older ones go.
+// Backup retention: the newest "backupRetention" backups stay, older ones go (from the list, and
+// from the disk that holds each: see catalogue.ts).
 import { sql } from '../db';
-import { deleteBackup, listBackups } from './files';
+import { deleteBackup, listBackups } from './catalogue';
 
 /** Keeps the newest "backupRetention" backups and removes the older ones; returns their names. */
 export async function applyRetention(): Promise<string[]> {

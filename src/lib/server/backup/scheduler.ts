@@ -4,23 +4,43 @@
 // the last backup ("lastBackupAt", or the start of this process when there never was one) and
 // not after now. The run itself happens under pg_try_advisory_lock and re-reads "lastBackupAt"
 // under the lock, so with several instances exactly one of them makes a given backup.
+// Every sixth tick (a minute, by default) each instance also removes the files of backups
+// deleted on another instance from its own folder (catalogue.ts). A run that failed (a full
+// backup folder, say) is tried again after 30 ticks (five minutes), not at every tick: one log
+// line and one database dump per try, not six a minute.
 import { Cron } from 'croner';
 import { audit } from '../audit';
 import { log } from '../log';
+import { tidyBackupFolder } from './catalogue';
 import { isDue, schedulePattern } from './cron';
 import { runLockedBackup, scheduleState } from './schedule';
 
 let ticker: Cron | null = null;
 const startedAt = new Date();
+let ticks = 0;
+let failedAt = -Infinity;
+const RETRY_TICKS = 30;
 
 async function tick() {
+	if (++ticks % 6 === 0) {
+		await tidyBackupFolder(false).catch((error) =>
+			log.warn('Could not tidy the backup folder', { error: String(error) })
+		);
+	}
+	if (ticks - failedAt < RETRY_TICKS) return;
 	const row = await scheduleState();
 	if (!row) return;
 	const pattern = schedulePattern(row.backupSchedule, row.backupCron);
 	if (!pattern) return;
 	const due = (last: Date | null) => isDue(pattern, last ?? startedAt, new Date());
 	if (!due(row.lastBackupAt)) return;
-	const result = await runLockedBackup(due);
+	let result: Awaited<ReturnType<typeof runLockedBackup>>;
+	try {
+		result = await runLockedBackup(due);
+	} catch (error) {
+		failedAt = ticks;
+		throw error;
+	}
 	if (result.ran) {
 		await audit({
 			event: 'backup.created',

@@ -4,6 +4,7 @@ import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
 import { deleteSessionCookie } from '$lib/server/auth/session';
 import {
+	BackupError,
 	backupDir,
 	createManualBackup,
 	deleteBackup,
@@ -18,6 +19,7 @@ import {
 } from '$lib/server/backup';
 import { purgeExpiredAudit } from '$lib/server/housekeeping';
 import { readForm } from '$lib/server/form';
+import { instanceName } from '$lib/server/instance';
 import { getAuditRetentionDays, setAuditRetentionDays } from '$lib/server/settings';
 import { auditRetentionSchema } from '$lib/schemas/audit';
 import { cronField, newPassphrase, scheduleSchema } from '$lib/schemas/backup';
@@ -37,6 +39,7 @@ export const load: PageServerLoad = async (event) => {
 		schedule: { ...schedule, lastBackupAt: schedule.lastBackupAt?.toISOString() ?? null },
 		files: files.map((f) => ({ ...f, createdAt: f.createdAt.toISOString() })),
 		folder: backupDir(),
+		instance: instanceName(),
 		auditRetentionDays
 	};
 };
@@ -47,7 +50,16 @@ export const actions = {
 		const { passphrase } = formFields(await readForm(event.request), ['passphrase'] as const);
 		const typed = v.safeParse(newPassphrase, passphrase);
 		if (!typed.success) return refuse(400, 'create', { message: typed.issues[0].message });
-		const { name, removed, encrypted } = await createManualBackup(typed.output);
+		let made: Awaited<ReturnType<typeof createManualBackup>>;
+		try {
+			made = await createManualBackup(typed.output);
+		} catch (error) {
+			// A full or read-only folder (507), a shutdown (503): said plainly, the list unchanged.
+			if (!(error instanceof BackupError)) throw error;
+			const status = error.code === 'folder' ? 507 : 503;
+			return refuse(status, 'create', { message: error.message });
+		}
+		const { name, removed, encrypted } = made;
 		await audit({
 			event: 'backup.created',
 			userId: user.id,

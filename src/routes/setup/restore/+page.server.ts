@@ -1,5 +1,5 @@
-// "Restore from Backup" on first run: only while no user exists. It lists the names in the
-// backup folder and nothing else (no sizes, no contents), since nobody is signed in here.
+// "Restore from Backup" on first run: only while no user exists. It lists the names of the
+// backups on this instance's disk and nothing else (no sizes, no contents), since nobody is signed in here.
 import { redirect } from '@sveltejs/kit';
 import { addressRule, checkAndCount, WINDOW_MS } from '$lib/server/auth/throttle';
 import {
@@ -17,7 +17,8 @@ const RESTORE_ATTEMPTS = 10;
 
 export const load: PageServerLoad = async ({ locals }) => {
 	if (locals.hasUsers) redirect(303, locals.user ? '/settings/backups' : '/login');
-	return { names: (await listBackups()).map((f) => f.name) };
+	// Only the files on this instance's disk: the others cannot be restored from here.
+	return { names: (await listBackups()).filter((f) => f.here).map((f) => f.name) };
 };
 
 export const actions = {

@@ -1,6 +1,6 @@
 import { error } from '@sveltejs/kit';
 import { requireUser } from '$lib/server/auth/guard';
-import { isBackupName, readBackupFile } from '$lib/server/backup';
+import { BackupError, isBackupName, readBackupFile } from '$lib/server/backup';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async (event) => {
@@ -10,8 +10,9 @@ export const GET: RequestHandler = async (event) => {
 	let bytes: Buffer;
 	try {
 		bytes = await readBackupFile(name);
-	} catch {
-		error(404, 'No such backup.');
+	} catch (failure) {
+		// Not on this instance's disk: the refusal says which instance holds it.
+		error(404, failure instanceof BackupError ? failure.message : 'No such backup.');
 	}
 	return new Response(new Uint8Array(bytes), {
 		headers: {
