@@ -2,7 +2,6 @@
 // saving step 1 with its one-step undo snapshot, reverting, and the enable switch.
 import type { ClientInfo } from './auth/client';
 import { forwardIdentity } from './auth/sources/forward';
-import { locksOut } from './auth/lockout';
 import type postgres from 'postgres';
 import { config } from './config';
 import { sql } from './db';
@@ -11,8 +10,23 @@ import { log } from './log';
 import type { ClientAuthVariant } from './auth/sources/oidc-client-auth';
 import { observedFrom, type Observed } from './sso-observed';
 import { algorithmAccepted } from './auth/sources/oidc-algorithms';
+import {
+	fallbackOnceSsoIsOff,
+	loadRuleInputs,
+	WOULD_LOCK_OUT,
+	type LockOutRefusal
+} from './rule/inputs';
+import { identityFits, isConfigured, type SsoMode } from './rule/linked';
+import { NOTHING, type Reenable } from './rule/ways-in';
 
-export type SsoMode = 'OIDC' | 'FORWARD_AUTH';
+export type { Reenable, SsoMode };
+export {
+	FORWARD_AUTH_ISSUER,
+	identityFits,
+	isMultiTenantIssuer,
+	issuerCovers,
+	sameIssuer
+} from './rule/linked';
 
 /** 'auto' lets the provider's discovery document decide; the others force one method. */
 export const CLIENT_AUTH_SETTINGS = [
@@ -163,54 +177,6 @@ export async function rememberClientAuth(
 	`;
 }
 
-/** Issuers are compared without a trailing slash: providers differ on whether they advertise one. */
-export function sameIssuer(a: string | null | undefined, b: string | null | undefined) {
-	return !!a && !!b && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
-}
-
-/** Microsoft Entra's authorities that stand for "any tenant" (their issuer is a template). */
-const MULTI_TENANT_SEGMENTS = ['common', 'organizations', 'consumers'];
-
-/** The path segments of an Entra-shaped issuer (`…/<authority>/v2.0`), or null. */
-function entraSegments(issuer: string) {
-	try {
-		const url = new URL(issuer.replace(/\/+$/, ''));
-		const segments = url.pathname.split('/');
-		if (segments.length < 3 || segments.at(-1) !== 'v2.0') return null;
-		return { origin: url.origin, segments };
-	} catch {
-		return null;
-	}
-}
-
-/** A configured issuer whose tokens name their own tenant (Entra `…/common/v2.0`). */
-export function isMultiTenantIssuer(issuer: string | null | undefined) {
-	const parts = issuer ? entraSegments(issuer) : null;
-	return !!parts && MULTI_TENANT_SEGMENTS.includes(parts.segments.at(-2)!);
-}
-
-/**
- * Whether an identity linked under `linked` belongs to the configured issuer: the same issuer, or,
- * for a multi-tenant configuration, the same URL with one real tenant in place of `common`,
- * `organizations` or `consumers` (the link pins the tenant the admin signed in with).
- */
-export function issuerCovers(
-	configured: string | null | undefined,
-	linked: string | null | undefined
-) {
-	if (sameIssuer(configured, linked)) return true;
-	if (!configured || !linked || !isMultiTenantIssuer(configured)) return false;
-	const a = entraSegments(configured)!;
-	const b = entraSegments(linked);
-	if (!b || a.origin !== b.origin || a.segments.length !== b.segments.length) return false;
-	const tenant = a.segments.length - 2;
-	return a.segments.every((segment, i) =>
-		i === tenant
-			? b.segments[i] !== '' && !MULTI_TENANT_SEGMENTS.includes(b.segments[i])
-			: b.segments[i] === segment
-	);
-}
-
 export type ConnectionInput = {
 	ssoMode: SsoMode;
 	oidcIssuer: string | null;
@@ -235,7 +201,8 @@ export type ConnectionInput = {
 /** `rpId`: the current host; only passkeys made for it count as a way in (toggles.ts). */
 export async function saveConnection(input: ConnectionInput, userId: number, rpId: string) {
 	return sql.begin(async (tx) => {
-		const [current] = await tx`select * from "AppSettings" where id = 1 for update`;
+		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
+		const [current] = await tx`select * from "AppSettings" where id = 1`;
 		const next: Connection = {
 			oidcIssuer: input.oidcIssuer,
 			oidcClientId: input.oidcClientId,
@@ -259,22 +226,15 @@ export async function saveConnection(input: ConnectionInput, userId: number, rpI
 		) as string[];
 		const modeChanged = current.ssoMode !== input.ssoMode;
 		if (!changed.length && !modeChanged)
-			return { changed: [], ssoSwitchedOff: false, reenabled: NOTHING };
+			return { ok: true, changed: [], ssoSwitchedOff: false, reenabled: NOTHING } as const;
 
 		const snapshot = changed.length
 			? Object.fromEntries(CONNECTION_KEYS.map((k) => [k, current[k]]))
 			: null;
-		const [user] = await tx`
-			select "ssoIssuer", "ssoProvider", "ssoSubject", "passwordHash" is not null as "hasPassword",
-				"plexId" is not null as "hasPlex", (select count(*)::int from "Passkey" p where p."userId" = "User".id and p."rpId" = ${rpId}) as passkeys
-			from "User" where id = ${userId}
-		`;
-		const stillLinked = identityFits(user as Identity, input.ssoMode, input.oidcIssuer);
+		const stillLinked = identityFits(inputs.account!, input.ssoMode, input.oidcIssuer);
 		const ssoSwitchedOff = current.ssoEnabled && !stillLinked;
-		const reenable = ssoSwitchedOff
-			? fallbackFor(current as Toggles, user as Credentials)
-			: NOTHING;
-		if (!reenable) throw new WouldLockOut();
+		const reenable = ssoSwitchedOff ? fallbackOnceSsoIsOff(inputs) : NOTHING;
+		if (!reenable) return WOULD_LOCK_OUT;
 		await tx`
 			update "AppSettings" set
 				"ssoMode" = ${input.ssoMode},
@@ -290,6 +250,7 @@ export async function saveConnection(input: ConnectionInput, userId: number, rpI
 			where id = 1
 		`;
 		return {
+			ok: true,
 			changed: modeChanged ? [...changed, 'ssoMode'] : changed,
 			ssoSwitchedOff,
 			reenabled: reenable
@@ -299,25 +260,21 @@ export async function saveConnection(input: ConnectionInput, userId: number, rpI
 
 /**
  * Restores the snapshot, forces SSO off, moves the configuration version on, clears the snapshot.
- * Returns false when there is no snapshot; throws WouldLockOut when SSO is on and the user would
- * have no other way in.
+ * Refused when there is no snapshot, or when SSO is on and the user would have no other way in.
  */
-export async function revertConnection(userId: number, rpId: string): Promise<Reenable | false> {
+export async function revertConnection(
+	userId: number,
+	rpId: string
+): Promise<
+	{ ok: true; reenable: Reenable } | { ok: false; reason: 'no-previous' } | LockOutRefusal
+> {
 	return sql.begin(async (tx) => {
-		const [row] = await tx`
-			select "previousSsoConfig", "ssoEnabled", "localAuthEnabled", "plexLoginEnabled",
-				"passkeyLoginEnabled"
-			from "AppSettings" where id = 1 for update
-		`;
+		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
+		const [row] = await tx`select "previousSsoConfig" from "AppSettings" where id = 1`;
 		const previous = row.previousSsoConfig as Partial<Connection> | null;
-		if (!previous) return false;
-		const [user] = await tx`
-			select "passwordHash" is not null as "hasPassword", "plexId" is not null as "hasPlex",
-				(select count(*)::int from "Passkey" p where p."userId" = "User".id and p."rpId" = ${rpId}) as passkeys
-			from "User" where id = ${userId}
-		`;
-		const reenable = row.ssoEnabled ? fallbackFor(row as Toggles, user as Credentials) : NOTHING;
-		if (!reenable) throw new WouldLockOut();
+		if (!previous) return { ok: false, reason: 'no-previous' };
+		const reenable = inputs.settings.ssoEnabled ? fallbackOnceSsoIsOff(inputs) : NOTHING;
+		if (!reenable) return WOULD_LOCK_OUT;
 		const keys = CONNECTION_KEYS.filter((k) => k in previous);
 		if (keys.length) {
 			await tx`update "AppSettings" set ${tx(previous as Record<string, unknown>, ...keys)} where id = 1`;
@@ -333,73 +290,8 @@ export async function revertConnection(userId: number, rpId: string): Promise<Re
 				"updatedAt" = now()
 			where id = 1
 		`;
-		return reenable;
+		return { ok: true, reenable };
 	});
-}
-
-type Toggles = {
-	localAuthEnabled: boolean;
-	plexLoginEnabled: boolean;
-	passkeyLoginEnabled?: boolean;
-};
-type Credentials = { hasPassword: boolean; hasPlex: boolean; passkeys?: number };
-export type Reenable = { local: boolean; plex: boolean };
-const NOTHING: Reenable = { local: false, plex: false };
-
-/** Switching SSO off would leave the user with no way in (no password, no Plex link). */
-export class WouldLockOut extends Error {}
-
-/**
- * When SSO is switched off, something else must let the user in: the local form or the Plex
- * button. Says which of them to turn back on (nothing, when one already works), or null when the
- * user has neither a password nor a Plex link.
- */
-export function fallbackFor(settings: Toggles, user: Credentials): Reenable | null {
-	// Try, in order: nothing, the password form back, the Plex button back; the first that the
-	// rule accepts once SSO is off wins.
-	const candidates: Reenable[] = [
-		NOTHING,
-		{ local: true, plex: false },
-		{ local: false, plex: true }
-	];
-	return (
-		candidates.find(
-			(r) =>
-				!locksOut({
-					localAuthEnabled: settings.localAuthEnabled || r.local,
-					plexLoginEnabled: settings.plexLoginEnabled || r.plex,
-					hasPassword: user.hasPassword,
-					hasPlex: user.hasPlex,
-					ssoEnabled: false,
-					ssoLinked: false,
-					passkeyLoginEnabled: settings.passkeyLoginEnabled,
-					passkeys: user.passkeys
-				})
-		) ?? null
-	);
-}
-
-export const FORWARD_AUTH_ISSUER = 'forward-auth';
-
-type Identity =
-	{ ssoIssuer: string | null; ssoProvider: string | null; ssoSubject: string | null } | undefined;
-
-/** Does the user's linked identity belong to this mode (and, for OIDC, this issuer)? */
-export function identityFits(user: Identity, mode: SsoMode, issuer: string | null) {
-	if (!user?.ssoSubject) return false;
-	if (mode === 'FORWARD_AUTH')
-		return user.ssoProvider === 'forward-auth' && user.ssoIssuer === FORWARD_AUTH_ISSUER;
-	return user.ssoProvider === 'oidc' && issuerCovers(issuer, user.ssoIssuer);
-}
-
-/** Whether anyone has an identity linked for the current mode and issuer. */
-export async function anyIdentityFits(config: Pick<SsoConfig, 'ssoMode' | 'oidcIssuer'>) {
-	const users = await sql<
-		{ ssoIssuer: string | null; ssoProvider: string | null; ssoSubject: string | null }[]
-	>`
-		select "ssoIssuer", "ssoProvider", "ssoSubject" from "User" where "ssoSubject" is not null
-	`;
-	return users.some((u) => identityFits(u, config.ssoMode, config.oidcIssuer));
 }
 
 /**
@@ -436,7 +328,8 @@ export function forwardEnableRefusal(
 }
 
 export type SsoSwitchRefusal =
-	| { reason: 'override' | 'not-configured' | 'not-linked' | 'would-lock-out' }
+	| { reason: 'override' | 'not-configured' | 'not-linked' }
+	| Omit<LockOutRefusal, 'ok'>
 	| { reason: 'proof'; message: string };
 
 /**
@@ -453,24 +346,16 @@ export async function setSsoEnabled(
 	{ enable, rpLogout, autoRedirect }: { enable: boolean; rpLogout: boolean; autoRedirect: boolean },
 	forwardProof: (sso: SsoConfig, subject: string | null) => string | null,
 	rpId: string
-): Promise<{ ok: true; reenable: Reenable } | ({ ok: false } & SsoSwitchRefusal)> {
+): Promise<
+	{ ok: true; reenable: Reenable; ssoOnlyWay: boolean } | ({ ok: false } & SsoSwitchRefusal)
+> {
 	return sql.begin(async (tx) => {
-		const [toggles] = await tx<Toggles[]>`
-			select "localAuthEnabled", "plexLoginEnabled", "passkeyLoginEnabled"
-			from "AppSettings" where id = 1 for update
-		`;
+		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
 		const sso = await getSsoConfig(tx);
-		const [user] = await tx<
-			(Identity & { hasPassword: boolean; plexId: string | null; passkeys: number })[]
-		>`
-			select "passwordHash" is not null as "hasPassword", "plexId", "ssoProvider", "ssoIssuer",
-				"ssoSubject", (select count(*)::int from "Passkey" p where p."userId" = "User".id and p."rpId" = ${rpId}) as passkeys
-			from "User" where id = ${userId}
-		`;
+		const user = inputs.account!;
 		if (enable) {
 			if (config.ssoDisableOverride) return { ok: false, reason: 'override' };
-			if (sso.ssoMode === 'OIDC' && (!sso.oidcIssuer || !sso.oidcClientId))
-				return { ok: false, reason: 'not-configured' };
+			if (!isConfigured(sso)) return { ok: false, reason: 'not-configured' };
 			if (!identityFits(user, sso.ssoMode, sso.oidcIssuer))
 				return { ok: false, reason: 'not-linked' };
 			if (sso.ssoMode === 'FORWARD_AUTH' && !sso.ssoEnabled) {
@@ -480,12 +365,8 @@ export async function setSsoEnabled(
 		}
 		let reenable = NOTHING;
 		if (!enable && sso.ssoEnabled) {
-			const fallback = fallbackFor(toggles, {
-				hasPassword: user.hasPassword,
-				hasPlex: !!user.plexId,
-				passkeys: user.passkeys
-			});
-			if (!fallback) return { ok: false, reason: 'would-lock-out' };
+			const fallback = fallbackOnceSsoIsOff(inputs);
+			if (!fallback) return WOULD_LOCK_OUT;
 			reenable = fallback;
 		}
 		await tx`
@@ -496,6 +377,8 @@ export async function setSsoEnabled(
 				"updatedAt" = now()
 			where id = 1
 		`;
-		return { ok: true, reenable };
+		// Switched on with nothing else that would let the user in: the page warns.
+		const ssoOnlyWay = enable && fallbackOnceSsoIsOff(inputs) === null;
+		return { ok: true, reenable, ssoOnlyWay };
 	});
 }

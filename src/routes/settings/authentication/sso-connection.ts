@@ -24,7 +24,6 @@ import {
 	rememberClientAuth,
 	revertConnection,
 	sameIssuer,
-	WouldLockOut,
 	saveConnection
 } from '$lib/server/sso';
 import { fieldErrors, formFields } from '$lib/schemas/fields';
@@ -185,24 +184,20 @@ export const connectionActions = {
 				errors: { oidcClientSecret: SSO_TEXT.secretAgain }
 			});
 		}
-		let result;
-		try {
-			result = await saveConnection(
-				{
-					...input,
-					clientSecret: input.clearClientSecret
-						? null
-						: input.oidcClientSecret
-							? input.oidcClientSecret
-							: undefined
-				},
-				user.id,
-				rpIdFor(event.locals.client.origin)
-			);
-		} catch (error) {
-			if (!(error instanceof WouldLockOut)) throw error;
+		const result = await saveConnection(
+			{
+				...input,
+				clientSecret: input.clearClientSecret
+					? null
+					: input.oidcClientSecret
+						? input.oidcClientSecret
+						: undefined
+			},
+			user.id,
+			rpIdFor(event.locals.client.origin)
+		);
+		if (!result.ok)
 			return ssoFail(409, { step: 1, values: echo(form), ok: false, message: SSO_TEXT.lockout });
-		}
 		await audit({
 			event: 'settings.sso_connection',
 			userId: user.id,
@@ -275,16 +270,17 @@ export const connectionActions = {
 
 	revert: async (event) => {
 		const { user } = requireUser(event);
-		let reenabled;
-		try {
-			reenabled = await revertConnection(user.id, rpIdFor(event.locals.client.origin));
-		} catch (error) {
-			if (!(error instanceof WouldLockOut)) throw error;
-			return ssoFail(409, { step: 1, ok: false, message: SSO_TEXT.lockout });
+		const reverted = await revertConnection(user.id, rpIdFor(event.locals.client.origin));
+		if (!reverted.ok) {
+			const message = reverted.reason === 'no-previous' ? SSO_TEXT.noPrevious : SSO_TEXT.lockout;
+			return ssoFail(409, { step: 1, ok: false, message });
 		}
-		if (!reenabled) return ssoFail(409, { step: 1, ok: false, message: SSO_TEXT.noPrevious });
 		await audit({ event: 'settings.sso_reverted', userId: user.id, ip: event.locals.client.ip });
-		return ssoDone({ step: 1, ok: true, message: SSO_TEXT.reverted + reenabledText(reenabled) });
+		return ssoDone({
+			step: 1,
+			ok: true,
+			message: SSO_TEXT.reverted + reenabledText(reverted.reenable)
+		});
 	},
 
 	applyPreset: async (event) => {
