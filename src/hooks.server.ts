@@ -62,10 +62,10 @@ export const init: ServerInit = async () => {
 		}, 0);
 	}
 	startHousekeeping();
-	process.once('sveltekit:shutdown' as never, () => {
+	process.once('sveltekit:shutdown' as never, async () => {
 		stopBackupScheduler();
-		stopHousekeeping();
-		stopDatabase().catch((error) =>
+		await stopHousekeeping();
+		await stopDatabase().catch((error) =>
 			log.error('Error while stopping the database', { error: String(error) })
 		);
 	});
