@@ -242,7 +242,10 @@ const session: Handle = async ({ event, resolve }) => {
  * /api/v1 is reached with an API key only: its one query instead of the session's, and no
  * session, cookie or user is made from it (locals.user stays null; routes read locals.apiKey).
  */
-async function apiKey(event: Parameters<Handle>[0]['event'], resolve: Parameters<Handle>[0]['resolve']) {
+async function apiKey(
+	event: Parameters<Handle>[0]['event'],
+	resolve: Parameters<Handle>[0]['resolve']
+) {
 	let result;
 	try {
 		result = await withinBudget(() => authenticateApi(event));

@@ -125,5 +125,8 @@ export async function backupNow(key: ApiPrincipal, ip: string): Promise<BackupAn
 		ip,
 		detail: { name, encrypted, removed: removed.length, key: key.prefix }
 	});
-	return { ok: true, body: { name, encrypted, message: say.created(name, encrypted, removed.length) } };
+	return {
+		ok: true,
+		body: { name, encrypted, message: say.created(name, encrypted, removed.length) }
+	};
 }

@@ -38,7 +38,9 @@ export function apiError(status: number, message: string, headers: Record<string
 
 const unauthorized = (message: string, error?: string) =>
 	apiError(401, message, {
-		'www-authenticate': error ? `Bearer realm="librariarr", error="${error}"` : 'Bearer realm="librariarr"'
+		'www-authenticate': error
+			? `Bearer realm="librariarr", error="${error}"`
+			: 'Bearer realm="librariarr"'
 	});
 
 /** The key the request carries: undefined for none, null for two different ones. */
@@ -80,11 +82,9 @@ export async function authenticateApi(event: ApiEvent): Promise<ApiPrincipal | R
 	const prefix = visiblePart(key);
 	switch (result.reason) {
 		case 'throttled':
-			return apiError(
-				429,
-				'Too many wrong API keys from your address. Try again later.',
-				{ 'retry-after': String(result.retryAfterSeconds) }
-			);
+			return apiError(429, 'Too many wrong API keys from your address. Try again later.', {
+				'retry-after': String(result.retryAfterSeconds)
+			});
 		case 'revoked':
 			log.debug('Refused revoked API key', { prefix, ip: locals.client.ip });
 			return unauthorized(

@@ -77,8 +77,7 @@ export function visiblePart(sent: string): string {
 }
 
 export type CreateResult =
-	| { ok: true; key: string; entry: ApiKeyEntry }
-	| { ok: false; reason: 'too-many' };
+	{ ok: true; key: string; entry: ApiKeyEntry } | { ok: false; reason: 'too-many' };
 
 /** A new key for the user; the caller has checked step-up. One transaction under the user's lock. */
 export async function createApiKey(
@@ -232,8 +231,7 @@ export async function resolveApiKey(sent: string, ip: string): Promise<Resolutio
 async function noteUse(key: ApiPrincipal, row: ResolveRow, ip: string) {
 	const address = addressPrefix(ip);
 	const newAddress = row.lastAddress !== address;
-	const stale =
-		!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() >= LAST_USED_PRECISION_MS;
+	const stale = !row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() >= LAST_USED_PRECISION_MS;
 	if (!newAddress && !stale) return;
 	try {
 		await sql`
