@@ -229,7 +229,11 @@ describe('refusals', () => {
 describe('a key is never a way in', () => {
 	test('a page, a form action and a settings change ignore the key: the guard sends them to /login', async () => {
 		const key = await makeKey('full');
-		for (const headers of [{ 'x-api-key': key }, { authorization: `Bearer ${key}` }]) {
+		const sent: Record<string, string>[] = [
+			{ 'x-api-key': key },
+			{ authorization: `Bearer ${key}` }
+		];
+		for (const headers of sent) {
 			const page = await fetch(`${app.url}/settings/security`, { headers, redirect: 'manual' });
 			expect(page.status).toBe(303);
 			expect(page.headers.get('location')).toContain('/login');
@@ -386,5 +390,129 @@ describe('throttle and writes', () => {
 			await log.stop();
 			await db.sql.end();
 		}
+	});
+});
+
+type JsonSchema = {
+	type?: string | string[];
+	properties?: Record<string, JsonSchema>;
+	required?: string[];
+	items?: JsonSchema;
+	anyOf?: JsonSchema[];
+	enum?: unknown[];
+	const?: unknown;
+	$ref?: string;
+};
+
+/**
+ * Whether `value` fits `schema`, for the keywords the generator writes for these shapes (type,
+ * properties, required, items, anyOf, enum, const, $ref): the problems, with their paths.
+ */
+function mismatches(
+	value: unknown,
+	schema: JsonSchema,
+	defs: Record<string, JsonSchema>,
+	at = '$'
+): string[] {
+	if (schema.$ref) return mismatches(value, defs[schema.$ref.split('/').pop()!], defs, at);
+	if (schema.anyOf) {
+		return schema.anyOf.some((s) => !mismatches(value, s, defs, at).length)
+			? []
+			: [`${at}: fits none of anyOf`];
+	}
+	if (schema.enum && !schema.enum.includes(value)) return [`${at}: not one of ${schema.enum}`];
+	if ('const' in schema && schema.const !== value) return [`${at}: not ${schema.const}`];
+	const kind =
+		value === null
+			? 'null'
+			: Array.isArray(value)
+				? 'array'
+				: Number.isInteger(value)
+					? 'integer'
+					: typeof value;
+	const types = [schema.type ?? []].flat();
+	if (types.length && !types.includes(kind) && !(kind === 'integer' && types.includes('number'))) {
+		return [`${at}: ${kind}, not ${types.join('|')}`];
+	}
+	const problems: string[] = [];
+	if (kind === 'object' && schema.properties) {
+		const object = value as Record<string, unknown>;
+		for (const name of schema.required ?? []) {
+			if (!(name in object)) problems.push(`${at}.${name}: missing`);
+		}
+		for (const [name, item] of Object.entries(object)) {
+			const property = schema.properties[name];
+			if (!property) problems.push(`${at}.${name}: not in the schema`);
+			else problems.push(...mismatches(item, property, defs, `${at}.${name}`));
+		}
+	}
+	if (kind === 'array' && schema.items) {
+		(value as unknown[]).forEach((item, i) =>
+			problems.push(...mismatches(item, schema.items!, defs, `${at}[${i}]`))
+		);
+	}
+	return problems;
+}
+
+describe('openapi.json', () => {
+	test('is served without a key, is OpenAPI 3.1, and every real answer fits what it documents', async () => {
+		const res = await fetch(`${app.url}/api/v1/openapi.json`);
+		expect(res.status).toBe(200);
+		const doc = await res.json();
+		expect(doc.openapi).toBe('3.1.0');
+		expect(doc.components.securitySchemes.apiKey).toEqual({
+			type: 'apiKey',
+			in: 'header',
+			name: 'X-Api-Key'
+		});
+		const defs: Record<string, JsonSchema> = doc.components.schemas;
+		const documented = (path: string, method: string, status: number): JsonSchema => {
+			const answer = doc.paths[path][method].responses[String(status)];
+			const resolved = answer.$ref
+				? doc.components.responses[answer.$ref.split('/').pop()]
+				: answer;
+			return resolved.content['application/json'].schema;
+		};
+
+		const b = await signedIn();
+		const read = await makeKey('read', b);
+		const full = await makeKey('full', b);
+		await signedIn();
+		const check = async (
+			path: string,
+			method: string,
+			key: string | null,
+			status: number,
+			documentedPath = path.split('?')[0]
+		) => {
+			const answer = await api(`/api/v1${path}`, key, { method: method.toUpperCase() });
+			expect(answer.status, `${method} ${path}`).toBe(status);
+			const schema = documented(documentedPath, method, status);
+			expect(mismatches(await answer.json(), schema, defs), `${method} ${path}`).toEqual([]);
+		};
+		await check('/system/status', 'get', read, 200);
+		await check('/auth/history?page=1', 'get', read, 200);
+		await check('/auth/history?page=x', 'get', read, 400);
+		await check('/auth/sessions', 'get', read, 200);
+		await check('/backups', 'get', read, 200);
+		await check('/backups', 'post', full, 201);
+		await check('/backups', 'get', read, 200);
+		await check('/backups', 'post', read, 403);
+		await check('/system/status', 'get', null, 401);
+		await check('/system/status?apikey=x', 'get', null, 400);
+		const [other] =
+			await app.sql`select "publicId" from "Session" order by "createdAt" desc limit 1`;
+		await check(`/auth/sessions/${other.publicId}`, 'delete', full, 200, '/auth/sessions/{id}');
+		await check(`/auth/sessions/${other.publicId}`, 'delete', full, 404, '/auth/sessions/{id}');
+
+		// The checker is not blind: a field the schema does not have, or of the wrong type, shows.
+		expect(mismatches({ version: 1 }, defs.SystemStatus, defs)).not.toEqual([]);
+		expect(
+			mismatches(
+				{ ...(await (await api('/api/v1/system/status', read)).json()), extra: 1 },
+				defs.SystemStatus,
+				defs
+			)
+		).toEqual(['$.extra: not in the schema']);
 	});
 });
