@@ -30,7 +30,7 @@ WORKDIR /app
 # (the embedded PostgreSQL refuses to initialise for a uid without one), with /etc/passwd untouched.
 RUN apt-get update \
 	&& apt-get install -y --no-install-recommends libnss-wrapper=1.1.12-1 \
-	&& rm -rf /var/lib/apt/lists/*
+	&& rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 # CONFIG_DIR holds everything that must survive a restart. With DATABASE_URL unset, that includes
 # the embedded PostgreSQL (CONFIG_DIR/pg). HOST=0.0.0.0 so that the published port reaches the app.

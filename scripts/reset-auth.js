@@ -441,9 +441,55 @@ async function readState(sql) {
 	return { users, settings, override: isTruthy(process.env.SSO_DISABLE_OVERRIDE) };
 }
 
-const trimSlash = (s) => s.replace(/\/+$/, '');
+// ---- BEGIN copy of identityFits() from src/lib/server/rule/linked.ts ------------------------
+// Which stored SSO link counts for the saved mode and issuer (a multi-tenant issuer covers the
+// tenant the admin linked with). Copied for the same reason as offeredWays() below, and checked
+// against the original by the same unit test.
+const MULTI_TENANT_SEGMENTS = ['common', 'organizations', 'consumers'];
 
-// ---- BEGIN copy of offeredWays() from src/lib/server/plain/ways-in.js -----------------------
+function sameIssuer(a, b) {
+	return !!a && !!b && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+}
+
+function entraSegments(issuer) {
+	try {
+		const url = new URL(issuer.replace(/\/+$/, ''));
+		const segments = url.pathname.split('/');
+		if (segments.length < 3 || segments.at(-1) !== 'v2.0') return null;
+		return { origin: url.origin, segments };
+	} catch {
+		return null;
+	}
+}
+
+function isMultiTenantIssuer(issuer) {
+	const parts = issuer ? entraSegments(issuer) : null;
+	return !!parts && MULTI_TENANT_SEGMENTS.includes(parts.segments.at(-2));
+}
+
+function issuerCovers(configured, linked) {
+	if (sameIssuer(configured, linked)) return true;
+	if (!configured || !linked || !isMultiTenantIssuer(configured)) return false;
+	const a = entraSegments(configured);
+	const b = entraSegments(linked);
+	if (!b || a.origin !== b.origin || a.segments.length !== b.segments.length) return false;
+	const tenant = a.segments.length - 2;
+	return a.segments.every((segment, i) =>
+		i === tenant
+			? b.segments[i] !== '' && !MULTI_TENANT_SEGMENTS.includes(b.segments[i])
+			: b.segments[i] === segment
+	);
+}
+
+function identityFits(user, mode, issuer) {
+	if (!user?.ssoSubject) return false;
+	if (mode === 'FORWARD_AUTH')
+		return user.ssoProvider === 'forward-auth' && user.ssoIssuer === FORWARD_AUTH_ISSUER;
+	return user.ssoProvider === 'oidc' && issuerCovers(issuer, user.ssoIssuer);
+}
+// ---- END copy --------------------------------------------------------------------------------
+
+// ---- BEGIN copy of offeredWays() from src/lib/server/rule/ways-in.ts ------------------------
 // The one rule for ways in. This script is copied alone into a container and cannot import the
 // app's module, so it carries this copy; tests/unit/ways-in.test.ts runs it against the original
 // over every combination of inputs and fails when the two disagree.
@@ -472,13 +518,7 @@ function offeredWays(settings, accounts, env) {
 function waysIn({ users, settings, override }) {
 	const configured =
 		settings.ssoMode === 'FORWARD_AUTH' || Boolean(settings.oidcIssuer && settings.oidcClientId);
-	const fits = (u) =>
-		Boolean(u.ssoSubject) &&
-		(settings.ssoMode === 'FORWARD_AUTH'
-			? u.ssoProvider === 'forward-auth' && u.ssoIssuer === FORWARD_AUTH_ISSUER
-			: u.ssoProvider === 'oidc' &&
-				Boolean(u.ssoIssuer && settings.oidcIssuer) &&
-				trimSlash(u.ssoIssuer) === trimSlash(settings.oidcIssuer));
+	const fits = (u) => identityFits(u, settings.ssoMode, settings.oidcIssuer);
 	const passwordUsers = users.filter((u) => u.hasPassword && u.localUsername);
 	const plexUsers = users.filter((u) => u.hasPlex);
 	const offered = offeredWays(
@@ -496,7 +536,8 @@ function waysIn({ users, settings, override }) {
 			ssoLinked: fits(u),
 			passkeys: u.passkeys
 		})),
-		{ override, trustedProxies: Boolean(process.env.TRUSTED_PROXIES?.trim()) }
+		// As the app reads TRUSTED_PROXIES (src/lib/server/plain/env.js): a list, maybe empty.
+		{ override, trustedProxies: (process.env.TRUSTED_PROXIES ?? '').split(/[\s,]+/).some(Boolean) }
 	);
 	return {
 		sso: offered.sso,

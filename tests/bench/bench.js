@@ -10,7 +10,8 @@
 // also count the system catalogs, where autovacuum's ANALYZE writes its statistics (pg_statistic)
 // a minute after the sign-ins below filled "Session" and "AuditEvent"; that was the 36 "writes"
 // the forward-auth run used to report in a throwaway cluster, none of them the app's.
-// Also, in the same run: a local sign-in's median and p99 against a bare argon2 verify of the same
+// Also, in the same run: a local sign-in's median and p99, with the right password and with a
+// wrong one (from fresh addresses, the throttle emptied before each), against a bare argon2 verify of the same
 // hash (target: at most 1.6 times it), the start-up time of `node build` (to /healthz answering),
 // the server's resident memory idle and under load, the rows written per anonymous sign-in
 // start (OIDC start, passkey options; target 0: a sign-in in progress lives in the browser), and
@@ -149,6 +150,36 @@ try {
 		if (r.status !== 303) throw new Error(`sign-in answered ${r.status}`);
 	}, SIGN_INS);
 	const argon = await timeEach(() => verify(passwordHash, 'bench password 1'), SIGN_INS);
+	// A wrong password, from a new address each time (the proxy names it): it is checked as
+	// fully as a right one, so it should cost the same. The throttle would refuse after a few
+	// from one address or for one account, so its rows go before each attempt, untimed.
+	const wrongSql = postgres(db.url, { max: 1, onnotice: () => {} });
+	let wrongAttempt = 0;
+	const wrongOnce = async () => {
+		await wrongSql`delete from "Throttle"`;
+		wrongAttempt++;
+		const t = performance.now();
+		const r = await fetch(`${server.url}/login`, {
+			method: 'POST',
+			redirect: 'manual',
+			headers: {
+				origin: server.url,
+				accept: 'text/html',
+				'content-type': 'application/x-www-form-urlencoded',
+				'x-forwarded-for': `198.51.${(wrongAttempt >> 8) & 255}.${wrongAttempt & 255}`
+			},
+			body: new URLSearchParams({ username: 'bench', password: 'not the password' })
+		});
+		await r.arrayBuffer();
+		if (r.status !== 400) throw new Error(`a wrong password answered ${r.status}`);
+		return performance.now() - t;
+	};
+	for (let i = 0; i < 20; i++) await wrongOnce(); // warm-up
+	/** @type {number[]} */
+	const wrongTimes = [];
+	for (let i = 0; i < SIGN_INS; i++) wrongTimes.push(await wrongOnce());
+	const wrongSignIn = { median: percentile(wrongTimes, 50), p99: percentile(wrongTimes, 99) };
+	await wrongSql.end();
 	await server.stop();
 	await new Promise((r) => setTimeout(r, 500));
 	const before = await writes(db.url);
@@ -391,6 +422,7 @@ try {
 		anonymousStartWrites: startsAfter - startsBefore,
 		rowsWrittenPerAnonymousStart: (startsAfter - startsBefore) / anonymousStarts,
 		signIn: { medianMs: round(signIn.median), p99Ms: round(signIn.p99) },
+		wrongPasswordSignIn: { medianMs: round(wrongSignIn.median), p99Ms: round(wrongSignIn.p99) },
 		argon2Verify: { medianMs: round(argon.median), p99Ms: round(argon.p99) },
 		signInOverArgon2: round(signIn.median / argon.median),
 		signInOverArgon2P99: round(signIn.p99 / argon.p99),
@@ -416,6 +448,8 @@ Librariarr benchmark (${CONNECTIONS} connections, ${DURATION} s each, PostgreSQL
   anonymous refusals (${report.anonymousRefusals.kinds} kinds, ${report.anonymousRefusals.requests} requests): ${report.anonymousRefusals.rowsAdded} audit rows added (${report.anonymousRefusals.rowsPerRequest.toFixed(5)} per request, ${report.anonymousRefusals.rowsPerKindAndWindow} per kind and window; target ≤ 1)
   rows written by ${anonymousStarts} anonymous sign-in starts (${starts.oidc} OIDC starts, ${starts.passkey} passkey options): ${report.anonymousStartWrites} (${report.rowsWrittenPerAnonymousStart} per start; target 0)
   local sign-in (${SIGN_INS}, one at a time)  median ${report.signIn.medianMs} ms   p99 ${report.signIn.p99Ms} ms
+  the same, wrong password           median ${report.wrongPasswordSignIn.medianMs} ms   p99 ${report.wrongPasswordSignIn.p99Ms} ms
+  what a sign-in adds to argon2 (median): right ${round(report.signIn.medianMs - report.argon2Verify.medianMs)} ms, wrong ${round(report.wrongPasswordSignIn.medianMs - report.argon2Verify.medianMs)} ms
   argon2 verify alone                median ${report.argon2Verify.medianMs} ms   p99 ${report.argon2Verify.p99Ms} ms
   sign-in / argon2 verify (median): ${report.signInOverArgon2} (target ≤ 1.6), at p99: ${report.signInOverArgon2P99}
   start of node build to /healthz answering: ${report.coldStartMs} ms the first time, ${report.startMs} ms on restart

@@ -49,8 +49,12 @@ export const USERS = {
  * support only client_secret_post do (oidc-provider by itself takes either for both).
  * `logout`: the two built-in clients register the app's post-logout redirect URI and back-channel
  * logout URI (on the origin of the first redirect URI), and the provider sends back-channel logouts.
+ * `discovery`: fields that replace the discovery document's own (oidc-provider's `discovery`
+ * option only adds), for a provider whose document says less than it does (a partial
+ * claims_supported); fields of the object can be changed while the provider runs.
  * @param {{ redirectUris: string[], port?: number, clients?: import('oidc-provider').ClientMetadata[],
- *   config?: Record<string, unknown>, refuseBasic?: boolean, logout?: boolean }} options
+ *   config?: Record<string, unknown>, refuseBasic?: boolean, logout?: boolean,
+ *   discovery?: Record<string, unknown> }} options
  */
 export async function startIdp({
 	redirectUris,
@@ -58,7 +62,8 @@ export async function startIdp({
 	clients = [],
 	config = {},
 	refuseBasic,
-	logout
+	logout,
+	discovery
 }) {
 	port ??= await freePort();
 	const issuer = `http://127.0.0.1:${port}`;
@@ -150,6 +155,13 @@ export async function startIdp({
 		}),
 		...Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'features'))
 	});
+	if (discovery) {
+		provider.use(async (ctx, next) => {
+			await next();
+			if (ctx.path === '/.well-known/openid-configuration' && ctx.body)
+				Object.assign(/** @type {Record<string, unknown>} */ (ctx.body), discovery);
+		});
+	}
 	if (refuseBasic) {
 		provider.use(async (ctx, next) => {
 			if (ctx.path === '/token' && ctx.headers.authorization) {

@@ -36,6 +36,7 @@ const started = Date.now();
 /** @type {{ name: string, ok: boolean, detail?: string }[]} */
 const checks = [];
 
+/** @param {string} name @param {boolean} ok @param {string} [detail] */
 function record(name, ok, detail) {
 	checks.push({ name, ok, detail });
 	const seconds = ((Date.now() - started) / 1000).toFixed(0);
@@ -44,6 +45,7 @@ function record(name, ok, detail) {
 }
 
 /** Runs a check; a throw is its failure, with the message as the reason. */
+/** @param {string} name @param {() => unknown} fn */
 async function check(name, fn) {
 	try {
 		const detail = await fn();
@@ -75,20 +77,27 @@ const env = {
 };
 
 /** podman with this script's own storage; throws with its stderr when it fails. */
-function podman(args, { input, allowFail = false, timeout = 15 * 60_000 } = {}) {
-	const r = spawnSync('podman', args, { env, input, encoding: 'utf8', timeout });
+/**
+ * @param {string[]} args
+ * @param {{ allowFail?: boolean, timeout?: number }} [options]
+ */
+function podman(args, { allowFail = false, timeout = 15 * 60_000 } = {}) {
+	const r = spawnSync('podman', args, { env, encoding: 'utf8', timeout });
 	if (!allowFail && r.status !== 0) {
 		throw new Error(`podman ${args.slice(0, 3).join(' ')} … exit ${r.status}: ${r.stderr.trim()}`);
 	}
 	return r;
 }
 
+/** @param {string} command @param {string[]} args @param {import('node:child_process').SpawnSyncOptions} [options] */
 function sh(command, args, options = {}) {
 	const r = spawnSync(command, args, { encoding: 'utf8', timeout: 10 * 60_000, ...options });
 	if (r.status !== 0) {
-		throw new Error(`${command} ${args.join(' ')} exit ${r.status}: ${(r.stderr || '').trim()}`);
+		throw new Error(
+			`${command} ${args.join(' ')} exit ${r.status}: ${String(r.stderr ?? '').trim()}`
+		);
 	}
-	return r.stdout;
+	return String(r.stdout);
 }
 
 function freePort() {
@@ -101,9 +110,11 @@ function freePort() {
 	});
 }
 
+/** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until GET /healthz answers 200 (or the container has stopped). */
+/** @param {string} name @param {number} port */
 async function healthy(name, port, seconds = 180) {
 	const until = Date.now() + seconds * 1000;
 	while (Date.now() < until) {
@@ -122,15 +133,18 @@ async function healthy(name, port, seconds = 180) {
 	throw new Error(`/healthz did not answer 200 within ${seconds} s: ${logs(name).slice(-1500)}`);
 }
 
+/** @param {string} name */
 function logs(name) {
 	const r = podman(['logs', name], { allowFail: true });
 	return `${r.stdout}${r.stderr}`;
 }
 
 /** A browser in miniature: cookies, the Origin header of a same-origin form, no redirects. */
+/** @param {number} port */
 function client(port) {
 	const origin = `http://127.0.0.1:${port}`;
 	const jar = new Map();
+	/** @param {Response} res */
 	const remember = (res) => {
 		for (const line of res.headers.getSetCookie()) {
 			const [pair] = line.split(';');
@@ -142,8 +156,10 @@ function client(port) {
 	};
 	const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
 	return {
+		/** @param {string} p */
 		get: async (p) =>
 			remember(await fetch(origin + p, { headers: { cookie: cookie() }, redirect: 'manual' })),
+		/** @param {string} p @param {Record<string, string>} fields */
 		post: async (p, fields) =>
 			remember(
 				await fetch(origin + p, {
@@ -164,6 +180,7 @@ function client(port) {
 
 const ADMIN = { localUsername: 'imageadmin', password: 'a long image-test password' };
 
+/** @param {number} port */
 async function setUpAndSignIn(port) {
 	const b = client(port);
 	const setup = await b.post('/setup', {
@@ -176,6 +193,7 @@ async function setUpAndSignIn(port) {
 	await signIn(port);
 }
 
+/** @param {number} port */
 async function signIn(port) {
 	const b = client(port);
 	const res = await b.post('/login', { username: ADMIN.localUsername, password: ADMIN.password });
@@ -188,6 +206,7 @@ async function signIn(port) {
 }
 
 /** A config folder of the test's own, owned by uid:gid. */
+/** @param {string} name @param {number} [owner] */
 function configDir(name, owner) {
 	const dir = path.join(STATE, 'config', name);
 	fs.rmSync(dir, { recursive: true, force: true });
@@ -196,6 +215,10 @@ function configDir(name, owner) {
 	return dir;
 }
 
+/**
+ * @param {string} name
+ * @param {{ port: number, config?: string, args?: string[], envs?: Record<string, string> }} options
+ */
 async function runContainer(name, { port, config, args = [], envs = {} }) {
 	podman(['rm', '-f', name], { allowFail: true });
 	// Host networking: every container's app and embedded PostgreSQL need ports of their own.
@@ -261,6 +284,9 @@ function cleanUp() {
 }
 
 /** `FROM node:24.11.1-bookworm-slim …` → its name, the Node version and the Debian release. */
+/** @typedef {{ name: string, node: string, release: string }} Base */
+
+/** @returns {Base} */
 function baseOfDockerfile() {
 	const text = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
 	const names = [...text.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
@@ -272,11 +298,14 @@ function baseOfDockerfile() {
 }
 
 /** The npm version that ships with a Node release (only the ones the Dockerfile has named). */
+/** @type {Record<string, string>} */
 const NPM_OF_NODE = { '24.11.1': '11.6.2' };
 
 /** The base image's root file system as a tarball, from the cache or made now. */
+/** @param {Base} base */
 function baseTarball(base) {
-	const key = `${base.name.replace(/[^a-z0-9.-]+/gi, '_')}`;
+	// The suffix names how the tarball is made here: a change to baseTarball bumps it.
+	const key = `${base.name.replace(/[^a-z0-9.-]+/gi, '_')}-2`;
 	const tarball = path.join(CACHE, `${key}.tar`);
 	if (fs.existsSync(tarball)) return { tarball, cached: true };
 	fs.mkdirSync(CACHE, { recursive: true });
@@ -319,6 +348,17 @@ function baseTarball(base) {
 	fs.appendFileSync(path.join(rootfs, 'etc/passwd'), 'node:x:1000:1000::/home/node:/bin/bash\n');
 	fs.mkdirSync(path.join(rootfs, 'home/node'), { recursive: true });
 	fs.chownSync(path.join(rootfs, 'home/node'), 1000, 1000);
+	// As Debian's official container images are set up: apt keeps no package caches or .debs in
+	// a layer (without this, every `apt-get install` layer carries about 60 MB of *.bin caches).
+	fs.writeFileSync(
+		path.join(rootfs, 'etc/apt/apt.conf.d/docker-clean'),
+		[
+			'Dir::Cache::pkgcache "";',
+			'Dir::Cache::srcpkgcache "";',
+			'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb || true"; };',
+			''
+		].join('\n')
+	);
 	fs.rmSync(path.join(rootfs, 'var/cache/apt/archives'), { recursive: true, force: true });
 	fs.mkdirSync(path.join(rootfs, 'var/cache/apt/archives/partial'), { recursive: true });
 	const partial = `${tarball}.partial`;
@@ -363,7 +403,8 @@ process.on('SIGINT', () => {
 	process.exit(130);
 });
 
-let base;
+/** @type {Base} */
+let base = { name: '', node: '', release: '' };
 const baseOk = await check('the base image that FROM names is made here', () => {
 	base = baseOfDockerfile();
 	const { tarball, cached } = baseTarball(base);
@@ -417,6 +458,7 @@ if (built) {
 	});
 
 	await check('image size', () => {
+		/** @param {string} name */
 		const size = (name) =>
 			Number(podman(['image', 'inspect', '--format', '{{.Size}}', name]).stdout.trim()) / 1e6;
 		const total = size(IMAGE);
@@ -499,6 +541,7 @@ if (built) {
 			const name = `${PREFIX}-puid`;
 			const p = await freePort();
 			const dir = configDir('puid', 0);
+			/** @type {string | undefined} */
 			let who;
 			try {
 				await runContainer(name, { port: p, config: dir, envs: { PUID: '4243', PGID: '4243' } });
@@ -542,12 +585,15 @@ if (built) {
 	await check("with DATABASE_URL at the machine's PostgreSQL", async () => {
 		const admin = 'postgres://postgres@127.0.0.1:5432/postgres';
 		const db = 'librariarr_image_test';
+		/** @param {string} sql */
 		const psql = (sql) =>
 			sh('psql', [admin, '-v', 'ON_ERROR_STOP=1', '-Atc', sql], { timeout: 30_000 });
 		try {
 			psql('select 1');
 		} catch (error) {
-			throw new Error(`no PostgreSQL answers at 127.0.0.1:5432 (${error.message})`);
+			throw new Error(
+				`no PostgreSQL answers at 127.0.0.1:5432 (${/** @type {Error} */ (error).message})`
+			);
 		}
 		psql(`drop database if exists ${db} with (force)`);
 		psql(`create database ${db}`);

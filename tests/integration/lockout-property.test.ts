@@ -1,14 +1,16 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sessionIdFromToken } from '../../src/lib/server/auth/session';
-import { waysInFor } from '../../src/lib/server/plain/ways-in.js';
+import { waysInFor } from '../../src/lib/server/rule/ways-in';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import { startServer } from '../helpers/server.js';
 import { softAuthenticator } from '../helpers/soft-authenticator';
 
 // A property test over random sequences of settings actions, sent as a browser would to the built
-// server: whatever the admin clicks, in whatever order, they keep a working way in. "Working"
-// is what the one rule (src/lib/server/plain/ways-in.js) says can sign the admin in: the local
+// server: whatever the admin clicks, in whatever order, they keep a working way in (safety), and
+// every refusal is needed (liveness): the action would have left no way in, as the oracle
+// computes from the state before it, or a precondition the page states does not hold. "Working"
+// is what the one rule (src/lib/server/rule/ways-in) says can sign the admin in: the local
 // form (enabled, a password, SSO not on), the Plex button (enabled, linked), or SSO (on, with an
 // identity linked for the current mode and issuer; for forward auth, also a trusted proxy that
 // names the linked user), or a passkey (passkey sign-in allowed, one registered).
@@ -232,27 +234,59 @@ async function perform(s: Start, bs: Browsers, a: Action) {
 	}
 }
 
-/** The oracle is the one rule (plain/ways-in.js) applied to what the database holds. */
-async function waysIn(s: Start) {
+/** What the database holds that the oracle reads. */
+type Row = {
+	localAuthEnabled: boolean;
+	plexLoginEnabled: boolean;
+	ssoEnabled: boolean;
+	ssoMode: 'OIDC' | 'FORWARD_AUTH';
+	oidcIssuer: string | null;
+	oidcClientId: string | null;
+	hasSnapshot: boolean;
+	hasPassword: boolean;
+	hasPlex: boolean;
+	ssoProvider: string | null;
+	ssoIssuer: string | null;
+	ssoSubject: string | null;
+	passkeyLoginEnabled: boolean;
+	passkeys: number;
+};
+
+async function readRow(): Promise<Row> {
 	const rpId = new URL(app.url).hostname;
-	const [row] = await app.sql`
+	const [row] = await app.sql<Row[]>`
 		select s."localAuthEnabled", s."plexLoginEnabled", s."ssoEnabled", s."ssoMode", s."oidcIssuer",
-			s."oidcClientId", u."passwordHash" is not null and u."localUsername" is not null as "hasPassword",
+			s."oidcClientId", s."previousSsoConfig" is not null as "hasSnapshot",
+			u."passwordHash" is not null and u."localUsername" is not null as "hasPassword",
 			u."plexId" is not null as "hasPlex", u."ssoProvider", u."ssoIssuer", u."ssoSubject",
 			s."passkeyLoginEnabled",
 			-- Only a passkey made for this host signs in here (both instances share 127.0.0.1).
 			(select count(*)::int from "Passkey" p where p."userId" = u.id and p."rpId" = ${rpId}) as passkeys
 		from "AppSettings" s, "User" u
 	`;
-	const trim = (x: string | null) => x?.replace(/\/+$/, '');
+	return row;
+}
+
+const trim = (x: string | null) => x?.replace(/\/+$/, '');
+
+/** The stored link belongs to the saved mode and issuer (what the app checks before switching). */
+function linkFits(row: Row) {
+	if (row.ssoSubject === null) return false;
+	return row.ssoMode === 'FORWARD_AUTH'
+		? row.ssoProvider === 'forward-auth' && row.ssoIssuer === 'forward-auth'
+		: row.ssoProvider === 'oidc' && trim(row.ssoIssuer) === trim(row.oidcIssuer);
+}
+
+/**
+ * The oracle: the one rule (rule/ways-in.ts) applied to `row`, written here from the stored
+ * columns and not through the app's loader (rule/inputs.ts), so that a loader that reads an
+ * input wrongly disagrees with it.
+ */
+function waysOf(s: Start, row: Row) {
 	// Linked for the current mode: for forward auth, the proxy of this deployment names the
 	// linked user (whether that proxy is trusted is the environment's part, below).
-	const fits =
-		row.ssoSubject !== null &&
-		(row.ssoMode === 'FORWARD_AUTH'
-			? row.ssoProvider === 'forward-auth' && row.ssoSubject === s.proxyUser
-			: row.ssoProvider === 'oidc' && trim(row.ssoIssuer) === trim(row.oidcIssuer));
-	const ways = waysInFor(
+	const fits = linkFits(row) && (row.ssoMode === 'OIDC' || row.ssoSubject === s.proxyUser);
+	return waysInFor(
 		{
 			localAuthEnabled: row.localAuthEnabled,
 			plexLoginEnabled: row.plexLoginEnabled,
@@ -264,7 +298,85 @@ async function waysIn(s: Start) {
 		{ hasPassword: row.hasPassword, hasPlex: row.hasPlex, ssoLinked: fits, passkeys: row.passkeys },
 		{ override: false, trustedProxies: s.trustedProxy }
 	);
-	return { ways, row };
+}
+
+async function waysIn(s: Start) {
+	const row = await readRow();
+	return { ways: waysOf(s, row), row };
+}
+
+/** SSO goes off; the password form and the Plex button come back (the app turns on what works). */
+const ssoOff = (row: Row): Row =>
+	row.ssoEnabled
+		? { ...row, ssoEnabled: false, localAuthEnabled: true, plexLoginEnabled: true }
+		: row;
+
+/** What `a` would leave in the database, had the server taken it. */
+function wouldLeave(s: Start, a: Action, row: Row): Row {
+	const relink = (provider: string, issuer: string | null, subject: string) => ({
+		...row,
+		ssoProvider: provider,
+		ssoIssuer: issuer,
+		ssoSubject: subject
+	});
+	switch (a.kind) {
+		case 'toggleLocal':
+			return { ...row, localAuthEnabled: a.on };
+		case 'togglePlex':
+			return { ...row, plexLoginEnabled: a.on };
+		case 'passkeyLogin':
+			return { ...row, passkeyLoginEnabled: a.on };
+		case 'deletePasskey':
+			return { ...row, passkeys: Math.max(0, row.passkeys - 1) };
+		case 'registerPasskey':
+			return { ...row, passkeys: row.passkeys + 1 };
+		case 'unlink':
+			return ssoOff({ ...row, ssoProvider: null, ssoIssuer: null, ssoSubject: null });
+		case 'saveSso':
+			return a.on ? { ...row, ssoEnabled: true } : ssoOff(row);
+		case 'linkManual':
+			return row.ssoMode === 'FORWARD_AUTH'
+				? relink('forward-auth', 'forward-auth', s.proxyUser)
+				: relink('oidc', row.oidcIssuer, s.proxyUser);
+		case 'linkFromRequest':
+			return relink('forward-auth', 'forward-auth', s.proxyUser);
+		case 'connection': {
+			const next = { ...row, ssoMode: a.mode, oidcIssuer: a.issuer, oidcClientId: 'lib' };
+			return linkFits(next) ? next : ssoOff(next);
+		}
+		case 'revert':
+			return ssoOff({ ...row, oidcIssuer: ISSUER_B, oidcClientId: 'old' });
+	}
+}
+
+/**
+ * A reason other than a lock-out for which the server refuses `a` in `row` (with 409), or null.
+ * Each is a precondition the settings page states: nothing to unlink, no snapshot, a request
+ * that did not come through the trusted proxy with a user, and so on.
+ */
+function otherReason(s: Start, a: Action, row: Row): string | null {
+	const proxied = (v: Via) => s.trustedProxy && v === 'proxy';
+	switch (a.kind) {
+		case 'togglePlex':
+			return row.hasPlex ? null : 'no Plex account linked';
+		case 'unlink':
+			return row.ssoSubject === null ? 'nothing linked' : null;
+		case 'revert':
+			return row.hasSnapshot ? null : 'no previous configuration';
+		case 'linkFromRequest':
+			if (row.ssoMode !== 'FORWARD_AUTH') return 'not in forward-auth mode';
+			return proxied(a.via) ? null : 'no user named by a trusted proxy';
+		case 'saveSso':
+			if (!a.on) return null;
+			if (!linkFits(row)) return 'not linked for the current settings';
+			if (row.ssoMode === 'FORWARD_AUTH' && !row.ssoEnabled) {
+				const proven = proxied(a.via) && row.ssoSubject === s.proxyUser;
+				return proven ? null : 'no proof from the proxy';
+			}
+			return null;
+		default:
+			return null;
+	}
 }
 
 /** How often the server took (200) and refused (409) each action, over the whole test. */
@@ -282,6 +394,12 @@ function count(a: Action, status: number, after: string[]) {
 	if (status === 409) tally[name].refused++;
 }
 
+/** How often each action was refused because it would have left no way in. */
+const lockOutRefusals: Record<string, number> = {};
+function refusedToKeep(a: Action) {
+	lockOutRefusals[a.kind] = (lockOutRefusals[a.kind] ?? 0) + 1;
+}
+
 /** Where nothing else leaves a way in, so that the passkey actions meet refusals. */
 const passwordOnly = {
 	password: true,
@@ -296,6 +414,17 @@ const passwordOnly = {
 	proxyUser: 'alice' as const
 };
 
+/** SSO on, no password, no Plex, one passkey. */
+const ssoAndPasskey = {
+	...passwordOnly,
+	password: false,
+	localOn: false,
+	linked: true,
+	sso: true,
+	passkeyOn: true,
+	passkey: true
+};
+
 describe('nobody locks themselves out', () => {
 	test('any sequence of settings actions leaves a working way in', async () => {
 		await fc.assert(
@@ -306,15 +435,26 @@ describe('nobody locks themselves out', () => {
 					const bs = await prepare(s);
 					expect((await waysIn(s)).ways.length).toBeGreaterThan(0);
 					for (const a of actions) {
+						const before = await readRow();
 						const res = await perform(s, bs, a);
 						const allowed = a.kind === 'deletePasskey' ? [200, 404, 409] : [200, 400, 409];
 						expect(allowed, `${a.kind} answered ${res.status}`).toContain(res.status);
 						const { ways, row } = await waysIn(s);
 						count(a, res.status, ways);
-						expect(
-							ways,
-							`after ${JSON.stringify(a)} in ${JSON.stringify(actions)} from ${JSON.stringify(s)}: ${JSON.stringify(row)}`
-						).not.toHaveLength(0);
+						const context = `${JSON.stringify(a)} in ${JSON.stringify(actions)} from ${JSON.stringify(s)}`;
+						// Safety: whatever was taken left a way in.
+						expect(ways, `after ${context}: ${JSON.stringify(row)}`).not.toHaveLength(0);
+						// Liveness: a refusal is needed. Either the action would have left no way in,
+						// or the page's precondition for it does not hold.
+						if (res.status === 409) {
+							const left = waysOf(s, wouldLeave(s, a, before));
+							const reason = otherReason(s, a, before);
+							expect(
+								left.length === 0 || reason !== null,
+								`${context} was refused, but it would have left ${left.join(', ')}: ${JSON.stringify(before)}`
+							).toBe(true);
+							if (left.length === 0 && reason === null) refusedToKeep(a);
+						}
 					}
 				}
 			),
@@ -340,6 +480,13 @@ describe('nobody locks themselves out', () => {
 							passkey: false
 						},
 						[{ kind: 'linkManual' }, { kind: 'saveSso', on: true, via: 'proxy' }]
+					],
+					// SSO on, no password, no Plex, one passkey: unlinking SSO leaves the passkey, as
+					// switching SSO off does (issue 23: unlink read its own inputs without passkeys).
+					[ssoAndPasskey, [{ kind: 'unlink' }]],
+					[
+						ssoAndPasskey,
+						[{ kind: 'saveSso', on: false, via: 'proxy' }, { kind: 'deletePasskey' }]
 					],
 					// A passkey becomes the only way in, then stops being it.
 					[
@@ -373,6 +520,9 @@ describe('nobody locks themselves out', () => {
 			expect(tally[name]?.accepted, `${name}: ${JSON.stringify(tally)}`).toBeGreaterThan(0);
 			expect(tally[name]?.refused, `${name}: ${JSON.stringify(tally)}`).toBeGreaterThan(0);
 		}
+		// Refusals that kept the last way in did happen (else the liveness check saw none).
+		expect(Object.keys(lockOutRefusals).length, JSON.stringify(lockOutRefusals)).toBeGreaterThan(2);
 		console.info('actions (accepted/refused):', JSON.stringify(tally));
+		console.info('refused to keep the last way in:', JSON.stringify(lockOutRefusals));
 	}, 240_000);
 });

@@ -57,7 +57,8 @@ async function setup({
 		update "AppSettings" set "ssoMode" = 'OIDC', "oidcIssuer" = ${issuer},
 			"oidcClientId" = ${CLIENT_ID}, "oidcClientSecret" = ${sealed}, "ssoEnabled" = true,
 			"oidcClientAuthMethod" = ${clientAuth}, "localAuthEnabled" = true,
-			"oidcClientAuthLearnt" = null,
+			"oidcClientAuthLearnt" = null, "oidcSeenIssuer" = null, "oidcSeenIdTokenAlg" = null,
+			"oidcSeenUsernameClaim" = null, "oidcSeenUsernameClaimFrom" = null,
 			"ssoConfigVersion" = "ssoConfigVersion" + 1
 		where id = 1
 	`;
@@ -742,10 +743,42 @@ describe('Test Discovery', () => {
 		const listed = await testDiscovery();
 		expect(listed.html).toContain('Discovery succeeded.');
 		expect(listed.html).not.toContain('data-testid="discovery-warnings"');
-		// claims_supported leaving the claim out matters only when there is no userinfo to send it.
+		// claims_supported is often partial: before a sign-in saw what the provider sends, a claim
+		// it leaves out is no warning, even without userinfo (the ID token may carry it).
 		idp.state.discovery = { claims_supported: ['sub', 'email'], userinfo_endpoint: undefined };
 		const noUserinfo = await testDiscovery();
-		expect(noUserinfo.html).toContain('does not list the claim preferred_username');
+		expect(noUserinfo.html).not.toContain('data-testid="discovery-warnings"');
+		expect(noUserinfo.html).toContain('checks the ID token and userinfo');
+	});
+
+	test('after a sign-in, says what its ID token and claims were, and warns about a claim it lacked', async () => {
+		// A provider without userinfo whose ID token has no preferred_username.
+		idp.state.discovery = { userinfo_endpoint: undefined };
+		await setup({});
+		await expectSignedIn(await signInWith(noUsername));
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const { html } = await testDiscovery();
+		expect(html).toContain('RS256 (the first ID token that verified)');
+		expect(html).toContain(
+			'At the last sign-in the provider sent no preferred_username, neither in the ID token nor from userinfo'
+		);
+		// The next sign-in's token carries it: the warning goes.
+		await app.sql`delete from "Session"`;
+		await app.sql`update "AppSettings" set "ssoEnabled" = true`;
+		await expectSignedIn(await signInWith(good()));
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const after = await testDiscovery();
+		expect(after.html).toContain('sent in the ID token (seen at the last sign-in)');
+		expect(after.html).not.toContain('data-testid="discovery-warnings"');
+	});
+
+	test('a userinfo that fails says nothing about the claim', async () => {
+		idp.state.userinfoAnswer = () => ({ status: 500, body: '{}' });
+		await setup({});
+		await expectSignedIn(await signInWith(noUsername));
+		const [row] =
+			await app.sql`select "oidcSeenIdTokenAlg", "oidcSeenUsernameClaimFrom" from "AppSettings"`;
+		expect(row).toEqual({ oidcSeenIdTokenAlg: 'RS256', oidcSeenUsernameClaimFrom: null });
 	});
 
 	test('accepts an Entra multi-tenant issuer and says so', async () => {
@@ -753,6 +786,37 @@ describe('Test Discovery', () => {
 		const { html } = await testDiscovery({ oidcIssuer: `${idp.issuer}/common/v2.0` });
 		expect(html).toContain('Discovery succeeded.');
 		expect(html).toContain('Multi-tenant issuer');
+	});
+});
+
+describe('step 2 after a failed Verify & Link', () => {
+	test("an error instead of a code: the step, the provider's words (sanitised) and a hint", async () => {
+		await app.sql`
+			update "User" set "ssoProvider" = null, "ssoIssuer" = null, "ssoSubject" = null
+			where id = ${adminId}
+		`;
+		await app.sql`update "AppSettings" set "ssoEnabled" = false`;
+		const b = await admin();
+		const start = await post(b, '/settings/authentication?/verifyLink');
+		expect(start.status).toBe(303);
+		const request = idp.authorize(start.headers.get('location') ?? '');
+		const back = await b.get(
+			`/api/auth/sso/oidc/callback?${new URLSearchParams({
+				state: request.state,
+				error: 'access_denied',
+				error_description: 'User is not\nin the <b>librariarr</b> group' + 'x'.repeat(400)
+			})}`
+		);
+		const location = back.headers.get('location') ?? '';
+		expect(location).toBe('/settings/authentication?sso_link_error=token_exchange_failed#sso');
+		const html = await (await b.get(location)).text();
+		expect(html).toContain('data-testid="link-error-detail"');
+		expect(html).toContain(
+			'What happened: The provider answered the authorization request with error=access_denied (“User is not in the &lt;b>librariarr&lt;/b> group'
+		);
+		// Capped, and the hint for the cause.
+		expect(html).not.toContain('x'.repeat(200));
+		expect(html).toContain('check which users or groups the client is assigned to at the provider');
 	});
 });
 

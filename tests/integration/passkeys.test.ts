@@ -257,12 +257,19 @@ describe('signing in with a passkey', () => {
 			const res = await passkeySignIn(b, key.authenticate({ challenge, origin, rpId, ...bad }));
 			expect(res.status, JSON.stringify(bad)).toBe(400);
 		}
+		// One passkey made under an old host, another under this one: the button is offered (the
+		// second can sign in), and the first is refused with words that say why.
+		const signedInAgain = await signedIn();
 		await app.sql`update "Passkey" set "rpId" = 'old-host.example'`;
+		await addPasskey(signedInAgain, 'Here');
 		const challenge = await signInChallenge(b);
 		const res = await passkeySignIn(b, key.authenticate({ challenge, origin, rpId }));
 		expect(res.status).toBe(400);
 		expect((await json(res)).message).toMatch(/another address/);
 		expect(b.jar.has('librariarr_session')).toBe(false);
+		// With every passkey made under another host, none is a way in: the rule does not offer it.
+		await app.sql`update "Passkey" set "rpId" = 'old-host.example'`;
+		expect((await b.post('/api/auth/passkey/options', {})).status).toBe(404);
 	});
 
 	test('the signature counter must move forward', async () => {

@@ -119,7 +119,9 @@ describe('Download diagnostics', () => {
 		expect(bundle.sso).toMatchObject({
 			mode: 'OIDC',
 			issuer: idp.issuer,
-			clientId: QUIRK_CLIENTS.rawBasic
+			clientId: QUIRK_CLIENTS.rawBasic,
+			// The sign-ins here fail at the token endpoint: no ID token was seen.
+			seen: { idTokenAlg: null, usernameClaim: null }
 		});
 		expect(bundle.provider.discovery.issuer).toBe(idp.issuer);
 		expect(bundle.provider.discovery.token_endpoint).toBe(`${idp.issuer}/token`);

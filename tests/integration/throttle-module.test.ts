@@ -99,3 +99,66 @@ describe('secretCheckRules', () => {
 		]);
 	});
 });
+
+describe('checkSecret: every throttled secret check in one shape', () => {
+	const who = {
+		ip: '192.0.2.40',
+		account: 'user:1',
+		userId: null,
+		refusedEvent: 'test.throttled',
+		detail: { step: 'test' }
+	};
+	const keys = async () =>
+		Object.fromEntries(
+			(await sql`select key, attempts from "Throttle" order by key`).map((r) => [r.key, r.attempts])
+		);
+
+	test('wrong: a 400 with the words given, counted; right: the value back, the count given back', async () => {
+		const headers: Record<string, string>[] = [];
+		const event = { setHeaders: (h: Record<string, string>) => headers.push(h) };
+		const wrong = await throttle.checkSecret(event, 'totp', who, async () => null, 'Wrong code.');
+		expect(wrong).toEqual({ ok: false, status: 400, message: 'Wrong code.' });
+		expect(await keys()).toEqual({
+			'totp:account:user:1': 1,
+			'totp:address:192.0.2.40': 1,
+			'totp:pair:192.0.2.40:user:1': 1
+		});
+		const right = await throttle.checkSecret(event, 'totp', who, async () => 'yes', 'Wrong code.');
+		expect(right).toEqual({ ok: true, value: 'yes' });
+		// The pair key goes; the wider keys keep the stranger-visible failure, not this attempt.
+		expect(await keys()).toEqual({ 'totp:account:user:1': 1, 'totp:address:192.0.2.40': 1 });
+		expect(headers).toEqual([]);
+	});
+
+	test('over the limit: 429 with Retry-After and one audit row per key and window, unverified', async () => {
+		await sql`delete from "AuditEvent" where event = 'test.throttled'`;
+		const headers: Record<string, string>[] = [];
+		const event = { setHeaders: (h: Record<string, string>) => headers.push(h) };
+		let verified = 0;
+		const verify = async () => {
+			verified++;
+			return false as const;
+		};
+		const answers = [];
+		for (let i = 0; i < 13; i++)
+			answers.push(await throttle.checkSecret(event, 'current-password', who, verify, 'No.'));
+		expect(verified).toBe(10);
+		expect(answers.slice(10)).toEqual(
+			Array(3).fill({
+				ok: false,
+				status: 429,
+				message: 'Too many wrong current passwords. Try again in 15 minutes.'
+			})
+		);
+		expect(headers).toHaveLength(3);
+		expect(Number(headers[0]['retry-after'])).toBeGreaterThan(890);
+		const rows = await sql`
+			select count, detail from "AuditEvent" where event = 'test.throttled'
+		`;
+		expect(rows).toHaveLength(1);
+		expect(rows[0]).toMatchObject({
+			count: 3,
+			detail: { step: 'test', key: 'current-password:pair:192.0.2.40:user:1' }
+		});
+	});
+});

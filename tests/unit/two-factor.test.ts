@@ -1,7 +1,7 @@
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import { generateHOTP } from '@oslojs/otp';
 import { describe, expect, test } from 'vitest';
-import { locksOut, waysInFor } from '../../src/lib/server/plain/ways-in.js';
+import { locksOut, waysInFor } from '../../src/lib/server/rule/ways-in';
 import {
 	hashRecoveryCode,
 	newRecoveryCode,

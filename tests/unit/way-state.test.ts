@@ -5,7 +5,7 @@ import {
 	type WaysAccount,
 	type WaysEnvironment,
 	type WaysSettings
-} from '../../src/lib/server/plain/ways-in.js';
+} from '../../src/lib/server/rule/ways-in';
 
 const settings = (over: Partial<WaysSettings> = {}): WaysSettings => ({
 	localAuthEnabled: true,

@@ -7,7 +7,8 @@ import {
 	type WaysAccount,
 	type WaysEnvironment,
 	type WaysSettings
-} from '../../src/lib/server/plain/ways-in.js';
+} from '../../src/lib/server/rule/ways-in';
+import { FORWARD_AUTH_ISSUER, identityFits } from '../../src/lib/server/rule/linked';
 
 const bools = [false, true];
 
@@ -146,17 +147,54 @@ describe('the one rule for ways in', () => {
 });
 
 describe("the recovery script's copy of the rule", () => {
-	/** offeredWays() as reset-auth.js carries it (the script cannot import the app's module). */
-	function scriptCopy(): typeof offeredWays {
+	/** A function as reset-auth.js carries it (the script cannot import the app's modules). */
+	function scriptCopy<T>(name: string, prelude = ''): T {
 		const text = fs.readFileSync('scripts/reset-auth.js', 'utf8');
-		const match =
-			/\/\/ ---- BEGIN copy of offeredWays\(\)[^\n]*\n([\s\S]*?)\/\/ ---- END copy/.exec(text);
-		if (!match) throw new Error('reset-auth.js no longer marks its copy of offeredWays()');
-		return new Function(`${match[1]}\nreturn offeredWays;`)();
+		const marker = new RegExp(
+			`// ---- BEGIN copy of ${name}\\(\\)[^\\n]*\\n([\\s\\S]*?)// ---- END copy`
+		);
+		const match = marker.exec(text);
+		if (!match) throw new Error(`reset-auth.js no longer marks its copy of ${name}()`);
+		return new Function(`${prelude}${match[1]}\nreturn ${name};`)();
 	}
 
+	test('judges SSO links as the app does, for every mode, issuer and link', () => {
+		const copy = scriptCopy<typeof identityFits>(
+			'identityFits',
+			`const FORWARD_AUTH_ISSUER = ${JSON.stringify(FORWARD_AUTH_ISSUER)};\n`
+		);
+		const common = 'https://login.microsoftonline.com/common/v2.0';
+		const issuers = [
+			null,
+			'https://idp.example.com',
+			'https://idp.example.com/',
+			'https://idp.example.com/realms/home',
+			common,
+			common.replace('common', 'organizations'),
+			common.replace('common', 'tenant-a'),
+			common.replace('common', 'consumers').replace('/v2.0', ''),
+			'https://login.microsoftonline.com/tenant-a/v2.0/',
+			'https://other.example.com/common/v2.0',
+			FORWARD_AUTH_ISSUER,
+			'not a url'
+		];
+		let cases = 0;
+		for (const mode of ['OIDC', 'FORWARD_AUTH'] as const)
+			for (const configured of issuers)
+				for (const provider of [null, 'oidc', 'forward-auth'])
+					for (const linked of issuers)
+						for (const subject of [null, 'alice']) {
+							const user = { ssoProvider: provider, ssoIssuer: linked, ssoSubject: subject };
+							expect(copy(user, mode, configured), JSON.stringify({ mode, configured, user })).toBe(
+								identityFits(user, mode, configured)
+							);
+							cases++;
+						}
+		expect(cases).toBe(2 * 12 * 3 * 12 * 2);
+	});
+
 	test('agrees with the app over every combination of settings, environment and up to two accounts', () => {
-		const copy = scriptCopy();
+		const copy = scriptCopy<typeof offeredWays>('offeredWays');
 		const accounts: WaysAccount[] = [];
 		for (const hasPassword of bools)
 			for (const hasPlex of bools)

@@ -10,6 +10,7 @@
 // Inside a request the row also records the browser's User-Agent (for the sign-in history),
 // taken from Kit's request context so that no caller has to pass it along.
 import { getRequestEvent } from '$app/server';
+import type { Fragment } from 'postgres';
 import { sql } from './db';
 import { addressPrefix } from './auth/client';
 import { log } from './log';
@@ -48,8 +49,22 @@ export function logAudit({ event, userId = null, method = null, ip = null, detai
 	log.info(event, { user: userId, method, ip, ...detail });
 }
 
-/** The event's row as one insert, to run alone or inside a larger statement (sign-in.ts). */
-export function auditRow({ event, userId = null, method = null, ip = null, detail }: AuditInput) {
+/**
+ * The event's row as one insert, to run alone or inside a larger statement (sign-in.ts); with
+ * `onlyIf`, written only when that condition holds in the statement.
+ */
+export function auditRow(
+	{ event, userId = null, method = null, ip = null, detail }: AuditInput,
+	onlyIf?: Fragment
+) {
+	if (onlyIf) {
+		return sql`
+			insert into "AuditEvent" (event, "userId", method, ip, detail, "userAgent")
+			select ${event}::text, ${userId}::int, ${method}::text, ${ip}::text,
+				${detail ? sql.json(detail) : null}::jsonb, ${currentUserAgent()}::text
+			where ${onlyIf}
+		`;
+	}
 	return sql`
 		insert into "AuditEvent" (event, "userId", method, ip, detail, "userAgent")
 		values (${event}, ${userId}, ${method}, ${ip}, ${detail ? sql.json(detail) : null},

@@ -1,28 +1,13 @@
 // Plex as a way in: whether the login page offers it, and linking/unlinking accounts.
 import { seal } from './crypto';
-import { config } from './config';
 import { sql } from './db';
-import { offeredWays } from './plain/ways-in.js';
+import { loadRuleInputs, offered } from './rule/inputs';
 import { FIRST_USER_LOCK } from './users';
 import type { PlexAccount } from './auth/sources/plex';
 
-/** The Plex button shows when Plex login is allowed (or the override is on) and someone is linked. */
-export async function plexLoginOffered(): Promise<boolean> {
-	const [row] = await sql`
-		select "plexLoginEnabled" as enabled, exists (select 1 from "User" where "plexId" is not null) as linked
-		from "AppSettings" where id = 1
-	`;
-	return offeredWays(
-		{
-			localAuthEnabled: false,
-			plexLoginEnabled: row.enabled,
-			ssoEnabled: false,
-			ssoMode: 'OIDC',
-			ssoConfigured: false
-		},
-		[{ hasPassword: false, hasPlex: row.linked, ssoLinked: false }],
-		{ override: config.ssoDisableOverride, trustedProxies: false }
-	).plex;
+/** Whether the login page at `rpId` offers the Plex button (the rule decides: rule/ways-in.ts). */
+export async function plexLoginOffered(rpId: string): Promise<boolean> {
+	return offered(await loadRuleInputs(sql, { rpId })).plex;
 }
 
 export async function findUserByPlexId(plexId: string) {

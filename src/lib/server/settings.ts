@@ -1,13 +1,7 @@
-// The single "AppSettings" row.
+// The single "AppSettings" row. (Who can use which way in is the rule's: rule/inputs.ts.)
 import { sql } from './db';
 
 export type AppSettings = {
-	/** Whether any user has a local password (so the local form can be of use). */
-	anyPassword: boolean;
-	/** Whether any user has a Plex account linked (so the Plex button can be of use). */
-	anyPlex: boolean;
-	/** Whether any user has a passkey (so the passkey button can be of use). */
-	anyPasskey: boolean;
 	passkeyLoginEnabled: boolean;
 	localAuthEnabled: boolean;
 	plexLoginEnabled: boolean;
@@ -23,10 +17,7 @@ export type AppSettings = {
 export async function getSettings(): Promise<AppSettings> {
 	const [row] = await sql<AppSettings[]>`
 		select "localAuthEnabled", "plexLoginEnabled", "ssoEnabled", "ssoMode", "oidcIssuer",
-			"oidcClientId", "ssoConfigVersion", "ssoButtonText", "passkeyLoginEnabled",
-			exists (select 1 from "Passkey") as "anyPasskey",
-			exists (select 1 from "User" where "passwordHash" is not null) as "anyPassword",
-			exists (select 1 from "User" where "plexId" is not null) as "anyPlex"
+			"oidcClientId", "ssoConfigVersion", "ssoButtonText", "passkeyLoginEnabled"
 		from "AppSettings" where id = 1
 	`;
 	return row;

@@ -2,26 +2,27 @@
 // forward-auth request, from the OIDC verify-and-link callback, and unlink.
 //
 // Each is one transaction that locks the "AppSettings" row first, then reads the SSO settings
-// and the user inside it and asks the one rule (lockout.ts → plain/ways-in.js) before writing.
+// and the rule's inputs inside it (rule/inputs.ts) and asks the one rule before writing.
 // So a change made meanwhile in another tab (an issuer saved, local sign-in switched off) is
 // seen before deciding, and two changes that are each allowed cannot together leave the admin
 // without a way in: the second waits for the first, then judges the state it left.
 // Linking and unlinking end the user's other sessions, never the one making the change.
 import type postgres from 'postgres';
 import { invalidateOtherSessions } from './auth/session';
-import { locksOut } from './auth/lockout';
 import type { ForwardIdentity } from './auth/sources/forward';
-import { config } from './config';
 import { sql } from './db';
+import { getSsoConfig, type SsoConfig } from './sso';
 import {
-	fallbackFor,
-	FORWARD_AUTH_ISSUER,
-	getSsoConfig,
-	identityFits,
-	isMultiTenantIssuer,
-	type Reenable,
-	type SsoConfig
-} from './sso';
+	fallbackOnceSsoIsOff,
+	loadRuleInputs,
+	WOULD_LOCK_OUT,
+	wouldLockOut,
+	type LockOutRefusal,
+	type RuleInputs,
+	type StoredAccount
+} from './rule/inputs';
+import { FORWARD_AUTH_ISSUER, isMultiTenantIssuer } from './rule/linked';
+import type { Reenable } from './rule/ways-in';
 
 export type Identity = { provider: 'oidc' | 'forward-auth'; issuer: string; subject: string };
 
@@ -48,33 +49,19 @@ export type LinkRefusal =
 	| 'untrusted_proxy'
 	| 'missing_user_header'
 	| 'taken'
-	| 'would-lock-out';
+	| LockOutRefusal['reason'];
 
-type LockedState = {
-	settings: { localAuthEnabled: boolean; plexLoginEnabled: boolean; ssoEnabled: boolean };
-	sso: SsoConfig;
-	user: {
-		hasPassword: boolean;
-		hasPlex: boolean;
-		ssoProvider: string | null;
-		ssoIssuer: string | null;
-		ssoSubject: string | null;
-	};
-};
+type LockedState = { sso: SsoConfig; inputs: RuleInputs & { account: StoredAccount } };
 
-/** The settings row (locked until the transaction ends), the SSO settings and the user. */
-async function lockedState(tx: postgres.TransactionSql, userId: number): Promise<LockedState> {
-	const [settings] = await tx<LockedState['settings'][]>`
-		select "localAuthEnabled", "plexLoginEnabled", "ssoEnabled"
-		from "AppSettings" where id = 1 for update
-	`;
+/** The settings row (locked until the transaction ends), the SSO settings and the rule's inputs. */
+async function lockedState(
+	tx: postgres.TransactionSql,
+	userId: number,
+	rpId: string
+): Promise<LockedState> {
+	const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
 	const sso = await getSsoConfig(tx);
-	const [user] = await tx<LockedState['user'][]>`
-		select "passwordHash" is not null as "hasPassword", "plexId" is not null as "hasPlex",
-			"ssoProvider", "ssoIssuer", "ssoSubject"
-		from "User" where id = ${userId}
-	`;
-	return { settings, sso, user };
+	return { sso, inputs: inputs as LockedState['inputs'] };
 }
 
 /** The identity `source` names under the locked settings, or why it cannot be linked. */
@@ -117,19 +104,17 @@ function identityOf(
 	};
 }
 
-/** Would the user keep a way in with these settings and this identity linked (or none)? */
-function keepsWayIn(state: LockedState, identity: Identity | null) {
-	const linked = identity
-		? { ssoProvider: identity.provider, ssoIssuer: identity.issuer, ssoSubject: identity.subject }
-		: undefined;
-	return !locksOut({
-		localAuthEnabled: state.settings.localAuthEnabled,
-		plexLoginEnabled: state.settings.plexLoginEnabled,
-		hasPassword: state.user.hasPassword,
-		hasPlex: state.user.hasPlex,
-		ssoEnabled: state.settings.ssoEnabled && !config.ssoDisableOverride,
-		ssoLinked: identityFits(linked, state.sso.ssoMode, state.sso.oidcIssuer)
-	});
+/** The inputs with the account's link replaced (null: unlinked). */
+function relinked(inputs: LockedState['inputs'], identity: Identity | null) {
+	return {
+		...inputs,
+		account: {
+			...inputs.account,
+			ssoProvider: identity?.provider ?? null,
+			ssoIssuer: identity?.issuer ?? null,
+			ssoSubject: identity?.subject ?? null
+		}
+	};
 }
 
 /**
@@ -140,15 +125,16 @@ function keepsWayIn(state: LockedState, identity: Identity | null) {
 export async function linkSsoIdentity(
 	userId: number,
 	currentSessionId: string,
+	rpId: string,
 	source: LinkSource
 ): Promise<{ ok: true; identity: Identity } | { ok: false; reason: LinkRefusal }> {
 	try {
 		return await sql.begin(async (tx) => {
-			const state = await lockedState(tx, userId);
+			const state = await lockedState(tx, userId, rpId);
 			const found = identityOf(state.sso, source);
 			if (!found.ok) return found;
 			const { identity } = found;
-			if (!keepsWayIn(state, identity)) return { ok: false, reason: 'would-lock-out' } as const;
+			if (wouldLockOut(relinked(state.inputs, identity))) return WOULD_LOCK_OUT;
 			await tx`
 				update "User" set "ssoProvider" = ${identity.provider}, "ssoIssuer" = ${identity.issuer},
 					"ssoSubject" = ${identity.subject}, "ssoEnabled" = true, "updatedAt" = now()
@@ -167,19 +153,20 @@ export async function linkSsoIdentity(
 /**
  * Removes the user's SSO link, switches SSO off (turning the password form or the Plex button
  * back on when neither works) and ends their other sessions. Refused when nothing is linked, or
- * when the user would have no way in once SSO is off (no password, no Plex link).
+ * when the user would have no way in once SSO is off (no password, Plex link or passkey).
  */
 export async function unlinkSsoIdentity(
 	userId: number,
-	currentSessionId: string
+	currentSessionId: string,
+	rpId: string
 ): Promise<
-	{ ok: true; reenable: Reenable } | { ok: false; reason: 'not-linked' | 'would-lock-out' }
+	{ ok: true; reenable: Reenable } | { ok: false; reason: 'not-linked' } | LockOutRefusal
 > {
 	return sql.begin(async (tx) => {
-		const state = await lockedState(tx, userId);
-		if (!state.user.ssoSubject) return { ok: false, reason: 'not-linked' } as const;
-		const reenable = fallbackFor(state.settings, state.user);
-		if (!reenable) return { ok: false, reason: 'would-lock-out' } as const;
+		const state = await lockedState(tx, userId, rpId);
+		if (!state.inputs.account.ssoSubject) return { ok: false, reason: 'not-linked' } as const;
+		const reenable = fallbackOnceSsoIsOff(relinked(state.inputs, null));
+		if (!reenable) return WOULD_LOCK_OUT;
 		await tx`
 			update "User" set "ssoProvider" = null, "ssoIssuer" = null, "ssoSubject" = null,
 				"ssoEnabled" = false, "updatedAt" = now()

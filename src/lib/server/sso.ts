@@ -2,15 +2,31 @@
 // saving step 1 with its one-step undo snapshot, reverting, and the enable switch.
 import type { ClientInfo } from './auth/client';
 import { forwardIdentity } from './auth/sources/forward';
-import { locksOut } from './auth/lockout';
 import type postgres from 'postgres';
 import { config } from './config';
 import { sql } from './db';
 import { open, seal } from './crypto';
 import { log } from './log';
 import type { ClientAuthVariant } from './auth/sources/oidc-client-auth';
+import { observedFrom, type Observed } from './sso-observed';
+import { algorithmAccepted } from './auth/sources/oidc-algorithms';
+import {
+	fallbackOnceSsoIsOff,
+	loadRuleInputs,
+	WOULD_LOCK_OUT,
+	type LockOutRefusal
+} from './rule/inputs';
+import { identityFits, isConfigured, type SsoMode } from './rule/linked';
+import { NOTHING, type Reenable } from './rule/ways-in';
 
-export type SsoMode = 'OIDC' | 'FORWARD_AUTH';
+export type { Reenable, SsoMode };
+export {
+	FORWARD_AUTH_ISSUER,
+	identityFits,
+	isMultiTenantIssuer,
+	issuerCovers,
+	sameIssuer
+} from './rule/linked';
 
 /** 'auto' lets the provider's discovery document decide; the others force one method. */
 export const CLIENT_AUTH_SETTINGS = [
@@ -67,6 +83,8 @@ export type SsoConfig = Omit<Connection, 'oidcClientSecret'> & {
 	 * first), or null when nothing was learnt for them.
 	 */
 	clientAuthLearnt: ClientAuthVariant | null;
+	/** What the provider was seen to send for this issuer and client id (sso-observed.ts). */
+	observed: Observed;
 };
 
 /** The sealed secret last reported as unreadable, so that the warning is logged once. */
@@ -80,7 +98,8 @@ export async function getSsoConfig(
 			"oidcClientAuthMethod", "oidcScopes", "oidcUsernameClaim", "forwardAuthUserHeader", "forwardAuthEmailHeader", "forwardAuthNameHeader",
 			"forwardAuthLogoutUrl", "previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion", "oidcRpLogout",
 			"ssoAutoRedirect", "oidcClientAuthLearnt", "oidcClientAuthLearntIssuer",
-			"oidcClientAuthLearntClientId"
+			"oidcClientAuthLearntClientId", "oidcSeenIssuer", "oidcSeenClientId", "oidcSeenIdTokenAlg",
+			"oidcSeenUsernameClaim", "oidcSeenUsernameClaimFrom"
 		from "AppSettings" where id = 1
 	`;
 	const clientSecret = open(row.oidcClientSecret);
@@ -97,15 +116,35 @@ export async function getSsoConfig(
 		oidcClientAuthLearnt: learnt,
 		oidcClientAuthLearntIssuer: learntIssuer,
 		oidcClientAuthLearntClientId: learntClientId,
+		oidcSeenIssuer,
+		oidcSeenClientId,
+		oidcSeenIdTokenAlg,
+		oidcSeenUsernameClaim,
+		oidcSeenUsernameClaimFrom,
 		...rest
 	} = row;
 	// Learnt for another issuer or client id (a direct database edit, a restore): not this one's.
 	const learntFits = learntIssuer === row.oidcIssuer && learntClientId === row.oidcClientId;
 	return {
-		...(rest as Omit<SsoConfig, 'clientSecret' | 'clientSecretUnreadable' | 'clientAuthLearnt'>),
+		...(rest as Omit<
+			SsoConfig,
+			'clientSecret' | 'clientSecretUnreadable' | 'clientAuthLearnt' | 'observed'
+		>),
 		clientSecret,
 		clientSecretUnreadable,
-		clientAuthLearnt: learnt && learntFits ? learnt : null
+		clientAuthLearnt: learnt && learntFits ? learnt : null,
+		observed: observedFrom(
+			row.oidcIssuer,
+			row.oidcClientId,
+			{
+				oidcSeenIssuer,
+				oidcSeenClientId,
+				oidcSeenIdTokenAlg,
+				oidcSeenUsernameClaim,
+				oidcSeenUsernameClaimFrom
+			},
+			algorithmAccepted
+		)
 	};
 }
 
@@ -116,6 +155,9 @@ const CLIENT_AUTH_KEYS: readonly string[] = [
 	'oidcClientSecret',
 	'oidcClientAuthMethod'
 ];
+
+/** What saving forgets the provider's observed behaviour for (sso-observed.ts). */
+const OBSERVED_KEYS: readonly string[] = ['oidcIssuer', 'oidcClientId'];
 
 /**
  * Remembers the client-authentication variant the token endpoint accepted, so that the next
@@ -133,54 +175,6 @@ export async function rememberClientAuth(
 		where id = 1 and "ssoConfigVersion" = ${learnt.ssoConfigVersion}
 			and "oidcIssuer" = ${learnt.issuer} and "oidcClientId" = ${learnt.clientId}
 	`;
-}
-
-/** Issuers are compared without a trailing slash: providers differ on whether they advertise one. */
-export function sameIssuer(a: string | null | undefined, b: string | null | undefined) {
-	return !!a && !!b && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
-}
-
-/** Microsoft Entra's authorities that stand for "any tenant" (their issuer is a template). */
-const MULTI_TENANT_SEGMENTS = ['common', 'organizations', 'consumers'];
-
-/** The path segments of an Entra-shaped issuer (`…/<authority>/v2.0`), or null. */
-function entraSegments(issuer: string) {
-	try {
-		const url = new URL(issuer.replace(/\/+$/, ''));
-		const segments = url.pathname.split('/');
-		if (segments.length < 3 || segments.at(-1) !== 'v2.0') return null;
-		return { origin: url.origin, segments };
-	} catch {
-		return null;
-	}
-}
-
-/** A configured issuer whose tokens name their own tenant (Entra `…/common/v2.0`). */
-export function isMultiTenantIssuer(issuer: string | null | undefined) {
-	const parts = issuer ? entraSegments(issuer) : null;
-	return !!parts && MULTI_TENANT_SEGMENTS.includes(parts.segments.at(-2)!);
-}
-
-/**
- * Whether an identity linked under `linked` belongs to the configured issuer: the same issuer, or,
- * for a multi-tenant configuration, the same URL with one real tenant in place of `common`,
- * `organizations` or `consumers` (the link pins the tenant the admin signed in with).
- */
-export function issuerCovers(
-	configured: string | null | undefined,
-	linked: string | null | undefined
-) {
-	if (sameIssuer(configured, linked)) return true;
-	if (!configured || !linked || !isMultiTenantIssuer(configured)) return false;
-	const a = entraSegments(configured)!;
-	const b = entraSegments(linked);
-	if (!b || a.origin !== b.origin || a.segments.length !== b.segments.length) return false;
-	const tenant = a.segments.length - 2;
-	return a.segments.every((segment, i) =>
-		i === tenant
-			? b.segments[i] !== '' && !MULTI_TENANT_SEGMENTS.includes(b.segments[i])
-			: b.segments[i] === segment
-	);
 }
 
 export type ConnectionInput = {
@@ -207,7 +201,8 @@ export type ConnectionInput = {
 /** `rpId`: the current host; only passkeys made for it count as a way in (toggles.ts). */
 export async function saveConnection(input: ConnectionInput, userId: number, rpId: string) {
 	return sql.begin(async (tx) => {
-		const [current] = await tx`select * from "AppSettings" where id = 1 for update`;
+		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
+		const [current] = await tx`select * from "AppSettings" where id = 1`;
 		const next: Connection = {
 			oidcIssuer: input.oidcIssuer,
 			oidcClientId: input.oidcClientId,
@@ -231,22 +226,15 @@ export async function saveConnection(input: ConnectionInput, userId: number, rpI
 		) as string[];
 		const modeChanged = current.ssoMode !== input.ssoMode;
 		if (!changed.length && !modeChanged)
-			return { changed: [], ssoSwitchedOff: false, reenabled: NOTHING };
+			return { ok: true, changed: [], ssoSwitchedOff: false, reenabled: NOTHING } as const;
 
 		const snapshot = changed.length
 			? Object.fromEntries(CONNECTION_KEYS.map((k) => [k, current[k]]))
 			: null;
-		const [user] = await tx`
-			select "ssoIssuer", "ssoProvider", "ssoSubject", "passwordHash" is not null as "hasPassword",
-				"plexId" is not null as "hasPlex", (select count(*)::int from "Passkey" p where p."userId" = "User".id and p."rpId" = ${rpId}) as passkeys
-			from "User" where id = ${userId}
-		`;
-		const stillLinked = identityFits(user as Identity, input.ssoMode, input.oidcIssuer);
+		const stillLinked = identityFits(inputs.account!, input.ssoMode, input.oidcIssuer);
 		const ssoSwitchedOff = current.ssoEnabled && !stillLinked;
-		const reenable = ssoSwitchedOff
-			? fallbackFor(current as Toggles, user as Credentials)
-			: NOTHING;
-		if (!reenable) throw new WouldLockOut();
+		const reenable = ssoSwitchedOff ? fallbackOnceSsoIsOff(inputs) : NOTHING;
+		if (!reenable) return WOULD_LOCK_OUT;
 		await tx`
 			update "AppSettings" set
 				"ssoMode" = ${input.ssoMode},
@@ -257,10 +245,12 @@ export async function saveConnection(input: ConnectionInput, userId: number, rpI
 				"plexLoginEnabled" = "plexLoginEnabled" or ${reenable.plex},
 				"ssoConfigVersion" = "ssoConfigVersion" + 1,
 				${changed.some((k) => CLIENT_AUTH_KEYS.includes(k)) ? tx`"oidcClientAuthLearnt" = null,` : tx``}
+				${changed.some((k) => OBSERVED_KEYS.includes(k)) ? tx`"oidcSeenIssuer" = null, "oidcSeenClientId" = null, "oidcSeenIdTokenAlg" = null, "oidcSeenUsernameClaim" = null, "oidcSeenUsernameClaimFrom" = null,` : tx``}
 				"updatedAt" = now()
 			where id = 1
 		`;
 		return {
+			ok: true,
 			changed: modeChanged ? [...changed, 'ssoMode'] : changed,
 			ssoSwitchedOff,
 			reenabled: reenable
@@ -270,25 +260,21 @@ export async function saveConnection(input: ConnectionInput, userId: number, rpI
 
 /**
  * Restores the snapshot, forces SSO off, moves the configuration version on, clears the snapshot.
- * Returns false when there is no snapshot; throws WouldLockOut when SSO is on and the user would
- * have no other way in.
+ * Refused when there is no snapshot, or when SSO is on and the user would have no other way in.
  */
-export async function revertConnection(userId: number, rpId: string): Promise<Reenable | false> {
+export async function revertConnection(
+	userId: number,
+	rpId: string
+): Promise<
+	{ ok: true; reenable: Reenable } | { ok: false; reason: 'no-previous' } | LockOutRefusal
+> {
 	return sql.begin(async (tx) => {
-		const [row] = await tx`
-			select "previousSsoConfig", "ssoEnabled", "localAuthEnabled", "plexLoginEnabled",
-				"passkeyLoginEnabled"
-			from "AppSettings" where id = 1 for update
-		`;
+		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
+		const [row] = await tx`select "previousSsoConfig" from "AppSettings" where id = 1`;
 		const previous = row.previousSsoConfig as Partial<Connection> | null;
-		if (!previous) return false;
-		const [user] = await tx`
-			select "passwordHash" is not null as "hasPassword", "plexId" is not null as "hasPlex",
-				(select count(*)::int from "Passkey" p where p."userId" = "User".id and p."rpId" = ${rpId}) as passkeys
-			from "User" where id = ${userId}
-		`;
-		const reenable = row.ssoEnabled ? fallbackFor(row as Toggles, user as Credentials) : NOTHING;
-		if (!reenable) throw new WouldLockOut();
+		if (!previous) return { ok: false, reason: 'no-previous' };
+		const reenable = inputs.settings.ssoEnabled ? fallbackOnceSsoIsOff(inputs) : NOTHING;
+		if (!reenable) return WOULD_LOCK_OUT;
 		const keys = CONNECTION_KEYS.filter((k) => k in previous);
 		if (keys.length) {
 			await tx`update "AppSettings" set ${tx(previous as Record<string, unknown>, ...keys)} where id = 1`;
@@ -304,73 +290,8 @@ export async function revertConnection(userId: number, rpId: string): Promise<Re
 				"updatedAt" = now()
 			where id = 1
 		`;
-		return reenable;
+		return { ok: true, reenable };
 	});
-}
-
-type Toggles = {
-	localAuthEnabled: boolean;
-	plexLoginEnabled: boolean;
-	passkeyLoginEnabled?: boolean;
-};
-type Credentials = { hasPassword: boolean; hasPlex: boolean; passkeys?: number };
-export type Reenable = { local: boolean; plex: boolean };
-const NOTHING: Reenable = { local: false, plex: false };
-
-/** Switching SSO off would leave the user with no way in (no password, no Plex link). */
-export class WouldLockOut extends Error {}
-
-/**
- * When SSO is switched off, something else must let the user in: the local form or the Plex
- * button. Says which of them to turn back on (nothing, when one already works), or null when the
- * user has neither a password nor a Plex link.
- */
-export function fallbackFor(settings: Toggles, user: Credentials): Reenable | null {
-	// Try, in order: nothing, the password form back, the Plex button back; the first that the
-	// rule accepts once SSO is off wins.
-	const candidates: Reenable[] = [
-		NOTHING,
-		{ local: true, plex: false },
-		{ local: false, plex: true }
-	];
-	return (
-		candidates.find(
-			(r) =>
-				!locksOut({
-					localAuthEnabled: settings.localAuthEnabled || r.local,
-					plexLoginEnabled: settings.plexLoginEnabled || r.plex,
-					hasPassword: user.hasPassword,
-					hasPlex: user.hasPlex,
-					ssoEnabled: false,
-					ssoLinked: false,
-					passkeyLoginEnabled: settings.passkeyLoginEnabled,
-					passkeys: user.passkeys
-				})
-		) ?? null
-	);
-}
-
-export const FORWARD_AUTH_ISSUER = 'forward-auth';
-
-type Identity =
-	{ ssoIssuer: string | null; ssoProvider: string | null; ssoSubject: string | null } | undefined;
-
-/** Does the user's linked identity belong to this mode (and, for OIDC, this issuer)? */
-export function identityFits(user: Identity, mode: SsoMode, issuer: string | null) {
-	if (!user?.ssoSubject) return false;
-	if (mode === 'FORWARD_AUTH')
-		return user.ssoProvider === 'forward-auth' && user.ssoIssuer === FORWARD_AUTH_ISSUER;
-	return user.ssoProvider === 'oidc' && issuerCovers(issuer, user.ssoIssuer);
-}
-
-/** Whether anyone has an identity linked for the current mode and issuer. */
-export async function anyIdentityFits(config: Pick<SsoConfig, 'ssoMode' | 'oidcIssuer'>) {
-	const users = await sql<
-		{ ssoIssuer: string | null; ssoProvider: string | null; ssoSubject: string | null }[]
-	>`
-		select "ssoIssuer", "ssoProvider", "ssoSubject" from "User" where "ssoSubject" is not null
-	`;
-	return users.some((u) => identityFits(u, config.ssoMode, config.oidcIssuer));
 }
 
 /**
@@ -407,7 +328,8 @@ export function forwardEnableRefusal(
 }
 
 export type SsoSwitchRefusal =
-	| { reason: 'override' | 'not-configured' | 'not-linked' | 'would-lock-out' }
+	| { reason: 'override' | 'not-configured' | 'not-linked' }
+	| Omit<LockOutRefusal, 'ok'>
 	| { reason: 'proof'; message: string };
 
 /**
@@ -424,24 +346,16 @@ export async function setSsoEnabled(
 	{ enable, rpLogout, autoRedirect }: { enable: boolean; rpLogout: boolean; autoRedirect: boolean },
 	forwardProof: (sso: SsoConfig, subject: string | null) => string | null,
 	rpId: string
-): Promise<{ ok: true; reenable: Reenable } | ({ ok: false } & SsoSwitchRefusal)> {
+): Promise<
+	{ ok: true; reenable: Reenable; ssoOnlyWay: boolean } | ({ ok: false } & SsoSwitchRefusal)
+> {
 	return sql.begin(async (tx) => {
-		const [toggles] = await tx<Toggles[]>`
-			select "localAuthEnabled", "plexLoginEnabled", "passkeyLoginEnabled"
-			from "AppSettings" where id = 1 for update
-		`;
+		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
 		const sso = await getSsoConfig(tx);
-		const [user] = await tx<
-			(Identity & { hasPassword: boolean; plexId: string | null; passkeys: number })[]
-		>`
-			select "passwordHash" is not null as "hasPassword", "plexId", "ssoProvider", "ssoIssuer",
-				"ssoSubject", (select count(*)::int from "Passkey" p where p."userId" = "User".id and p."rpId" = ${rpId}) as passkeys
-			from "User" where id = ${userId}
-		`;
+		const user = inputs.account!;
 		if (enable) {
 			if (config.ssoDisableOverride) return { ok: false, reason: 'override' };
-			if (sso.ssoMode === 'OIDC' && (!sso.oidcIssuer || !sso.oidcClientId))
-				return { ok: false, reason: 'not-configured' };
+			if (!isConfigured(sso)) return { ok: false, reason: 'not-configured' };
 			if (!identityFits(user, sso.ssoMode, sso.oidcIssuer))
 				return { ok: false, reason: 'not-linked' };
 			if (sso.ssoMode === 'FORWARD_AUTH' && !sso.ssoEnabled) {
@@ -451,12 +365,8 @@ export async function setSsoEnabled(
 		}
 		let reenable = NOTHING;
 		if (!enable && sso.ssoEnabled) {
-			const fallback = fallbackFor(toggles, {
-				hasPassword: user.hasPassword,
-				hasPlex: !!user.plexId,
-				passkeys: user.passkeys
-			});
-			if (!fallback) return { ok: false, reason: 'would-lock-out' };
+			const fallback = fallbackOnceSsoIsOff(inputs);
+			if (!fallback) return WOULD_LOCK_OUT;
 			reenable = fallback;
 		}
 		await tx`
@@ -467,6 +377,8 @@ export async function setSsoEnabled(
 				"updatedAt" = now()
 			where id = 1
 		`;
-		return { ok: true, reenable };
+		// Switched on with nothing else that would let the user in: the page warns.
+		const ssoOnlyWay = enable && fallbackOnceSsoIsOff(inputs) === null;
+		return { ok: true, reenable, ssoOnlyWay };
 	});
 }

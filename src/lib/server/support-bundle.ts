@@ -2,7 +2,8 @@
 // that it can be attached to a public issue as it is. It holds what a maintainer needs to tell a
 // provider quirk from a proxy mistake: the app version, the provider's discovery document, its
 // signing keys' ids and algorithms, how the redirect URI and the cookie flags were worked out,
-// the client-authentication variant in use and why, and the last failed SSO sign-ins.
+// the client-authentication variant in use and why, what sign-ins saw the provider send (the ID
+// token's algorithm, where the username claim came from), and the last failed SSO sign-ins.
 //
 // Never in it: a secret, a token, a code, a cookie, a key's material, a full SSO subject. The
 // bundle is built from an allowlist (every field below is chosen, nothing is copied wholesale
@@ -124,7 +125,7 @@ async function failedFlows() {
 			lastAt: row.lastOccurredAt?.toISOString() ?? null,
 			count: row.count,
 			step: text(detail.reason, 64),
-			providerError: text(detail.error),
+			providerError: text(detail.error, 800),
 			subject: typeof detail.subject === 'string' ? subjectHash(detail.subject) : null
 		};
 	});
@@ -155,7 +156,9 @@ export async function supportBundle(input: BundleInput): Promise<string> {
 			clientId: sso.oidcClientId,
 			scopes: sso.oidcScopes,
 			usernameClaim: sso.oidcUsernameClaim,
-			disabledByOverride: config.ssoDisableOverride
+			disabledByOverride: config.ssoDisableOverride,
+			// What sign-ins saw the provider send: the ID token algorithm, the username claim's source.
+			seen: sso.observed
 		},
 		provider: idp,
 		clientAuth:

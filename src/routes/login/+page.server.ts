@@ -1,5 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { readForm } from '$lib/server/form';
+import { rpIdFor } from '$lib/server/auth/passkeys';
 import * as v from 'valibot';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { signInWithPassword } from '$lib/server/auth/sign-in';
@@ -24,8 +25,8 @@ import type { Actions, PageServerLoad } from './$types';
 
 const INVALID = 'Invalid username or password';
 
-async function localFormShown() {
-	return (await loginPageWays()).local;
+async function localFormShown(origin: string) {
+	return (await loginPageWays(rpIdFor(origin))).local;
 }
 
 /** Why the attempt was refused and when to try again, by the key that refused it. */
@@ -48,7 +49,7 @@ function refusalText(verdict: Extract<Verdict, { allowed: false }>) {
 export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 	if (locals.user) redirect(303, safeReturnTo(url.searchParams.get('returnTo')));
 	const code = url.searchParams.get('sso_error');
-	const shown = await loginPageWays();
+	const shown = await loginPageWays(rpIdFor(locals.client.origin));
 	if (autoRedirectAllowed(shown.ssoAutoRedirect, shown.sso, url, cookies)) {
 		rememberAutoRedirect(cookies, locals.secureCookies);
 		const returnTo = safeReturnTo(url.searchParams.get('returnTo'));
@@ -100,7 +101,8 @@ export const actions = {
 		const parsed = v.safeParse(loginSchema, form);
 		if (!parsed.success) {
 			// "Turned off" comes first, as for any other attempt.
-			if (!(await localFormShown())) return fail(403, { username, message: LOCAL_OFF });
+			if (!(await localFormShown(event.locals.client.origin)))
+				return fail(403, { username, message: LOCAL_OFF });
 			return fail(400, { username, message: parsed.issues[0].message });
 		}
 		const result = await signInWithPassword(

@@ -13,17 +13,18 @@ import type {
 import { audit } from '../audit';
 import type { ApiPrincipal } from '../auth/api-keys';
 import { listSessions, revokeSession } from '../auth/sessions-list';
-import { loginPageInputs } from '../auth/sso-login';
+import { loginPageWays } from '../auth/sso-login';
 import { BackupError, createManualBackup, listBackups, say } from '../backup';
 import { eventLabel, historyPage } from '../history';
-import { offeredWays } from '../plain/ways-in.js';
 
 type Out<S extends v.GenericSchema> = v.InferOutput<S>;
 
-/** Version, uptime, the sign-in methods the login page offers; the query itself is the DB check. */
-export async function systemStatus(): Promise<Out<typeof systemStatusSchema>> {
-	const { env, rule, accounts } = await loginPageInputs();
-	const offered = offeredWays(rule, accounts, env);
+/**
+ * Version, uptime, and the sign-in methods the login page offers at `rpId` (passkeys belong to a
+ * host); the query that reads them is the database check.
+ */
+export async function systemStatus(rpId: string): Promise<Out<typeof systemStatusSchema>> {
+	const offered = await loginPageWays(rpId);
 	return {
 		version: pkg.version,
 		uptimeSeconds: Math.floor(process.uptime()),

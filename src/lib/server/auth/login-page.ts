@@ -1,11 +1,18 @@
 // What the login page shows, seen from Settings → Authentication: the effective state of the
-// local and Plex switches, the preview of the login card, and the words on the SSO button.
+// local and Plex switches, the preview of the login card, what step 3 says SSO will leave, and
+// the words on the SSO button.
 //
-// Nothing here decides anything: the login page's own inputs (sso-login.ts) go to the one rule
+// Nothing here decides anything: the login page's own inputs (rule/inputs.ts) go to the one rule
 // through way-state.ts, so the preview cannot drift from what the login page really does.
 import { sql } from '../db';
-import type { SsoOffer } from '../plain/ways-in.js';
-import { loginPageInputs } from './sso-login';
+import {
+	fallbackOnceSsoIsOff,
+	loadRuleInputs,
+	everyoneAccount,
+	ruleSettings
+} from '../rule/inputs';
+import type { SsoOffer } from '../rule/ways-in';
+import { waysOnceSsoIsOn } from './sso-login';
 import { effectiveStates } from './way-state';
 
 export type LoginPreview = {
@@ -16,18 +23,31 @@ export type LoginPreview = {
 	override: boolean;
 };
 
-/** The effective states and the preview, from the same inputs the login page reads. */
-export async function loginPageOverview() {
-	const { settings, env, rule, accounts } = await loginPageInputs();
-	const { offered, local, plex } = effectiveStates(rule, accounts, env);
+/**
+ * For the settings page of `userId` at `rpId`, in one query: the effective states, the preview,
+ * what the login page offers once SSO is on, and whether anything but SSO would let the user in.
+ */
+export async function loginPageOverview(userId: number, rpId: string) {
+	const inputs = await loadRuleInputs(sql, { userId, rpId });
+	const { offered, local, plex } = effectiveStates(
+		ruleSettings(inputs.settings),
+		[everyoneAccount(inputs)],
+		inputs.env
+	);
 	const preview: LoginPreview = {
 		local: offered.local,
 		plex: offered.plex,
 		sso: offered.sso,
-		ssoButtonText: settings.ssoButtonText,
-		override: env.override
+		ssoButtonText: inputs.page.ssoButtonText,
+		override: inputs.env.override
 	};
-	return { local, plex, preview };
+	return {
+		local,
+		plex,
+		preview,
+		onceSsoIsOn: waysOnceSsoIsOn(inputs),
+		hasFallback: inputs.account !== null && fallbackOnceSsoIsOff(inputs) !== null
+	};
 }
 
 /**

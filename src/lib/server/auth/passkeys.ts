@@ -25,9 +25,8 @@ import { decodeClientDataJSON } from '@simplewebauthn/server/helpers';
 import type { Cookies } from '@sveltejs/kit';
 import { sql } from '../db';
 import type { Session, SessionUser } from './session';
-import { locksOut } from './lockout';
 import { addressRule, checkAndCount, type ThrottleRule, type Verdict } from './throttle';
-import { lockedState } from './toggles';
+import { loadRuleInputs, WOULD_LOCK_OUT, wouldLockOut, type LockOutRefusal } from '../rule/inputs';
 import { startFlow, takeFlow } from './sign-in-flows';
 import { useFlowOnce } from './used-flows';
 
@@ -61,12 +60,6 @@ export async function passkeyLoginEnabled(): Promise<boolean> {
 		select "passkeyLoginEnabled" as enabled from "AppSettings" where id = 1
 	`;
 	return row.enabled;
-}
-
-/** Whether the login page offers passkey sign-in: switched on, and someone holds a passkey. */
-export async function anyPasskey(): Promise<boolean> {
-	const [row] = await sql<{ any: boolean }[]>`select exists (select 1 from "Passkey") as any`;
-	return row.any;
 }
 
 // ---- registration ---------------------------------------------------------------------------
@@ -165,7 +158,7 @@ export async function finishRegistration(
 		return { ok: false, reason: 'expired' };
 	}
 	return sql.begin(async (tx) => {
-		await lockedState(tx, userId, rpId);
+		await loadRuleInputs(tx, { userId, rpId, lock: true });
 		const [{ count }] = await tx<{ count: number }[]>`
 			select count(*)::int as count from "Passkey" where "userId" = ${userId}
 		`;
@@ -333,18 +326,18 @@ export async function deletePasskey(
 	rpId: string,
 	options: { currentSessionId: string; signOutOthers: boolean }
 ): Promise<
-	| { result: 'deleted'; sessionsEnded: number }
-	| { result: 'not-found' }
-	| { result: 'would-lock-out' }
+	{ ok: true; sessionsEnded: number } | { ok: false; reason: 'not-found' } | LockOutRefusal
 > {
 	return sql.begin(async (tx) => {
-		const state = await lockedState(tx, userId, rpId);
+		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
 		const [row] = await tx<{ rpId: string }[]>`
 			select "rpId" from "Passkey" where id = ${id} and "userId" = ${userId} for update
 		`;
-		if (!row) return { result: 'not-found' } as const;
-		const working = (state.passkeys ?? 0) - (row.rpId === rpId ? 1 : 0);
-		if (locksOut({ ...state, passkeys: working })) return { result: 'would-lock-out' } as const;
+		if (!row) return { ok: false, reason: 'not-found' } as const;
+		const account = inputs.account!;
+		const working = account.passkeys - (row.rpId === rpId ? 1 : 0);
+		if (wouldLockOut({ ...inputs, account: { ...account, passkeys: working } }))
+			return WOULD_LOCK_OUT;
 		const opened = await tx<{ live: boolean }[]>`
 			select "expiresAt" > now() as live from "Session"
 			where "passkeyId" = ${id} and id <> ${options.currentSessionId}
@@ -357,6 +350,6 @@ export async function deletePasskey(
 				`
 			: [];
 		const ended = [...opened, ...others].filter((s) => s.live).length;
-		return { result: 'deleted', sessionsEnded: ended } as const;
+		return { ok: true, sessionsEnded: ended } as const;
 	});
 }

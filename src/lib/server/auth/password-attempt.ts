@@ -2,17 +2,18 @@
 // settings that decide whether the password form is offered, the account's stored hash, and the
 // throttle's count (throttle.ts), which stays atomic and runs only while the form is offered.
 //
-// Whether the form is offered is the one rule's decision (plain/ways-in.js), made in JavaScript.
-// SQL only reads the facts it depends on; the statement counts the attempt when those facts are
+// Whether the form is offered is the one rule's decision (rule/ways-in.ts), made in JavaScript.
+// SQL only reads the facts it depends on (what counts as a password is rule/inputs.ts's); the statement counts the attempt when those facts are
 // among the combinations for which the rule offers the form, a list the rule itself produces here.
 // The known-device cookie (known-device.ts) names an account; whether it is the account the
 // username names is also only known inside the statement, so SQL chooses there between a known
 // browser's keys and a stranger's.
 import type { Cookies } from '@sveltejs/kit';
 import { sql } from '../db';
-import { offeredWays } from '../plain/ways-in.js';
+import { passwordCounts, waysEnvironment } from '../rule/inputs';
+import { isConfigured } from '../rule/linked';
+import { offeredWays } from '../rule/ways-in';
 import { knownDeviceAnyUser } from './known-device';
-import { isConfigured, waysEnvironment } from './sso-login';
 import {
 	countingCtes,
 	secretCheckRules,
@@ -110,7 +111,7 @@ export async function startPasswordAttempt(who: {
 			select concat(a."localAuthEnabled"::int, a."ssoEnabled"::int,
 				(a."ssoMode" = 'FORWARD_AUTH')::int, (coalesce(a."oidcIssuer", '') <> '')::int,
 				(coalesce(a."oidcClientId", '') <> '')::int,
-				(exists (select 1 from "User" where "passwordHash" is not null))::int) as bits
+				(exists (select 1 from "User" u where ${passwordCounts(sql)}))::int) as bits
 			from "AppSettings" a where a.id = 1
 		),
 		account as (

@@ -1,7 +1,9 @@
 // A password sign-in waiting for its second step (TOTP on): the password was right, but there is
 // no session yet. A row holds who it is for and where to go afterwards; the browser holds a random
 // token in an HttpOnly cookie (Path=/login) whose SHA-256 is the row's id, so the row cannot be
-// claimed from another browser, and a leaked table cannot be replayed.
+// claimed from another browser, and a leaked table cannot be replayed. The cookie also names the
+// account the throttle counts the code against (the username typed), so that the code step can
+// count before it reads anything (totp-step.ts); it counts only when that is the row's account.
 //
 // Single use and short: five minutes, and finishing deletes the row in the statement that reads
 // it. Bounded: only a correct password makes one, and a user keeps at most MAX_PER_USER (a new one
@@ -24,20 +26,30 @@ export type PendingSignIn = {
 	account: string;
 };
 
-function idOf(token: string) {
+export function idOf(token: string) {
 	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
 }
 
+/** The token and the account the pending cookie names, or null. */
+export function pendingCookie(cookies: Cookies): { token: string; account: string } | null {
+	const match = /^([a-z2-7]{32})\.(.{1,64})$/.exec(cookies.get(PENDING_COOKIE) ?? '');
+	return match ? { token: match[1], account: match[2] } : null;
+}
+
 function tokenFrom(cookies: Cookies): string | null {
-	const token = cookies.get(PENDING_COOKIE);
-	return token && /^[a-z2-7]{32}$/.test(token) ? token : null;
+	return pendingCookie(cookies)?.token ?? null;
+}
+
+/** Forgets the pending cookie (the sign-in finished, or will not). */
+export function dropPendingCookie(cookies: Cookies, secure: boolean) {
+	cookies.delete(PENDING_COOKIE, { httpOnly: true, sameSite: 'lax', path: '/login', secure });
 }
 
 /** Starts the wait for the second step and sets the cookie that binds it to this browser. */
 export async function startPendingSignIn(
 	cookies: Cookies,
 	secure: boolean,
-	fields: { userId: number; returnTo: string; ip: string },
+	fields: { userId: number; account: string; returnTo: string; ip: string },
 	/** Writes that belong to the verified password (the throttle's give-back, a re-made hash). */
 	writes: postgres.Fragment[] = []
 ) {
@@ -58,7 +70,7 @@ export async function startPendingSignIn(
 			)
 		`;
 	});
-	cookies.set(PENDING_COOKIE, token, {
+	cookies.set(PENDING_COOKIE, `${token}.${fields.account}`, {
 		httpOnly: true,
 		sameSite: 'lax',
 		path: '/login',
@@ -85,7 +97,7 @@ export async function findPendingSignIn(cookies: Cookies): Promise<PendingSignIn
  */
 export async function finishPendingSignIn(cookies: Cookies, secure: boolean): Promise<boolean> {
 	const token = tokenFrom(cookies);
-	cookies.delete(PENDING_COOKIE, { httpOnly: true, sameSite: 'lax', path: '/login', secure });
+	dropPendingCookie(cookies, secure);
 	if (!token) return false;
 	const rows = await sql`
 		delete from "PendingSignIn" where id = ${idOf(token)} and "expiresAt" > now() returning id

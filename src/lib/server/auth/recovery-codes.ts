@@ -11,7 +11,7 @@
 // same code, the second finds the row already used (the row lock makes it re-read) and is
 // refused. Regenerating deletes the old set, so a user never has more than ten rows.
 //
-// Recovery codes are not a way in for the one rule (plain/ways-in.js): they run out, so they never
+// Recovery codes are not a way in for the one rule (rule/ways-in.ts): they run out, so they never
 // justify turning off the last real way in.
 import { createHmac, randomBytes } from 'node:crypto';
 import { encodeBase32UpperCaseNoPadding } from '@oslojs/encoding';

@@ -4,23 +4,15 @@
 // and window, and a right code gives back what it counted. Used by the second step of a password
 // sign-in, by /login/recovery, and by turning TOTP off in settings.
 import type { RequestEvent } from '@sveltejs/kit';
-import { audit, auditRepeated } from '../audit';
+import { audit } from '../audit';
 import { knownDevice } from './known-device';
 import { useRecoveryCode } from './recovery-codes';
-import {
-	checkAndCount,
-	minutesText,
-	secretCheckRules,
-	secretCheckSucceeded,
-	type SecretKind
-} from './throttle';
+import { checkSecret, type SecretKind, type SecretRefusal } from './throttle';
 import { acceptTotpCode, normaliseTotpCode } from './totp';
 
 export type CodeKind = Extract<SecretKind, 'totp' | 'recovery-code'>;
 
-export type CodeCheck =
-	| { ok: true; recoveryCodesLeft: number | null }
-	| { ok: false; status: 400 | 429; message: string };
+export type CodeCheck = { ok: true; recoveryCodesLeft: number | null } | SecretRefusal;
 
 const WRONG: Record<CodeKind, string> = {
 	totp: 'That code is not right, or it was already used. Wait for the next code and try again.',
@@ -40,47 +32,39 @@ export async function checkCode(
 	method: string
 ): Promise<CodeCheck> {
 	const ip = event.locals.client.ip;
-	const rules = secretCheckRules(kind, {
-		ip,
-		account: who.account,
-		device: knownDevice(event.cookies, who.userId)
-	});
-	const verdict = await checkAndCount(rules);
-	if (!verdict.allowed) {
-		event.setHeaders({ 'retry-after': String(verdict.retryAfterSeconds) });
-		await auditRepeated({
-			event: 'login.throttled',
-			userId: who.userId,
-			method,
+	const { userId } = who;
+	const checked = await checkSecret(
+		event,
+		kind,
+		{
 			ip,
-			detail: { username: who.account, key: verdict.key, step: kind },
-			collapseKey: `${verdict.key}@${verdict.windowEndsAt.toISOString()}`
-		});
-		return {
-			ok: false,
-			status: 429,
-			message: `Too many wrong codes. Try again in ${minutesText(verdict.retryAfterSeconds)}.`
-		};
-	}
-	let right = false;
-	let recoveryCodesLeft: number | null = null;
-	if (who.userId !== null && kind === 'totp') {
-		const digits = normaliseTotpCode(code);
-		right = digits !== null && (await acceptTotpCode(who.userId, digits));
-	} else if (who.userId !== null) {
-		recoveryCodesLeft = await useRecoveryCode(who.userId, code);
-		right = recoveryCodesLeft !== null;
-	}
-	if (!right) {
+			account: who.account,
+			device: knownDevice(event.cookies, userId),
+			userId,
+			refusedEvent: 'login.throttled',
+			method,
+			detail: { username: who.account, step: kind }
+		},
+		async () => {
+			if (userId === null) return null;
+			if (kind === 'recovery-code') {
+				const left = await useRecoveryCode(userId, code);
+				return left === null ? null : { left };
+			}
+			const digits = normaliseTotpCode(code);
+			return digits !== null && (await acceptTotpCode(userId, digits)) ? { left: null } : null;
+		},
+		WRONG[kind]
+	);
+	if (checked.ok) return { ok: true, recoveryCodesLeft: checked.value.left };
+	if (checked.status === 400) {
 		await audit({
 			event: 'login.failed',
-			userId: who.userId,
+			userId,
 			method,
 			ip,
 			detail: { username: who.account, step: kind, reason: `wrong_${kind}` }
 		});
-		return { ok: false, status: 400, message: WRONG[kind] };
 	}
-	await secretCheckSucceeded(rules);
-	return { ok: true, recoveryCodesLeft };
+	return checked;
 }

@@ -75,6 +75,20 @@ export function sessionIdFromToken(token: string): string {
 	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
 }
 
+/** A gate's verdict inside a sign-in's statement: its last expression, `accepted`, has a row. */
+export const accepted = () => sql`exists (select 1 from accepted)`;
+
+/** The writes as common table expressions after the gate's, or as alongside() makes them. */
+function withWrites(writes: postgres.Fragment[], gate?: postgres.Fragment) {
+	if (!gate) return alongside(writes);
+	const named = writes.map((write, i) => sql`, ${sql(`write${i}`)} as (${write})`);
+	return sql`with ${gate}${named.reduce((all, one) => sql`${all}${one}`, sql``)}`;
+}
+
+/**
+ * Creates the session (with `writes` in the same statement). With a `gate` (sign-in.ts), only
+ * when the gate accepts; null when it did not.
+ */
 export async function createSession(
 	userId: number,
 	method: LoginMethod,
@@ -90,23 +104,25 @@ export async function createSession(
 		passkeyId?: number | null;
 	} = {},
 	/** Writes that go with this session, in the same statement (sign-in.ts). */
-	writes: postgres.Fragment[] = []
-): Promise<{ token: string; session: Session }> {
+	writes: postgres.Fragment[] = [],
+	gate?: postgres.Fragment
+): Promise<{ token: string; session: Session } | null> {
 	const token = generateSessionToken();
 	const id = sessionIdFromToken(token);
 	const expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
 	const [row] = await sql`
-		${alongside(writes)}
+		${withWrites(writes, gate)}
 		insert into "Session" (id, "userId", "sessionVersion", method, "ssoSubject", "expiresAt", ip,
 			"userAgent", "displayName", email, "oidcIdToken", "oidcSid", "oidcIssuer", "passkeyId")
 		select ${id}, u.id, u."sessionVersion", ${method}, ${meta.ssoSubject ?? null}, ${expiresAt},
 			${meta.ip ?? null}, ${meta.userAgent?.slice(0, 512) ?? null}, ${meta.displayName ?? null},
 			${meta.email ?? null}, ${meta.oidc?.sealedIdToken ?? null}, ${meta.oidc?.sid ?? null},
 			${meta.oidc?.issuer ?? null}, ${meta.passkeyId ?? null}
-		from "User" u where u.id = ${userId}
+		from "User" u where u.id = ${userId} and ${gate ? accepted() : sql`true`}
 		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt", "displayName", email,
 			null as "rpLogoutIssuer"
 	`;
+	if (!row && gate) return null;
 	if (!row) throw new Error(`Cannot create a session: user ${userId} does not exist`);
 	return { token, session: row as Session };
 }

@@ -16,7 +16,13 @@ import { startPasswordAttempt, type PasswordAttempt } from './password-attempt';
 import { startPendingSignIn } from './pending-sign-in';
 import { safeReturnTo } from './redirect';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './password';
-import { createSession, sessionDelete, setSessionCookie, type LoginMethod } from './session';
+import {
+	accepted,
+	createSession,
+	sessionDelete,
+	setSessionCookie,
+	type LoginMethod
+} from './session';
 import { successWrites, type Verdict } from './throttle';
 
 /** Longer ID tokens are not kept (RP-initiated logout then goes without id_token_hint). */
@@ -36,11 +42,16 @@ export async function signIn(
 		passkeyId?: number;
 	} = {},
 	/** More writes that belong to this sign-in (a password sign-in's), in the same statement. */
-	writes: postgres.Fragment[] = []
-) {
+	writes: postgres.Fragment[] = [],
+	/**
+	 * Common table expressions that decide, in the same statement, whether the sign-in happens:
+	 * the session and its audit row are written only when the last one, `accepted`, returns a row.
+	 */
+	gate?: postgres.Fragment
+): Promise<boolean> {
 	const { locals } = event;
 	const succeeded = { event: 'login.succeeded', userId, method, ip: locals.client.ip };
-	const { token, session } = await createSession(
+	const created = await createSession(
 		userId,
 		method,
 		{
@@ -60,11 +71,19 @@ export async function signIn(
 				issuer: decoration.oidc.issuer
 			}
 		},
-		[...(locals.session ? [sessionDelete(locals.session.id)] : []), auditRow(succeeded), ...writes]
+		[
+			...(locals.session ? [sessionDelete(locals.session.id)] : []),
+			auditRow(succeeded, gate && accepted()),
+			...writes
+		],
+		gate
 	);
+	if (!created) return false;
+	const { token, session } = created;
 	setSessionCookie(event.cookies, token, session.expiresAt, locals.secureCookies);
 	rememberDevice(event.cookies, userId, locals.secureCookies);
 	logAudit(succeeded);
+	return true;
 }
 
 export type PasswordSignIn =
@@ -120,7 +139,7 @@ export async function signInWithPassword(
 		event,
 		{ id: user.id, passwordHash: user.passwordHash, totpOn: user.totpOn },
 		attempt,
-		{ password, returnTo }
+		{ username, password, returnTo }
 	);
 }
 
@@ -133,7 +152,7 @@ async function passwordVerified(
 	event: SignInEvent,
 	user: { id: number; passwordHash: string; totpOn: boolean },
 	attempt: PasswordAttempt,
-	typed: { password: string; returnTo: string }
+	typed: { username: string; password: string; returnTo: string }
 ): Promise<PasswordSignIn> {
 	const writes = successWrites(attempt.rules);
 	if (needsRehash(user.passwordHash)) {
@@ -145,7 +164,12 @@ async function passwordVerified(
 		await startPendingSignIn(
 			event.cookies,
 			event.locals.secureCookies,
-			{ userId: user.id, returnTo: safeReturnTo(typed.returnTo), ip: event.locals.client.ip },
+			{
+				userId: user.id,
+				account: typed.username.toLowerCase(),
+				returnTo: safeReturnTo(typed.returnTo),
+				ip: event.locals.client.ip
+			},
 			writes
 		);
 		return { outcome: 'second-step' };

@@ -1,17 +1,19 @@
-// What the login page and the SSO endpoints agree on: when "Sign in with SSO" is offered. The
-// decision is the one rule's (plain/ways-in.js); this module only gathers its inputs.
+// What the login page and the SSO endpoints agree on: which ways in a signed-out visitor is
+// offered. The decision is the one rule's (rule/ways-in.ts), on the inputs rule/inputs.ts reads;
+// this module only says what the page needs beside it.
 import type { Cookies } from '@sveltejs/kit';
 import { auditFailure } from '../audit';
 import { config } from '../config';
+import { sql } from '../db';
 import { log } from '../log';
 import {
-	offeredWays,
-	type SsoOffer,
-	type WaysAccount,
-	type WaysSettings
-} from '../plain/ways-in.js';
-import { getSettings } from '../settings';
-import { anyIdentityFits, getSsoConfig, type SsoConfig } from '../sso';
+	everyoneAccount,
+	loadRuleInputs,
+	offered,
+	ruleSettings,
+	type RuleInputs
+} from '../rule/inputs';
+import { offeredWays, type SsoOffer } from '../rule/ways-in';
 
 /**
  * 'enabled': SSO is on, the button signs linked users in. 'probe': a configuration is saved but
@@ -20,76 +22,26 @@ import { anyIdentityFits, getSsoConfig, type SsoConfig } from '../sso';
  */
 export type SsoAvailability = SsoOffer;
 
-export function isConfigured(sso: Pick<SsoConfig, 'ssoMode' | 'oidcIssuer' | 'oidcClientId'>) {
-	if (sso.ssoMode === 'FORWARD_AUTH') return true;
-	return Boolean(sso.oidcIssuer && sso.oidcClientId);
-}
-
-/** The inputs of the rule that do not come from the database. */
-export function waysEnvironment() {
-	return { override: config.ssoDisableOverride, trustedProxies: config.trustedProxies.length > 0 };
-}
-
-export async function ssoAvailability(sso: SsoConfig): Promise<SsoAvailability> {
-	const configured = isConfigured(sso);
-	const env = waysEnvironment();
-	// Whether anyone is linked matters only for the probe state: skip the query otherwise.
-	const linked = configured && !env.override && !sso.ssoEnabled && (await anyIdentityFits(sso));
-	return offeredWays(
-		{
-			localAuthEnabled: false,
-			plexLoginEnabled: false,
-			ssoEnabled: sso.ssoEnabled,
-			ssoMode: sso.ssoMode,
-			ssoConfigured: configured
-		},
-		[{ hasPassword: false, hasPlex: false, ssoLinked: linked }],
-		env
-	).sso;
-}
-
 /**
- * The rule's inputs as the login page sees them: the stored settings, every account folded into
- * one (the page does not know who is looking) and the environment; with the SSO configuration.
+ * Everything the login page offers a signed-out visitor at `rpId` (the host passkeys must be
+ * made for), as the rule decides it: the password form, the Plex button, the SSO button (its
+ * words, and where it leads), and passkeys. One query.
  */
-export async function loginPageInputs() {
-	const [settings, sso] = await Promise.all([getSettings(), getSsoConfig()]);
-	const env = waysEnvironment();
-	const configured = isConfigured(sso);
-	const linked = configured && !env.override && !sso.ssoEnabled && (await anyIdentityFits(sso));
-	const rule: WaysSettings = {
-		localAuthEnabled: settings.localAuthEnabled,
-		plexLoginEnabled: settings.plexLoginEnabled,
-		ssoEnabled: sso.ssoEnabled,
-		ssoMode: sso.ssoMode,
-		ssoConfigured: configured,
-		passkeyLoginEnabled: settings.passkeyLoginEnabled
-	};
-	const accounts: WaysAccount[] = [
-		{
-			hasPassword: settings.anyPassword,
-			hasPlex: settings.anyPlex,
-			ssoLinked: linked,
-			passkeys: settings.anyPasskey ? 1 : 0
-		}
-	];
-	return { settings, sso, env, rule, accounts };
-}
-
-/**
- * Everything the login page offers a signed-out visitor, as the rule decides it: the password
- * form, the Plex button, the SSO button (its words, and where it leads), and passkeys.
- */
-export async function loginPageWays() {
-	const { settings, sso, env, rule, accounts } = await loginPageInputs();
-	const offered = offeredWays(rule, accounts, env);
-	const ssoPath = sso.ssoMode === 'OIDC' ? '/api/auth/sso/oidc/login' : '/api/auth/sso/forward';
+export async function loginPageWays(rpId: string) {
+	const inputs = await loadRuleInputs(sql, { rpId });
+	const ssoPath =
+		inputs.settings.ssoMode === 'OIDC' ? '/api/auth/sso/oidc/login' : '/api/auth/sso/forward';
 	return {
-		...offered,
+		...offered(inputs),
 		ssoPath,
-		ssoAutoRedirect: sso.ssoAutoRedirect,
-		ssoButtonText: settings.ssoButtonText
+		ssoAutoRedirect: inputs.page.ssoAutoRedirect,
+		ssoButtonText: inputs.page.ssoButtonText
 	};
+}
+
+/** Whether the SSO endpoints may start a sign-in (or a probe) now. */
+export async function ssoAvailability(rpId: string): Promise<SsoAvailability> {
+	return offered(await loadRuleInputs(sql, { rpId })).sso;
 }
 
 /** Set when /login sends a browser straight to SSO; while it lasts, /login shows itself. */
@@ -184,23 +136,17 @@ export async function rejectNotLinked(
  * What the login page will offer a signed-out visitor once SSO is switched on (step 3 says it
  * before the switch), as the rule decides it for the current settings and accounts.
  */
-export async function waysOnceSsoIsOn() {
-	const [settings, sso] = await Promise.all([getSettings(), getSsoConfig()]);
-	const offered = offeredWays(
-		{
-			localAuthEnabled: settings.localAuthEnabled,
-			plexLoginEnabled: settings.plexLoginEnabled,
-			ssoEnabled: true,
-			ssoMode: sso.ssoMode,
-			// SSO is switched on only once step 1 is saved: describe that state, not a half-saved one.
-			ssoConfigured: true
-		},
-		[{ hasPassword: settings.anyPassword, hasPlex: settings.anyPlex, ssoLinked: true }],
+export function waysOnceSsoIsOn(inputs: RuleInputs) {
+	const { settings, everyone } = inputs;
+	const once = offeredWays(
+		// SSO is switched on only once step 1 is saved: describe that state, not a half-saved one.
+		{ ...ruleSettings(settings), ssoEnabled: true, ssoConfigured: true },
+		[everyoneAccount(inputs)],
 		// The override is the way back, not the state step 3 describes.
-		{ ...waysEnvironment(), override: false }
+		{ ...inputs.env, override: false }
 	);
 	return {
-		...offered,
-		passwordHidden: !offered.local && settings.localAuthEnabled && settings.anyPassword
+		...once,
+		passwordHidden: !once.local && settings.localAuthEnabled && everyone.anyPassword
 	};
 }

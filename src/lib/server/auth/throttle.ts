@@ -35,6 +35,7 @@
 // come in. Per client address at most ADDRESS.maxAttempts attempts pass the address key per
 // window, so one address adds at most 1 + 2 × that many rows per window.
 import type postgres from 'postgres';
+import { auditRepeated } from '../audit';
 import { sql } from '../db';
 import { addressPrefix } from './client';
 
@@ -272,6 +273,64 @@ export async function listActiveThrottles(): Promise<ActiveThrottle[]> {
 export async function clearThrottle(key: string): Promise<boolean> {
 	const rows = await sql`delete from "Throttle" where key = ${key} returning key`;
 	return rows.length > 0;
+}
+
+/** How a secret check that did not pass comes back: the status to answer with and the words. */
+export type SecretRefusal = { ok: false; status: 400 | 429; message: string };
+
+/** What the user tried, in the words of a refusal ("Too many wrong codes."). */
+const SECRET_NAMES: Record<SecretKind, string> = {
+	password: 'passwords',
+	'current-password': 'current passwords',
+	totp: 'codes',
+	'recovery-code': 'recovery codes'
+};
+
+/** The one refusal of a throttled secret check. */
+export function throttledText(kind: SecretKind, retryAfterSeconds: number): string {
+	return `Too many wrong ${SECRET_NAMES[kind]}. Try again in ${minutesText(retryAfterSeconds)}.`;
+}
+
+/** Who checks a secret, for the keys and for the audit row a refusal leaves. */
+export type SecretChecker = Attempter & {
+	userId: number | null;
+	/** The audit event of a refused attempt, and what it records beside the key. */
+	refusedEvent: string;
+	method?: string;
+	detail?: Record<string, string | number | boolean | null>;
+};
+
+/**
+ * Every throttled secret check in one shape: count the attempt on the kind's keys (one round
+ * trip); when refused, answer 429 with Retry-After and leave one audit row per key and window;
+ * otherwise `verify` (null or false: wrong, answered 400 with `wrong`); when right, give back
+ * what was counted. Returns what `verify` returned.
+ */
+export async function checkSecret<T>(
+	event: { setHeaders: (headers: Record<string, string>) => void },
+	kind: SecretKind,
+	who: SecretChecker,
+	verify: () => Promise<T | null | false>,
+	wrong: string
+): Promise<{ ok: true; value: T } | SecretRefusal> {
+	const rules = secretCheckRules(kind, who);
+	const verdict = await checkAndCount(rules);
+	if (!verdict.allowed) {
+		event.setHeaders({ 'retry-after': String(verdict.retryAfterSeconds) });
+		await auditRepeated({
+			event: who.refusedEvent,
+			userId: who.userId,
+			method: who.method,
+			ip: who.ip,
+			detail: { ...who.detail, key: verdict.key },
+			collapseKey: `${verdict.key}@${verdict.windowEndsAt.toISOString()}`
+		});
+		return { ok: false, status: 429, message: throttledText(kind, verdict.retryAfterSeconds) };
+	}
+	const value = await verify();
+	if (value === null || value === false) return { ok: false, status: 400, message: wrong };
+	await secretCheckSucceeded(rules);
+	return { ok: true, value };
 }
 
 /** "Try again in N minutes." for a refusal. */

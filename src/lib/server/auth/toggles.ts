@@ -1,45 +1,25 @@
-// Switching password and Plex sign-in on and off, and unlinking Plex. Each change is one
-// transaction that locks the settings row first, reads the user inside it and asks the one rule
-// (lockout.ts → plain/ways-in.js) before writing: two browser tabs cannot combine two changes
+// Switching password, Plex and passkey sign-in on and off, and unlinking Plex. Each change is one
+// transaction that locks the settings row and reads the rule's inputs inside it
+// (rule/inputs.ts) and asks the rule before writing: two browser tabs cannot combine two changes
 // that are each allowed into a lock-out, because the second waits for the first and then sees it.
-import type postgres from 'postgres';
-import { config } from '../config';
+// Only passkeys made for `rpId`, the host of the current public origin, count.
 import { sql } from '../db';
-import { locksOut, loginStateOf, type LoginState } from './lockout';
+import {
+	loadRuleInputs,
+	WOULD_LOCK_OUT,
+	wouldLockOut,
+	type LockOutRefusal,
+	type RuleInputs
+} from '../rule/inputs';
 
-export type ChangeResult = 'changed' | 'would-lock-out';
+export type ChangeResult = { ok: true } | LockOutRefusal;
+const CHANGED = { ok: true } as const;
 
-/**
- * The settings row (locked until the transaction ends) and the user, as the rule sees them.
- * Every change of auth state starts with this (passkeys.ts too). Only passkeys made for `rpId`,
- * the host of the current public origin, count: a passkey works only under the host it was
- * made for, so one made under an old host or ORIGIN is no way in here.
- */
-export async function lockedState(
-	tx: postgres.TransactionSql,
-	userId: number,
-	rpId: string
-): Promise<LoginState> {
-	const [settings] = await tx<
-		{
-			localAuthEnabled: boolean;
-			plexLoginEnabled: boolean;
-			ssoEnabled: boolean;
-			passkeyLoginEnabled: boolean;
-		}[]
-	>`
-		select "localAuthEnabled", "plexLoginEnabled", "ssoEnabled", "passkeyLoginEnabled"
-		from "AppSettings" where id = 1 for update
-	`;
-	const [user] = await tx<
-		{ hasPassword: boolean; plexId: string | null; ssoSubject: string | null; passkeys: number }[]
-	>`
-		select "passwordHash" is not null as "hasPassword", "plexId", "ssoSubject",
-			(select count(*)::int from "Passkey" p where p."userId" = u.id and p."rpId" = ${rpId}) as passkeys
-		from "User" u where id = ${userId}
-	`;
-	return loginStateOf(user, settings, config.ssoDisableOverride);
-}
+/** The inputs with some settings changed. */
+const withSettings = (inputs: RuleInputs, change: Partial<RuleInputs['settings']>) => ({
+	...inputs,
+	settings: { ...inputs.settings, ...change }
+});
 
 export async function setLocalLogin(
 	userId: number,
@@ -47,10 +27,11 @@ export async function setLocalLogin(
 	rpId: string
 ): Promise<ChangeResult> {
 	return sql.begin(async (tx) => {
-		const state = await lockedState(tx, userId, rpId);
-		if (!enable && locksOut({ ...state, localAuthEnabled: false })) return 'would-lock-out';
+		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
+		if (!enable && wouldLockOut(withSettings(inputs, { localAuthEnabled: false })))
+			return WOULD_LOCK_OUT;
 		await tx`update "AppSettings" set "localAuthEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
-		return 'changed';
+		return CHANGED;
 	});
 }
 
@@ -60,10 +41,11 @@ export async function setPlexLogin(
 	rpId: string
 ): Promise<ChangeResult> {
 	return sql.begin(async (tx) => {
-		const state = await lockedState(tx, userId, rpId);
-		if (!enable && locksOut({ ...state, plexLoginEnabled: false })) return 'would-lock-out';
+		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
+		if (!enable && wouldLockOut(withSettings(inputs, { plexLoginEnabled: false })))
+			return WOULD_LOCK_OUT;
 		await tx`update "AppSettings" set "plexLoginEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
-		return 'changed';
+		return CHANGED;
 	});
 }
 
@@ -74,18 +56,21 @@ export async function setPasskeyLogin(
 	rpId: string
 ): Promise<ChangeResult> {
 	return sql.begin(async (tx) => {
-		const state = await lockedState(tx, userId, rpId);
-		if (!enable && locksOut({ ...state, passkeyLoginEnabled: false })) return 'would-lock-out';
+		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
+		if (!enable && wouldLockOut(withSettings(inputs, { passkeyLoginEnabled: false })))
+			return WOULD_LOCK_OUT;
 		await tx`update "AppSettings" set "passkeyLoginEnabled" = ${enable}, "updatedAt" = now() where id = 1`;
-		return 'changed';
+		return CHANGED;
 	});
 }
 
 /** Unlinks the user's Plex account; with nobody linked any more, Plex login goes off too. */
 export async function unlinkPlex(userId: number, rpId: string): Promise<ChangeResult> {
 	return sql.begin(async (tx) => {
-		const state = await lockedState(tx, userId, rpId);
-		if (locksOut({ ...state, hasPlex: false, plexLoginEnabled: false })) return 'would-lock-out';
+		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
+		const unlinked = withSettings(inputs, { plexLoginEnabled: false });
+		if (wouldLockOut({ ...unlinked, account: { ...inputs.account!, hasPlex: false } }))
+			return WOULD_LOCK_OUT;
 		await tx`
 			update "User" set "plexId" = null, "plexUsername" = null, "plexToken" = null, "updatedAt" = now()
 			where id = ${userId}
@@ -95,6 +80,6 @@ export async function unlinkPlex(userId: number, rpId: string): Promise<ChangeRe
 			update "AppSettings" set "plexLoginEnabled" = false, "updatedAt" = now()
 			where id = 1 and not exists (select 1 from "User" where "plexId" is not null)
 		`;
-		return 'changed';
+		return CHANGED;
 	});
 }

@@ -11,7 +11,7 @@
 // a QR code and as text), and `confirmTotpEnrollment` moves it into place only after a correct
 // code from it. Turning it off (`disableTotp`) is for the caller to guard (password and a code).
 // Both run in one transaction that locks the "AppSettings" row, like every auth state change;
-// neither changes an input of the one rule (plain/ways-in.js): TOTP adds a step to the password,
+// neither changes an input of the one rule (rule/ways-in.ts): TOTP adds a step to the password,
 // it is not a way in of its own and never removes one.
 import { randomBytes } from 'node:crypto';
 import { decodeBase32IgnorePadding, encodeBase32UpperCaseNoPadding } from '@oslojs/encoding';
@@ -55,6 +55,22 @@ export function newTotpSecret(): string {
 
 function keyOf(secret: string): Uint8Array {
 	return decodeBase32IgnorePadding(secret);
+}
+
+/**
+ * The step `code` names for a stored (sealed) secret, when it is later than the last step used;
+ * null otherwise. Pure: the caller records the step, only if it is still later (atomically).
+ */
+export function unusedStepOf(
+	sealedSecret: string | null,
+	lastStep: string | null,
+	code: string
+): bigint | null {
+	const secret = open(sealedSecret);
+	const digits = normaliseTotpCode(code);
+	if (!secret || digits === null) return null;
+	const step = matchingStep(keyOf(secret), digits);
+	return step !== null && (lastStep === null || step > BigInt(lastStep)) ? step : null;
 }
 
 /** The secret in groups of four, easier to read and type. */

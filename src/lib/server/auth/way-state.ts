@@ -1,13 +1,13 @@
 // The local and Plex switches as a signed-out visitor meets them, in words: "On — hidden on the
 // login page while SSO is on". Pure. Whether a way is shown is the one rule's answer
-// (plain/ways-in.js `offeredWays`); the reason a switched-on way is hidden is the rule asked again
+// (rule/ways-in.ts `offeredWays`); the reason a switched-on way is hidden is the rule asked again
 // with one input changed ("would it show if SSO were off?"), so the words cannot drift from it.
 import {
 	offeredWays,
 	type WaysAccount,
 	type WaysEnvironment,
 	type WaysSettings
-} from '../plain/ways-in.js';
+} from '../rule/ways-in';
 
 export type WayState = {
 	/** The stored switch. */

@@ -3,6 +3,7 @@ import { findPendingSignIn, finishPendingSignIn } from '$lib/server/auth/pending
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { checkCode, type CodeKind } from '$lib/server/auth/second-step';
 import { signIn } from '$lib/server/auth/sign-in';
+import { signInWithTotp } from '$lib/server/auth/totp-step';
 import { formFields } from '$lib/schemas/fields';
 import { readForm } from '$lib/server/form';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
@@ -18,6 +19,16 @@ export const load: PageServerLoad = async ({ locals, cookies }) => {
 
 async function finish(event: RequestEvent, kind: CodeKind) {
 	const form = formFields(await readForm(event.request), ['code'] as const);
+	if (kind === 'totp') {
+		if (!form.code.trim() || form.code.length > 128) {
+			const waiting = (await findPendingSignIn(event.cookies)) !== null;
+			return fail(400, { kind, message: waiting ? 'Enter the code.' : EXPIRED });
+		}
+		// The authenticator code: one statement before it is checked, one after (totp-step.ts).
+		const signedIn = await signInWithTotp(event, form.code);
+		if (!signedIn.ok) return fail(signedIn.status, { kind, message: signedIn.message });
+		redirect(303, safeReturnTo(signedIn.returnTo));
+	}
 	const pending = await findPendingSignIn(event.cookies);
 	if (!pending) return fail(400, { kind, message: EXPIRED });
 	if (!form.code.trim() || form.code.length > 128) {
@@ -28,16 +39,12 @@ async function finish(event: RequestEvent, kind: CodeKind) {
 		{ userId: pending.userId, account: pending.account },
 		kind,
 		form.code,
-		kind === 'totp' ? 'local' : 'recovery-code'
+		'recovery-code'
 	);
 	if (!check.ok) return fail(check.status, { kind, message: check.message });
 	// Single use: of two requests that both got this far, one finds the sign-in already finished.
 	if (!(await finishPendingSignIn(event.cookies, event.locals.secureCookies))) {
 		return fail(400, { kind, message: EXPIRED });
-	}
-	if (kind === 'totp') {
-		await signIn(event, pending.userId, 'local');
-		redirect(303, safeReturnTo(pending.returnTo));
 	}
 	await signIn(event, pending.userId, 'recovery-code');
 	redirect(303, '/settings/authentication?recovered=1');

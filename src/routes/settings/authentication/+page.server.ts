@@ -24,9 +24,11 @@ import { LEARNT_TEXT } from '$lib/server/auth/sources/oidc-report';
 import { backchannelLogoutUri, postLogoutRedirectUri } from '$lib/server/auth/rp-logout';
 import { forwardIdentity, PRESETS, trustLineFor } from '$lib/server/auth/sources/forward';
 import { getSsoConfig, identityFits } from '$lib/server/sso';
-import { isConfigured, rememberSsoSetup, waysOnceSsoIsOn } from '$lib/server/auth/sso-login';
+import { isConfigured } from '$lib/server/rule/linked';
+import { rememberSsoSetup } from '$lib/server/auth/sso-login';
 import { ssoActions } from './sso-actions';
 import { LINK_ERRORS } from './sso-messages';
+import { lastLinkFailure } from '$lib/server/sso-link-failure';
 import { plexActions } from './plex-actions';
 import { loginPageActions } from './login-page-actions';
 import { loginPageOverview } from '$lib/server/auth/login-page';
@@ -58,12 +60,11 @@ export const load: PageServerLoad = async (event) => {
 	const { user: sessionUser, session } = requireUser(event);
 	// locals.user was read before this request's form action ran (without JavaScript the page is
 	// rendered in that same request): read the fields an action can change again.
-	const [fresh, settings, sso, onceSsoIsOn, loginPage, stepUp] = await Promise.all([
+	const [fresh, settings, sso, overview, stepUp] = await Promise.all([
 		getSignInFields(sessionUser.id),
 		getSettings(),
 		getSsoConfig(),
-		waysOnceSsoIsOn(),
-		loginPageOverview(),
+		loginPageOverview(sessionUser.id, rpIdFor(event.locals.client.origin)),
 		stepUpView(sessionUser, session, event.locals.client.origin)
 	]);
 	const user: SessionUser = { ...sessionUser, ...fresh };
@@ -72,9 +73,12 @@ export const load: PageServerLoad = async (event) => {
 		rememberSsoSetup(event.cookies, event.locals.secureCookies);
 	const params = event.url.searchParams;
 	const linkError = params.get('sso_link_error');
+	// After a failed Verify & Link, the words the callback recorded (never the query string's).
+	const linkErrorDetail =
+		linkError === 'token_exchange_failed' ? await lastLinkFailure(user.id, sso.clientSecret) : null;
 	return {
 		stepUp,
-		loginPage,
+		loginPage: { local: overview.local, plex: overview.plex, preview: overview.preview },
 		local: {
 			enabled: settings.localAuthEnabled,
 			localUsername: user.localUsername,
@@ -85,7 +89,7 @@ export const load: PageServerLoad = async (event) => {
 			enabled: sso.ssoEnabled,
 			mode: sso.ssoMode,
 			configured: isConfigured(sso),
-			onceSsoIsOn,
+			onceSsoIsOn: overview.onceSsoIsOn,
 			oidcIssuer: sso.oidcIssuer ?? '',
 			oidcClientId: sso.oidcClientId ?? '',
 			hasClientSecret: sso.clientSecret !== null,
@@ -111,9 +115,10 @@ export const load: PageServerLoad = async (event) => {
 				? { subject: user.ssoSubject, issuer: user.ssoIssuer, provider: user.ssoProvider }
 				: null,
 			linkFits: identityFits(user, sso.ssoMode, sso.oidcIssuer),
-			hasFallback: user.hasPassword || user.plexId !== null,
+			hasFallback: overview.hasFallback,
 			linkedNow: params.get('sso_linked') === '1',
-			linkError: linkError && Object.hasOwn(LINK_ERRORS, linkError) ? LINK_ERRORS[linkError] : null
+			linkError: linkError && Object.hasOwn(LINK_ERRORS, linkError) ? LINK_ERRORS[linkError] : null,
+			linkErrorDetail
 		},
 		forward: forwardPanel(event, sso),
 		recovery: await recoveryNotice(user.id, sso.ssoEnabled, event.locals.session, params),
@@ -147,10 +152,7 @@ export const actions = {
 				}
 			});
 		}
-		if (
-			(await setLocalLogin(user.id, enable, rpIdFor(event.locals.client.origin))) ===
-			'would-lock-out'
-		) {
+		if (!(await setLocalLogin(user.id, enable, rpIdFor(event.locals.client.origin))).ok) {
 			return fail(409, {
 				local: {
 					message:

@@ -28,10 +28,7 @@ export const plexActions = {
 				});
 			}
 		}
-		if (
-			(await setPlexLogin(user.id, enable, rpIdFor(event.locals.client.origin))) ===
-			'would-lock-out'
-		) {
+		if (!(await setPlexLogin(user.id, enable, rpIdFor(event.locals.client.origin))).ok) {
 			return fail(409, { plex: { ok: false, message: LAST_WAY } });
 		}
 		await audit({
@@ -47,7 +44,7 @@ export const plexActions = {
 		const { user } = requireUser(event);
 		if (!user.plexId)
 			return fail(409, { plex: { ok: false, message: 'No Plex account is linked.' } });
-		if ((await unlinkPlex(user.id, rpIdFor(event.locals.client.origin))) === 'would-lock-out') {
+		if (!(await unlinkPlex(user.id, rpIdFor(event.locals.client.origin))).ok) {
 			return fail(409, { plex: { ok: false, message: LAST_WAY } });
 		}
 		await audit({ event: 'plex.unlinked', userId: user.id, ip: event.locals.client.ip });

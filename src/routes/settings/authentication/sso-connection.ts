@@ -24,7 +24,6 @@ import {
 	rememberClientAuth,
 	revertConnection,
 	sameIssuer,
-	WouldLockOut,
 	saveConnection
 } from '$lib/server/sso';
 import { fieldErrors, formFields } from '$lib/schemas/fields';
@@ -122,13 +121,30 @@ async function discover(event: RequestEvent) {
 		: form.oidcClientSecret
 			? form.oidcClientSecret
 			: saved.clientSecret;
-	const report = describeProvider(doc, {
-		hasSecret: secret !== null,
-		clientAuthMethod: method,
-		usernameClaim: parsed.success
-			? parsed.output.oidcUsernameClaim
-			: form.oidcUsernameClaim.trim() || 'preferred_username'
-	});
+	// What sign-ins taught applies while the form names the saved issuer and client id; the
+	// learnt client authentication, only while the secret and method are the saved ones too
+	// (saving others forgets it).
+	const savedClient =
+		sameIssuer(target, saved.oidcIssuer) && form.oidcClientId.trim() === saved.oidcClientId;
+	const report = describeProvider(
+		doc,
+		{
+			hasSecret: secret !== null,
+			clientAuthMethod: method,
+			usernameClaim: parsed.success
+				? parsed.output.oidcUsernameClaim
+				: form.oidcUsernameClaim.trim() || 'preferred_username'
+		},
+		savedClient
+			? {
+					learnt:
+						secret === saved.clientSecret && method === saved.oidcClientAuthMethod
+							? saved.clientAuthLearnt
+							: null,
+					observed: saved.observed
+				}
+			: undefined
+	);
 	// The provider's Date header, read by this very fetch (provider-clock.ts).
 	const clock = clockWordsSince(started);
 	if (clock) report.warnings.push(`${clock[0].toUpperCase()}${clock.slice(1)}.`);
@@ -168,24 +184,20 @@ export const connectionActions = {
 				errors: { oidcClientSecret: SSO_TEXT.secretAgain }
 			});
 		}
-		let result;
-		try {
-			result = await saveConnection(
-				{
-					...input,
-					clientSecret: input.clearClientSecret
-						? null
-						: input.oidcClientSecret
-							? input.oidcClientSecret
-							: undefined
-				},
-				user.id,
-				rpIdFor(event.locals.client.origin)
-			);
-		} catch (error) {
-			if (!(error instanceof WouldLockOut)) throw error;
+		const result = await saveConnection(
+			{
+				...input,
+				clientSecret: input.clearClientSecret
+					? null
+					: input.oidcClientSecret
+						? input.oidcClientSecret
+						: undefined
+			},
+			user.id,
+			rpIdFor(event.locals.client.origin)
+		);
+		if (!result.ok)
 			return ssoFail(409, { step: 1, values: echo(form), ok: false, message: SSO_TEXT.lockout });
-		}
 		await audit({
 			event: 'settings.sso_connection',
 			userId: user.id,
@@ -258,16 +270,17 @@ export const connectionActions = {
 
 	revert: async (event) => {
 		const { user } = requireUser(event);
-		let reenabled;
-		try {
-			reenabled = await revertConnection(user.id, rpIdFor(event.locals.client.origin));
-		} catch (error) {
-			if (!(error instanceof WouldLockOut)) throw error;
-			return ssoFail(409, { step: 1, ok: false, message: SSO_TEXT.lockout });
+		const reverted = await revertConnection(user.id, rpIdFor(event.locals.client.origin));
+		if (!reverted.ok) {
+			const message = reverted.reason === 'no-previous' ? SSO_TEXT.noPrevious : SSO_TEXT.lockout;
+			return ssoFail(409, { step: 1, ok: false, message });
 		}
-		if (!reenabled) return ssoFail(409, { step: 1, ok: false, message: SSO_TEXT.noPrevious });
 		await audit({ event: 'settings.sso_reverted', userId: user.id, ip: event.locals.client.ip });
-		return ssoDone({ step: 1, ok: true, message: SSO_TEXT.reverted + reenabledText(reenabled) });
+		return ssoDone({
+			step: 1,
+			ok: true,
+			message: SSO_TEXT.reverted + reenabledText(reverted.reenable)
+		});
 	},
 
 	applyPreset: async (event) => {

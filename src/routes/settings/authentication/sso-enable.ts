@@ -35,12 +35,11 @@ export const enableActions = {
 			ip: event.locals.client.ip,
 			detail: { enabled: enable, rpLogout, autoRedirect }
 		});
-		const noFallback = enable && !user.hasPassword && !user.plexId;
 		return ssoDone({
 			step: 3,
 			ok: true,
 			message: enable ? SSO_TEXT.ssoOn : SSO_TEXT.ssoOff + reenabledText(outcome.reenable),
-			warning: noFallback ? SSO_TEXT.noFallback : null
+			warning: outcome.ssoOnlyWay ? SSO_TEXT.noFallback : null
 		});
 	}
 } satisfies Actions;

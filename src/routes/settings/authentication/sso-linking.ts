@@ -10,6 +10,7 @@ import { forwardIdentity } from '$lib/server/auth/sources/forward';
 import { DiscoveryError, getDiscovery, startAuthorization } from '$lib/server/auth/sources/oidc';
 import { startFlow } from '$lib/server/auth/sign-in-flows';
 import { getSsoConfig } from '$lib/server/sso';
+import { rpIdFor } from '$lib/server/auth/passkeys';
 import { linkSsoIdentity, unlinkSsoIdentity, type LinkRefusal } from '$lib/server/sso-link';
 import { subjectSchema } from '$lib/schemas/sso';
 import { ssoDone, ssoFail } from './sso-answer';
@@ -104,7 +105,12 @@ export const linkingActions = {
 			});
 		}
 		const subject = parsed.output;
-		const outcome = await linkSsoIdentity(user.id, session.id, { via: 'manual', subject });
+		const outcome = await linkSsoIdentity(
+			user.id,
+			session.id,
+			rpIdFor(event.locals.client.origin),
+			{ via: 'manual', subject }
+		);
 		if (!outcome.ok) {
 			const field = MANUAL_FIELD_ERRORS[outcome.reason];
 			if (field)
@@ -126,17 +132,22 @@ export const linkingActions = {
 		const proof = await requireStepUp(event, user, session, await readForm(event.request));
 		if (!proof.ok) return proofRefused(proof);
 		let header = '';
-		const outcome = await linkSsoIdentity(user.id, session.id, {
-			via: 'request',
-			identify: (sso) => {
-				header = sso.forwardAuthUserHeader;
-				return forwardIdentity(event.locals.client, event.request.headers, {
-					user: sso.forwardAuthUserHeader,
-					email: sso.forwardAuthEmailHeader,
-					name: sso.forwardAuthNameHeader
-				});
+		const outcome = await linkSsoIdentity(
+			user.id,
+			session.id,
+			rpIdFor(event.locals.client.origin),
+			{
+				via: 'request',
+				identify: (sso) => {
+					header = sso.forwardAuthUserHeader;
+					return forwardIdentity(event.locals.client, event.request.headers, {
+						user: sso.forwardAuthUserHeader,
+						email: sso.forwardAuthEmailHeader,
+						name: sso.forwardAuthNameHeader
+					});
+				}
 			}
-		});
+		);
 		if (!outcome.ok) {
 			return ssoFail(409, { step: 2, ok: false, message: linkRefusal(outcome.reason, header) });
 		}
@@ -153,7 +164,11 @@ export const linkingActions = {
 
 	unlink: async (event) => {
 		const { user, session } = requireUser(event);
-		const outcome = await unlinkSsoIdentity(user.id, session.id);
+		const outcome = await unlinkSsoIdentity(
+			user.id,
+			session.id,
+			rpIdFor(event.locals.client.origin)
+		);
 		if (!outcome.ok) {
 			const message = outcome.reason === 'not-linked' ? SSO_TEXT.notLinked : SSO_TEXT.unlinkRefused;
 			return ssoFail(409, { step: 2, ok: false, message });

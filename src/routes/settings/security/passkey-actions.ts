@@ -75,8 +75,9 @@ export const passkeyActions = {
 			rpIdFor(event.locals.client.origin),
 			{ currentSessionId: session.id, signOutOthers: form.get('signOutOthers') === 'on' }
 		);
-		if (deleted.result === 'not-found') return refuse(404, 'That passkey is no longer registered.');
-		if (deleted.result === 'would-lock-out') {
+		if (!deleted.ok && deleted.reason === 'not-found')
+			return refuse(404, 'That passkey is no longer registered.');
+		if (!deleted.ok) {
 			return refuse(
 				409,
 				'This passkey is your only way in, so it stays. Turn on another way to sign in first.'
@@ -102,10 +103,7 @@ export const passkeyActions = {
 	togglePasskeyLogin: async (event: Event) => {
 		const { user } = requireUser(event);
 		const enable = (await readForm(event.request)).get('enabled') === 'true';
-		if (
-			(await setPasskeyLogin(user.id, enable, rpIdFor(event.locals.client.origin))) ===
-			'would-lock-out'
-		) {
+		if (!(await setPasskeyLogin(user.id, enable, rpIdFor(event.locals.client.origin))).ok) {
 			return refuse(
 				409,
 				'Passkeys are your only way in, so passkey sign-in stays on. Turn on another way to sign in first.'

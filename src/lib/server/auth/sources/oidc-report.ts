@@ -3,6 +3,7 @@
 import type { ClientAuthSetting } from '../../sso';
 import { chooseClientAuth, ALLOWED_ALGORITHMS } from './oidc';
 import { isIssuerTemplate, type Discovery } from './oidc-discovery';
+import { NOTHING_OBSERVED, type Observed } from '../../sso-observed';
 import {
 	settingAllows,
 	type CheckedVariant,
@@ -22,11 +23,37 @@ export type FormAsFilled = {
 	usernameClaim: string;
 };
 
+/**
+ * What earlier sign-ins taught about this provider, when the form names the saved issuer and
+ * client id (the caller decides; otherwise nothing is known).
+ */
+export type Known = {
+	/** The client-authentication variant negotiation learnt (sso.ts), when it still applies. */
+	learnt: ClientAuthVariant | null;
+	/** What the provider was seen to send (sso-observed.ts). */
+	observed: Observed;
+};
+
+const NOTHING_KNOWN: Known = { learnt: null, observed: NOTHING_OBSERVED };
+
+const HMAC_SETTING =
+	"Set the client's ID token signing algorithm at the provider (often id_token_signed_response_alg) to RS256, PS256, ES256 or EdDSA.";
+
 const list = (values: string[] | undefined, fallback: string) =>
 	values?.length ? values.join(', ') : fallback;
 
-export function describeProvider(doc: Discovery, form: FormAsFilled): DiscoveryReport {
+export function describeProvider(
+	doc: Discovery,
+	form: FormAsFilled,
+	known: Known = NOTHING_KNOWN
+): DiscoveryReport {
 	const warnings: string[] = [];
+	const seenAlg = known.observed.idTokenAlg;
+	const seenClaim =
+		known.observed.usernameClaim?.claim === form.usernameClaim
+			? known.observed.usernameClaim.from
+			: null;
+	const learnt = known.learnt && known.learnt !== 'none' ? known.learnt : null;
 	const listedAlgs = doc.id_token_signing_alg_values_supported;
 	const usableAlgs = listedAlgs?.filter((a) => ALLOWED_ALGORITHMS.includes(a)) ?? [];
 	const methods = doc.token_endpoint_auth_methods_supported;
@@ -42,7 +69,18 @@ export function describeProvider(doc: Discovery, form: FormAsFilled): DiscoveryR
 			label: 'Client authentication methods',
 			value: list(methods, 'not listed (client_secret_basic assumed)')
 		},
-		{ label: 'Client authentication used', value: chosen },
+		{
+			label: 'ID token signing algorithm in use',
+			value: !seenAlg
+				? 'not seen yet: the first sign-in or Verify & Link shows it'
+				: seenAlg.accepted
+					? `${seenAlg.alg} (the first ID token that verified)`
+					: `${seenAlg.alg} (the last ID token, refused for it)`
+		},
+		{
+			label: 'Client authentication used',
+			value: learnt ? `${VARIANT_LABELS[learnt]}, learnt from the provider` : chosen
+		},
 		{ label: 'PKCE S256', value: pkce ? 'supported' : 'not listed' },
 		{
 			label: 'Issuer in the authorization response (RFC 9207)',
@@ -57,8 +95,22 @@ export function describeProvider(doc: Discovery, form: FormAsFilled): DiscoveryR
 					: 'supported'
 				: 'not supported'
 		},
-		{ label: 'Userinfo endpoint', value: doc.userinfo_endpoint ?? 'none' }
+		{ label: 'Userinfo endpoint', value: doc.userinfo_endpoint ?? 'none' },
+		{
+			label: `Username claim ${form.usernameClaim}`,
+			value:
+				seenClaim === 'id_token'
+					? 'sent in the ID token (seen at the last sign-in)'
+					: seenClaim === 'userinfo'
+						? 'sent by userinfo (seen at the last sign-in)'
+						: seenClaim === 'missing'
+							? 'not sent at the last sign-in'
+							: doc.claims_supported?.includes(form.usernameClaim)
+								? 'listed by the provider; the first sign-in or Verify & Link checks it'
+								: 'not seen yet: the first sign-in or Verify & Link checks the ID token and userinfo'
+		}
 	];
+	if (learnt) facts.push({ label: 'Learnt from the provider', value: LEARNT_TEXT[learnt] });
 	if (isIssuerTemplate(doc.issuer)) {
 		facts.push({
 			label: 'Multi-tenant issuer',
@@ -72,12 +124,17 @@ export function describeProvider(doc: Discovery, form: FormAsFilled): DiscoveryR
 		);
 	}
 	// Providers list every algorithm they can sign with, whatever this client is set to, so a
-	// listed HS256 or none says nothing about the tokens this client will get: warn only when the
-	// list leaves nothing Librariarr accepts. A token signed otherwise is named at sign-in
-	// (oidc.ts says which provider setting to change).
-	if (listedAlgs?.length && !usableAlgs.length) {
+	// listed HS256 or none says nothing about the tokens this client will get. What a token was
+	// signed with says it: one that verified settles it; one refused for its algorithm (an HMAC
+	// default) names the setting to change. Before any token, warn only when the list leaves
+	// nothing Librariarr accepts.
+	if (seenAlg && !seenAlg.accepted) {
 		warnings.push(
-			`The provider signs ID tokens only with ${listedAlgs.join(', ')}, which Librariarr does not accept. Set the client's ID token signing algorithm at the provider (often id_token_signed_response_alg) to RS256, PS256, ES256 or EdDSA.`
+			`The provider's last ID token was signed with ${seenAlg.alg}, which Librariarr refuses (HMAC and none are never accepted). ${HMAC_SETTING}`
+		);
+	} else if (!seenAlg && listedAlgs?.length && !usableAlgs.length) {
+		warnings.push(
+			`The provider signs ID tokens only with ${listedAlgs.join(', ')}, which Librariarr does not accept. ${HMAC_SETTING}`
 		);
 	}
 	if (methods?.length) {
@@ -101,15 +158,11 @@ export function describeProvider(doc: Discovery, form: FormAsFilled): DiscoveryR
 			`Client authentication is set to ${form.clientAuthMethod}, but no client secret is set: only the client ID is sent.`
 		);
 	}
-	// claims_supported is often partial: a claim it leaves out may still come from userinfo,
-	// which Librariarr reads, so only a provider without userinfo is warned about.
-	if (
-		doc.claims_supported?.length &&
-		!doc.claims_supported.includes(form.usernameClaim) &&
-		!doc.userinfo_endpoint
-	) {
+	// claims_supported is often partial, and a claim it leaves out may still come in the ID token
+	// or from userinfo: only a sign-in knows. Warn when one saw it missing, never on the list.
+	if (seenClaim === 'missing') {
 		warnings.push(
-			`The provider does not list the claim ${form.usernameClaim}; if it never sends it, sessions show the subject instead of a name.`
+			`At the last sign-in the provider sent no ${form.usernameClaim}, neither in the ID token nor from userinfo, so sessions show the subject instead of a name. Add the claim to this client at the provider (a scope or a mapper), or choose another Username Claim such as email or name.`
 		);
 	}
 	return { facts, warnings };

@@ -11,7 +11,8 @@
 // issuer, so a link pins the tenant. The account is chosen by (issuer, sub) alone; the username
 // claim and email only decorate the session, so userinfo is optional: when it fails the sign-in
 // goes on with the subject as the name, but a userinfo for another sub (or a signed one that does
-// not verify) ends it.
+// not verify) ends it. What a sign-in saw (the ID token's algorithm, where the username claim came
+// from) is noted for Test Discovery when it is new (sso-observed.ts).
 import { clockWordsSince } from './provider-clock';
 import {
 	CodeChallengeMethod,
@@ -20,13 +21,26 @@ import {
 	OAuth2Client,
 	OAuth2Tokens
 } from 'arctic';
-import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+	decodeProtectedHeader,
+	errors as joseErrors,
+	jwtVerify,
+	type JWTPayload,
+	type JWTVerifyGetKey
+} from 'jose';
 import { cappedFetch, parseJson } from '../../http';
 import { log } from '../../log';
 import { rememberClientAuth, type ClientAuthSetting, type SsoConfig } from '../../sso';
-import { negotiateToken, TokenRequestFailed, variantsToTry } from './oidc-client-auth';
+import {
+	negotiateToken,
+	sanitizeProviderText,
+	TokenRequestFailed,
+	variantsToTry
+} from './oidc-client-auth';
 import { claimString, displayNameFrom } from './oidc-claims';
+import { algName, noteProviderSent, type UsernameClaimFrom } from '../../sso-observed';
 import { getJwks, issuerForTenant, isIssuerTemplate, type Discovery } from './oidc-discovery';
+import { ALLOWED_ALGORITHMS } from './oidc-algorithms';
 
 export {
 	clearProviderCache,
@@ -40,18 +54,7 @@ export {
 
 export const CALLBACK_PATH = '/api/auth/sso/oidc/callback';
 
-export const ALLOWED_ALGORITHMS = [
-	'RS256',
-	'RS384',
-	'RS512',
-	'PS256',
-	'PS384',
-	'PS512',
-	'ES256',
-	'ES384',
-	'ES512',
-	'EdDSA'
-];
+export { ALLOWED_ALGORITHMS };
 
 /** What the provider lists among ALLOWED_ALGORITHMS; RS256 when it lists none (OIDC Discovery §3). */
 export function signingAlgorithms(listed: string[] | undefined) {
@@ -148,10 +151,10 @@ export async function finishAuthorization(
 			);
 	}
 	const providerError = params.get('error');
-	if (providerError) {
+	if (providerError !== null) {
 		throw new OidcFailure(
 			'token_exchange_failed',
-			`the provider answered error=${providerError.slice(0, 100)}`
+			describeAuthorizationError(providerError, params.get('error_description'))
 		);
 	}
 	const code = params.get('code');
@@ -201,17 +204,31 @@ export async function finishAuthorization(
 		);
 	}
 
+	// What this sign-in saw of the provider, for Test Discovery (sso-observed.ts).
+	const saved = {
+		issuer: config.oidcIssuer!,
+		clientId,
+		ssoConfigVersion: config.ssoConfigVersion,
+		observed: config.observed
+	};
 	let keys: JWTVerifyGetKey;
 	let payload: JWTPayload;
+	let alg: string | null;
 	try {
 		keys = await getJwks(config.oidcIssuer!, config.ssoConfigVersion);
-		({ payload } = await jwtVerify(idToken, keys, {
+		let protectedHeader;
+		({ payload, protectedHeader } = await jwtVerify(idToken, keys, {
 			audience: clientId,
 			algorithms: signingAlgorithms(doc.id_token_signing_alg_values_supported),
 			requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
 			clockTolerance: 60
 		}));
+		alg = algName(protectedHeader.alg);
 	} catch (error) {
+		// A token signed the way the provider's client is set (HS256 with the secret, none): Test
+		// Discovery then names the setting to change. The provider's token endpoint sent it.
+		const refused = error instanceof joseErrors.JOSEAlgNotAllowed ? headerAlg(idToken) : null;
+		if (refused) await noteProviderSent(saved, { idTokenAlg: { alg: refused, accepted: false } });
 		throw new OidcFailure(
 			'token_exchange_failed',
 			withClock(`ID token rejected (${joseDetail(error)})`)
@@ -242,10 +259,23 @@ export async function finishAuthorization(
 		throw new OidcFailure('token_exchange_failed', 'ID token has no usable sub');
 
 	let claims: Record<string, unknown> = payload;
+	let claimFrom: UsernameClaimFrom | null = 'id_token';
 	if (claimString(payload, config.oidcUsernameClaim) === null) {
 		const userinfo = await readUserinfo(doc, keys, accessToken, { issuer, subject, clientId });
-		if (userinfo) claims = { ...userinfo, ...payload };
+		if (userinfo.claims) claims = { ...userinfo.claims, ...payload };
+		// claims_supported is often partial: what came is what counts. A userinfo that failed
+		// says nothing either way.
+		claimFrom =
+			claimString(claims, config.oidcUsernameClaim) !== null
+				? 'userinfo'
+				: userinfo.conclusive
+					? 'missing'
+					: null;
 	}
+	await noteProviderSent(saved, {
+		...(alg && { idTokenAlg: { alg, accepted: true } }),
+		...(claimFrom && { usernameClaim: { claim: config.oidcUsernameClaim, from: claimFrom } })
+	});
 	return {
 		subject,
 		issuer,
@@ -257,6 +287,43 @@ export async function finishAuthorization(
 				? payload.sid
 				: null
 	};
+}
+
+/** One hint per known `error` of an authorization response (RFC 6749 §4.1.2.1). */
+const AUTHORIZATION_HINTS: Record<string, string> = {
+	access_denied:
+		'You declined at the provider, or it does not let this account use this client: check which users or groups the client is assigned to at the provider.',
+	invalid_scope:
+		'The provider refused the scopes: check Scopes in step 1 against what the client may ask for at the provider.',
+	unauthorized_client:
+		'The provider does not let this client use the authorization code flow: allow it in the client’s settings at the provider.',
+	unsupported_response_type:
+		'The provider does not let this client use the authorization code flow: allow it in the client’s settings at the provider.',
+	invalid_request:
+		'The provider found the authorization request malformed: is the client set up for the authorization code flow with PKCE (S256)?',
+	server_error:
+		'The provider had an error of its own: is it running and healthy? Try again in a moment.',
+	temporarily_unavailable: 'The provider is busy or down for maintenance: try again in a moment.'
+};
+
+/**
+ * What an error sent back instead of a code says: the step, the provider's `error` and
+ * `error_description` (they come through the browser: sanitised and capped), and a hint.
+ */
+export function describeAuthorizationError(error: string, description: string | null) {
+	const code = sanitizeProviderText(error, 100) ?? '(empty)';
+	const words = sanitizeProviderText(description);
+	const hint = Object.hasOwn(AUTHORIZATION_HINTS, code) ? ` ${AUTHORIZATION_HINTS[code]}` : '';
+	return `The provider answered the authorization request with error=${code}${words ? ` (“${words}”)` : ''}.${hint}`;
+}
+
+/** The `alg` a JWT's header names, or null when it has none readable. */
+function headerAlg(jwt: string) {
+	try {
+		return algName(decodeProtectedHeader(jwt).alg);
+	} catch {
+		return null;
+	}
 }
 
 function joseDetail(error: unknown) {
@@ -274,22 +341,24 @@ function joseDetail(error: unknown) {
 const USERINFO_TIMEOUT_MS = 5_000;
 
 /**
- * Claims from the userinfo endpoint, plain JSON or a signed JWT (`application/jwt`). Null, with a
- * warning, when there is no endpoint, no access token, or the endpoint fails: the caller goes on
- * without them. Throws when the answer speaks of another subject or a signed answer does not
- * verify, because then the provider (or someone in between) is lying.
+ * Claims from the userinfo endpoint, plain JSON or a signed JWT (`application/jwt`). No claims,
+ * with a warning, when there is no endpoint, no access token, or the endpoint fails: the caller
+ * goes on without them. `conclusive` is false when it failed (the claims it would have sent are
+ * unknown). Throws when the answer speaks of another subject or a signed answer does not verify,
+ * because then the provider (or someone in between) is lying.
  */
 async function readUserinfo(
 	doc: Discovery,
 	keys: JWTVerifyGetKey,
 	accessToken: string | null,
 	expected: { issuer: string; subject: string; clientId: string }
-): Promise<Record<string, unknown> | null> {
+): Promise<{ claims: Record<string, unknown> | null; conclusive: boolean }> {
+	const failed = { claims: null, conclusive: false };
 	if (!doc.userinfo_endpoint || !accessToken) {
 		log.warn(
 			'OIDC userinfo skipped: the provider has no userinfo endpoint or sent no access token'
 		);
-		return null;
+		return { claims: null, conclusive: true };
 	}
 	let res: Response;
 	try {
@@ -307,11 +376,11 @@ async function readUserinfo(
 		log.warn('OIDC userinfo failed; signing in without its claims', {
 			reason: (error as Error).message
 		});
-		return null;
+		return failed;
 	}
 	if (!res.ok) {
 		log.warn('OIDC userinfo failed; signing in without its claims', { status: res.status });
-		return null;
+		return failed;
 	}
 	const text = await res.text();
 	const type = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
@@ -337,18 +406,18 @@ async function readUserinfo(
 			parsed = parseJson(text, res.status);
 		} catch {
 			log.warn('OIDC userinfo answered something that is not JSON; signing in without its claims');
-			return null;
+			return failed;
 		}
 		if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
 			log.warn('OIDC userinfo answered something that is not a JSON object; signing in without it');
-			return null;
+			return failed;
 		}
 		info = parsed as Record<string, unknown>;
 	}
 	if (info.sub !== expected.subject) {
 		throw new OidcFailure('token_exchange_failed', 'userinfo sub differs from the ID token sub');
 	}
-	return info;
+	return { claims: info, conclusive: true };
 }
 
 function safeAccessToken(tokens: OAuth2Tokens): string | null {

@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { auditFailure, auditRepeated } from '$lib/server/audit';
 import { readForm } from '$lib/server/form';
-import { finishAuthentication } from '$lib/server/auth/passkeys';
+import { finishAuthentication, rpIdFor } from '$lib/server/auth/passkeys';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { signIn } from '$lib/server/auth/sign-in';
 import { loginPageWays } from '$lib/server/auth/sso-login';
@@ -25,7 +25,8 @@ export const POST: RequestHandler = async (event) => {
 	const { locals } = event;
 	const form = await readForm(event.request);
 	const ip = locals.client.ip;
-	if (!(await loginPageWays()).passkey) return json({ message: REFUSED.off }, { status: 403 });
+	if (!(await loginPageWays(rpIdFor(locals.client.origin))).passkey)
+		return json({ message: REFUSED.off }, { status: 403 });
 	const response = parseWebauthnResponse<AuthenticationResponseJSON>(form.get('response'));
 	if (!response) {
 		return json({ message: 'The browser sent no usable passkey answer.' }, { status: 400 });

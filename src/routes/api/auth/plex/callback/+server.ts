@@ -14,6 +14,7 @@ import {
 import { takeFlow } from '$lib/server/auth/sign-in-flows';
 import { useFlowOnce } from '$lib/server/auth/used-flows';
 import { log } from '$lib/server/log';
+import { rpIdFor } from '$lib/server/auth/passkeys';
 import {
 	createFirstUserFromPlex,
 	findUserByPlexId,
@@ -132,7 +133,7 @@ export const GET: RequestHandler = async (event) => {
 				)
 			);
 		}
-		if (!(await plexLoginOffered()))
+		if (!(await plexLoginOffered(rpIdFor(locals.client.origin))))
 			redirect(303, await refusal('plex_disabled', 'Plex login is turned off'));
 		await refreshPlexAccount(user.id, account, token);
 		userId = user.id;

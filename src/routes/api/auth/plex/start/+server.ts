@@ -13,6 +13,7 @@ import {
 } from '$lib/server/auth/sources/plex';
 import { startFlow, type Purpose } from '$lib/server/auth/sign-in-flows';
 import { log } from '$lib/server/log';
+import { rpIdFor } from '$lib/server/auth/passkeys';
 import { plexLoginOffered } from '$lib/server/plex';
 import type { RequestHandler } from './$types';
 
@@ -38,7 +39,7 @@ export const POST: RequestHandler = async (event) => {
 		if (!proof.ok) redirect(303, `${back}?plex_error=step_up`);
 	}
 	if (purpose === 'setup' && locals.hasUsers) redirect(303, '/login?setup=done');
-	if (purpose === 'login' && !(await plexLoginOffered()))
+	if (purpose === 'login' && !(await plexLoginOffered(rpIdFor(locals.client.origin))))
 		redirect(303, '/login?plex_error=plex_disabled');
 
 	let pin;

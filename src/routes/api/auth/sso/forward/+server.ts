@@ -5,6 +5,7 @@ import { signIn } from '$lib/server/auth/sign-in';
 import { rejectNotLinked, ssoAvailability } from '$lib/server/auth/sso-login';
 import { forwardIdentity } from '$lib/server/auth/sources/forward';
 import { log } from '$lib/server/log';
+import { rpIdFor } from '$lib/server/auth/passkeys';
 import { FORWARD_AUTH_ISSUER, getSsoConfig } from '$lib/server/sso';
 import { findUserBySsoIdentity } from '$lib/server/users';
 import type { RequestHandler } from './$types';
@@ -14,8 +15,10 @@ import type { RequestHandler } from './$types';
 export const GET: RequestHandler = async (event) => {
 	const { url, locals, request } = event;
 	const ip = locals.client.ip;
-	const sso = await getSsoConfig();
-	const availability = await ssoAvailability(sso);
+	const [sso, availability] = await Promise.all([
+		getSsoConfig(),
+		ssoAvailability(rpIdFor(locals.client.origin))
+	]);
 	if (sso.ssoMode !== 'FORWARD_AUTH' || availability === 'off')
 		redirect(303, '/login?sso_error=sso_not_configured');
 

@@ -17,7 +17,9 @@ import { useFlowOnce } from '$lib/server/auth/used-flows';
 import { log } from '$lib/server/log';
 import { getSsoConfig } from '$lib/server/sso';
 import { config } from '$lib/server/config';
+import { rpIdFor } from '$lib/server/auth/passkeys';
 import { linkSsoIdentity } from '$lib/server/sso-link';
+import { LINK_FAILURE_MAX } from '$lib/server/sso-link-failure';
 import { findUserBySsoIdentity } from '$lib/server/users';
 import type { RequestHandler } from './$types';
 
@@ -80,8 +82,9 @@ export const GET: RequestHandler = async (event) => {
 			method: 'oidc',
 			ip,
 			userId: tx.userId,
-			// The provider's words (sanitised, capped) for the diagnostics bundle's failed flows.
-			detail: { reason: code, error: sanitizeProviderText(reason, 300) }
+			// The provider's words (sanitised, capped) for the diagnostics bundle's failed flows and
+			// for step 2 after a failed Verify & Link (sso-link-failure.ts).
+			detail: { reason: code, error: sanitizeProviderText(reason, LINK_FAILURE_MAX) }
 		});
 		redirect(303, failTo(code));
 	}
@@ -102,11 +105,16 @@ export const GET: RequestHandler = async (event) => {
 		// Verify & Link: only for the signed-in user who started it, and their session stays.
 		if (!locals.user || !locals.session || locals.user.id !== tx.userId)
 			redirect(303, failTo('state_mismatch'));
-		const linked = await linkSsoIdentity(locals.user.id, locals.session.id, {
-			via: 'verify',
-			issuer: identity.issuer,
-			subject: identity.subject
-		});
+		const linked = await linkSsoIdentity(
+			locals.user.id,
+			locals.session.id,
+			rpIdFor(locals.client.origin),
+			{
+				via: 'verify',
+				issuer: identity.issuer,
+				subject: identity.subject
+			}
+		);
 		if (!linked.ok) {
 			log.warn('OIDC verify-and-link refused', { reason: linked.reason, ip });
 			redirect(303, failTo(linked.reason === 'taken' ? 'already_linked' : 'sso_not_configured'));

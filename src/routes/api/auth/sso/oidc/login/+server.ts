@@ -4,14 +4,18 @@ import { startFlow } from '$lib/server/auth/sign-in-flows';
 import { ssoAvailability } from '$lib/server/auth/sso-login';
 import { DiscoveryError, getDiscovery, startAuthorization } from '$lib/server/auth/sources/oidc';
 import { log } from '$lib/server/log';
+import { rpIdFor } from '$lib/server/auth/passkeys';
 import { getSsoConfig } from '$lib/server/sso';
 import type { RequestHandler } from './$types';
 
 // Starts an OIDC sign-in: its state sealed in this browser's cookie (no row), then off to the
 // provider.
 export const GET: RequestHandler = async ({ url, locals, cookies }) => {
-	const sso = await getSsoConfig();
-	if (sso.ssoMode !== 'OIDC' || (await ssoAvailability(sso)) === 'off') {
+	const [sso, availability] = await Promise.all([
+		getSsoConfig(),
+		ssoAvailability(rpIdFor(locals.client.origin))
+	]);
+	if (sso.ssoMode !== 'OIDC' || availability === 'off') {
 		redirect(303, '/login?sso_error=sso_not_configured');
 	}
 	let doc;
