@@ -348,7 +348,10 @@ describe('throttle and writes', () => {
 	test('a keyed request in steady state writes nothing: lastUsedAt once an hour, the address once', async () => {
 		const db = await freshDatabase();
 		const log = await startStatementLog(db.url);
-		const server = await startServer({ databaseUrl: log.url, env: { LOG_LEVEL: 'warn' } });
+		const server = await startServer({
+			databaseUrl: log.url,
+			env: { LOG_LEVEL: 'warn', TRUSTED_PROXIES: '127.0.0.1/32' }
+		});
 		try {
 			await insertAdmin(db.sql);
 			const b = browser(server.url);
@@ -385,6 +388,24 @@ describe('throttle and writes', () => {
 			await fetch(`${server.url}/api/v1/system/status`, { headers: { 'x-api-key': key } });
 			const [later] = await db.sql`select "lastUsedAt" from "ApiKey"`;
 			expect(later.lastUsedAt.getTime()).toBeGreaterThan(used.lastUsedAt.getTime());
+
+			// A client that switches between two addresses (through the trusted proxy): one
+			// counted audit row per address, however often it switches.
+			for (let i = 0; i < 10; i++) {
+				const res = await fetch(`${server.url}/api/v1/system/status`, {
+					headers: {
+						'x-api-key': key,
+						'x-forwarded-for': i % 2 ? '203.0.113.7' : '2001:db8::7'
+					}
+				});
+				expect(res.status).toBe(200);
+			}
+			const moves = await db.sql<{ ip: string; count: number }[]>`
+				select ip, count from "AuditEvent" where event = 'api_key.new_address' order by ip`;
+			expect(moves.map((m) => m.ip).sort()).toEqual(
+				['127.0.0.1', '2001:db8::7', '203.0.113.7'].sort()
+			);
+			expect(moves.find((m) => m.ip === '203.0.113.7')?.count).toBe(5);
 		} finally {
 			await server.stop();
 			await log.stop();

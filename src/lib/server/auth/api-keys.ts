@@ -14,12 +14,13 @@
 // Resolving a key is one query (the key, and whether its address is throttled). It writes only
 // when the key is wrong (the address counter and a collapsed audit count, until the address is
 // throttled: then nothing), and when "lastUsedAt" is more than an hour old or the address prefix
-// differs from the last one (audited as use from a new address).
+// differs from the last one (audited as use from a new address: one counted row per key and
+// address, so a client switching between addresses adds no rows).
 //
 // Bound on rows: MAX_KEYS per user, revoked and expired ones included; making one more deletes
 // the oldest revoked or expired key, or is refused when all are live.
 import { createHmac, randomBytes } from 'node:crypto';
-import { audit, auditFailure } from '../audit';
+import { audit, auditFailure, auditRepeated } from '../audit';
 import { derivedKey } from '../crypto';
 import { sql } from '../db';
 import { log } from '../log';
@@ -237,12 +238,15 @@ async function noteUse(key: ApiPrincipal, row: ResolveRow, ip: string) {
 		await sql`
 			update "ApiKey" set "lastUsedAt" = now(), "lastAddress" = ${address} where id = ${key.id}`;
 		if (newAddress) {
-			await audit({
+			// One row per key and address, counted: a client that alternates between two
+			// addresses (IPv4 and IPv6) adds no rows after the first of each.
+			await auditRepeated({
 				event: 'api_key.new_address',
 				userId: key.userId,
 				method: 'api-key',
 				ip,
-				detail: { prefix: key.prefix, first: row.lastAddress === null }
+				detail: { prefix: key.prefix, first: row.lastAddress === null },
+				collapseKey: `api-key-address:${key.id}:${address}`
 			});
 		}
 	} catch (error) {
