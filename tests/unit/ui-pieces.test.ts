@@ -76,7 +76,7 @@ describe('BusyButton', () => {
 				srDetail: 'row 1'
 			})
 		).toBe(
-			'<button class="btn" formaction="?/delete" aria-describedby="why" type="button" aria-busy="false">Save<span class="sr-only">row 1</span></button>'
+			'<button class="btn" formaction="?/delete" aria-describedby="why" type="button" aria-busy="false">Save<span class="sr-only"> row 1</span></button>'
 		);
 	});
 });
