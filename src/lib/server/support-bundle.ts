@@ -15,7 +15,7 @@ import { sql } from './db';
 import { config } from './config';
 import { diagnose } from './diagnostics';
 import type { ClientInfo } from './auth/client';
-import { getSsoConfig, type SsoConfig } from './sso';
+import { getSsoConfig, type SsoConfig } from './sso/config';
 import { SESSION_COOKIE } from './auth/session';
 import { flowCookieName } from './auth/sign-in-flows';
 import { getDiscovery, MAX_REDIRECTS, type Discovery } from './auth/sources/oidc-discovery';

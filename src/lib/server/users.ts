@@ -1,6 +1,7 @@
 // Reading and changing the "User" rows behind local sign-in and first-run setup.
 import { invalidateOtherSessions, type SessionUser } from './auth/session';
 import { sql } from './db';
+import { issuerSpellings } from './rule/issuer';
 
 /** Taken by every way of creating the first user (setup, Plex setup, restore on the setup page). */
 export const FIRST_USER_LOCK = 727_274_002; // arbitrary, fixed: "librariarr first-run setup"
@@ -121,7 +122,7 @@ export async function findUserBySsoIdentity(
 	issuer: string,
 	subject: string
 ) {
-	const candidates = [issuer, issuer.replace(/\/+$/, ''), issuer.replace(/\/+$/, '') + '/'];
+	const candidates = issuerSpellings(issuer);
 	const [user] = await sql<{ id: number }[]>`
 		select id from "User"
 		where "ssoProvider" = ${provider} and "ssoSubject" = ${subject} and "ssoIssuer" in ${sql(candidates)}
