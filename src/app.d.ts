@@ -1,4 +1,4 @@
-import type { ClientInfo } from '$lib/server/auth/client';
+import type { ClientInfo } from '$lib/server/client';
 import type { Session, SessionUser } from '$lib/server/auth/session';
 
 declare global {

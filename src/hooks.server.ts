@@ -2,7 +2,7 @@ import { json, type Handle, type HandleServerError, type ServerInit } from '@sve
 import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
 import { BACKCHANNEL_LOGOUT_PATH } from '$lib/server/auth/backchannel';
-import { isCrossOriginWrite, resolveClient } from '$lib/server/auth/client';
+import { isCrossOriginWrite, resolveClient } from '$lib/server/client';
 import { guardRedirect } from '$lib/server/auth/guard';
 import {
 	deleteSessionCookie,

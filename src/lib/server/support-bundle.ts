@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { sql } from './db';
 import { config } from './config';
 import { diagnose } from './diagnostics';
-import type { ClientInfo } from './auth/client';
+import type { ClientInfo } from './client';
 import { getSsoConfig, type SsoConfig } from './sso/config';
 import { SESSION_COOKIE } from './auth/session';
 import { flowCookieName } from './auth/sign-in-flows';

@@ -8,8 +8,8 @@
 // without a way in: the second waits for the first, then judges the state it left.
 // Linking and unlinking end the user's other sessions, never the one making the change.
 import type postgres from 'postgres';
-import { invalidateOtherSessions } from '../auth/session';
 import { sql } from '../db';
+import { invalidateOtherSessions } from '../users';
 import { getSsoConfig, type SsoConfig } from './config';
 import {
 	fallbackOnceSsoIsOff,

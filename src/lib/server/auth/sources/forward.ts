@@ -7,7 +7,7 @@
 // repeated (Node joins repeated headers with ", "), comma-joined, containing a control
 // character, or longer than 256 characters all count as "no identity". Only the configured name
 // is read; look-alikes such as Remote_User are different headers and never match.
-import type { ClientInfo } from '../client';
+import type { ClientInfo } from '../../client';
 import type { SsoConfig } from '../../sso/config';
 import type { ForwardIdentity } from '../../sso/link';
 
