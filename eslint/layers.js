@@ -85,9 +85,14 @@ export const LAYERS = [
 
 const ORDER = LAYERS.map((l) => l.name).join(' → ');
 
-/** The layer of a repository path (posix, relative to the root, with or without extension), or null. */
+/**
+ * The layer of a repository path (posix, relative to the root, with or without extension), or null.
+ * @param {string} file
+ * @returns {{ index: number, name: string } | null}
+ */
 export function layerOf(file) {
 	const bare = file.replace(/\.(d\.ts|ts|js|svelte)$/, '');
+	/** @type {{ index: number, name: string } | null} */
 	let best = null;
 	let bestLength = -1;
 	LAYERS.forEach((layer, index) => {
@@ -104,7 +109,11 @@ export function layerOf(file) {
 	return best;
 }
 
-/** Where an import specifier points, as a repository path, or null for a package. */
+/**
+ * Where an import specifier points, as a repository path, or null for a package.
+ * @param {string} specifier
+ * @param {string} fromFile
+ */
 export function resolveSpecifier(specifier, fromFile) {
 	if (specifier.startsWith('$lib/') || specifier === '$lib')
 		return path.posix.join('src/lib', specifier.slice(4));
@@ -128,14 +137,16 @@ const noUpwardImport = {
 		const from = path.relative(root, context.filename).split(path.sep).join('/');
 		const own = layerOf(from);
 		if (!own) return {};
+		/** @param {{ source?: unknown }} node */
 		const check = (node) => {
-			const specifier = node.source?.value;
+			const source = /** @type {import('estree').Literal | null | undefined} */ (node.source);
+			const specifier = source?.value;
 			if (typeof specifier !== 'string') return;
 			const to = resolveSpecifier(specifier, from);
 			const target = to && layerOf(to);
 			if (!target || target.index <= own.index) return;
 			context.report({
-				node: node.source,
+				node: /** @type {import('estree').Node} */ (source),
 				messageId: 'upward',
 				data: { from, fromLayer: own.name, to, toLayer: target.name, order: ORDER }
 			});
