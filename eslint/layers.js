@@ -76,6 +76,7 @@ export const LAYERS = [
 		paths: [
 			'src/routes/',
 			'src/lib/components/',
+			'src/lib/post',
 			'src/hooks',
 			'src/instrumentation.server',
 			'src/app'

@@ -554,17 +554,40 @@ function waysIn({ users, settings, override }) {
 
 const onOff = (b) => (b ? 'on' : 'off');
 
-function describeWaysIn(state) {
+/** `19:45 UTC`: when a throttle lifts, in this shell's time zone. */
+function clockTime(date) {
+	return date.toLocaleTimeString('en-GB', {
+		hour: '2-digit',
+		minute: '2-digit',
+		timeZoneName: 'short'
+	});
+}
+
+/**
+ * The ways in, one line each. `throttles` (the keys refusing attempts, optional) adds when a
+ * username's own throttle lifts, next to the password way it blocks for browsers it has not signed
+ * in from before.
+ */
+function describeWaysIn(state, throttles = []) {
 	const { users, settings, override } = state;
+	const lifts = new Map(
+		throttles
+			.filter((t) => t.key.startsWith('password:account:'))
+			.map((t) => [t.key.slice('password:account:'.length), t.liftsAt])
+	);
 	const w = waysIn(state);
 	if (users.length === 0) {
 		return ['No users exist: the app shows first-run setup (and Restore from Backup).'];
 	}
 	const lines = [];
 	if (w.local) {
-		lines.push(
-			`- Username and password, as ${w.passwordUsers.map((u) => show(u.localUsername)).join(', ')}.`
-		);
+		const named = w.passwordUsers.map((u) => {
+			const until = lifts.get(u.localUsername);
+			return until
+				? `${show(u.localUsername)} (throttled until ${clockTime(until)} for browsers it has not signed in from; clear-throttles lifts it)`
+				: show(u.localUsername);
+		});
+		lines.push(`- Username and password, as ${named.join(', ')}.`);
 	} else {
 		const why = w.ssoHides
 			? 'SSO is on, which replaces the form'
@@ -669,7 +692,9 @@ async function status(sql) {
 	);
 	out('');
 	out(`Ways in right now${override ? ' (with the override on)' : ''}:`);
-	for (const line of describeWaysIn(state)) out(line.startsWith('-') ? `  ${line}` : line);
+	for (const line of describeWaysIn(state, throttles)) {
+		out(line.startsWith('-') ? `  ${line}` : line);
+	}
 }
 
 /** The passkeys of every user: how many, their names, their host and when each was last used. */

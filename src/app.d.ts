@@ -1,3 +1,4 @@
+import type { ApiPrincipal } from '$lib/server/auth/api-keys';
 import type { ClientInfo } from '$lib/server/client';
 import type { Session, SessionUser } from '$lib/server/auth/session';
 
@@ -10,6 +11,8 @@ declare global {
 			hasUsers: boolean;
 			user: SessionUser | null;
 			session: Session | null;
+			/** The API key of an /api/v1 request (hooks.server.ts); null everywhere else. */
+			apiKey: ApiPrincipal | null;
 			/** Whether cookies set on this request need the Secure flag. */
 			secureCookies: boolean;
 			/** Set by handleError when the request failed because the database went away. */

@@ -1,6 +1,7 @@
 import { json, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
+import { apiError, authenticateApi, isApiPath } from '$lib/server/auth/api-auth';
 import { BACKCHANNEL_LOGOUT_PATH } from '$lib/server/auth/backchannel';
 import { isCrossOriginWrite, resolveClient } from '$lib/server/client';
 import { guardRedirect } from '$lib/server/auth/guard';
@@ -62,10 +63,10 @@ export const init: ServerInit = async () => {
 		}, 0);
 	}
 	startHousekeeping();
-	process.once('sveltekit:shutdown' as never, () => {
+	process.once('sveltekit:shutdown' as never, async () => {
 		stopBackupScheduler();
-		stopHousekeeping();
-		stopDatabase().catch((error) =>
+		await stopHousekeeping();
+		await stopDatabase().catch((error) =>
 			log.error('Error while stopping the database', { error: String(error) })
 		);
 	});
@@ -90,9 +91,12 @@ function startsWithAny(path: string, prefixes: string[]) {
 /** The cross-origin write check's refusal, or null when the request may go on. */
 function crossOriginRefusal(event: Parameters<Handle>[0]['event']): Response | null {
 	// The identity provider's back-channel logout comes server to server, without an Origin: that
-	// one path checks its own input (a signed logout token) instead.
+	// one path checks its own input (a signed logout token) instead. So does /api/v1: it answers
+	// API keys only, never the session cookie (api-auth.ts refuses a cookie sent with a key), so
+	// a cross-origin page cannot make a browser act there.
 	if (
 		event.url.pathname === BACKCHANNEL_LOGOUT_PATH ||
+		isApiPath(event.url.pathname) ||
 		!isCrossOriginWrite(event.request.method, event.request.headers, event.locals.client.origin)
 	) {
 		return null;
@@ -193,8 +197,10 @@ const actionName: Handle = async ({ event, resolve }) => {
 const session: Handle = async ({ event, resolve }) => {
 	event.locals.user = null;
 	event.locals.session = null;
+	event.locals.apiKey = null;
 	event.locals.hasUsers = true;
 	if (event.url.pathname === '/healthz') return resolve(event);
+	if (isApiPath(event.url.pathname)) return apiKey(event, resolve);
 
 	const token = event.cookies.get(SESSION_COOKIE) ?? null;
 	let resolved;
@@ -232,6 +238,30 @@ const session: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
+/**
+ * /api/v1 is reached with an API key only: its one query instead of the session's, and no
+ * session, cookie or user is made from it (locals.user stays null; routes read locals.apiKey).
+ */
+async function apiKey(
+	event: Parameters<Handle>[0]['event'],
+	resolve: Parameters<Handle>[0]['resolve']
+) {
+	let result;
+	try {
+		result = await withinBudget(() => authenticateApi(event));
+	} catch (error) {
+		log.errorOncePerWindow('Database unavailable while resolving the session', {
+			error: String(error)
+		});
+		return apiError(503, "Librariarr can't reach its database. Try again in a minute.", {
+			'retry-after': '30'
+		});
+	}
+	if (result instanceof Response) return result;
+	event.locals.apiKey = result;
+	return resolve(event);
+}
+
 function forwardSessionStillBound(event: Parameters<Handle>[0]['event'], resolved: Resolved) {
 	if (!event.locals.client.peerTrusted) return false;
 	return (
@@ -244,6 +274,7 @@ function forwardSessionStillBound(event: Parameters<Handle>[0]['event'], resolve
 const guard: Handle = async ({ event, resolve }) => {
 	const path = event.url.pathname;
 	if (!event.route.id) return resolve(event); // unknown path: let Kit answer 404
+	if (isApiPath(path)) return resolve(event); // the key was checked by `session`
 	if (!event.locals.hasUsers && !startsWithAny(path, FIRST_RUN_PATHS)) {
 		return guardRedirect(event, '/setup');
 	}

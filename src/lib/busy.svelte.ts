@@ -4,7 +4,7 @@ import type { ActionResult, SubmitFunction } from '@sveltejs/kit';
  * "Busy while submitting" for a form enhanced with `use:enhance`: one instance per form.
  *
  *     const saving = new Busy();
- *     <form use:enhance={saving.submit}> … <button disabled={saving.pending} aria-busy={saving.pending}>
+ *     <form use:enhance={saving.submit}> … <BusyButton busy={saving} label="Save" … />
  *
  * `pending` is true from the submit until the page has been updated with the answer (also when
  * the request fails). `action` names the action that is running (`?/test` → `test`), so a form

@@ -3,6 +3,7 @@
 // and a real PostgreSQL. Reports requests/s and p99 latency for
 //   (a) the signed-in home page   (session resolved from the cookie: one query), and
 //   (b) the signed-out login page (the baseline),
+//   (c) GET /api/v1/system/status with an API key (one query; writes per keyed request, target 0),
 // their ratio (target ≥ 0.85), and the database writes per signed-in request (target 0): rows
 // inserted, updated or deleted in the app's own tables (pg_stat_user_tables), read after the
 // server has exited (a backend flushes its counters on exit). Not pg_stat_database's totals: they
@@ -207,6 +208,41 @@ try {
 	const signedOut = await load(`${server.url}/login`, {});
 	await server.stop();
 
+	// An API key (issue 28): made on Settings → Security with the session above, used once (its
+	// first use writes "lastUsedAt" and the address), then measured on a restarted server.
+	server = await startServer({ databaseUrl: db.url, env });
+	const madeKey = await fetch(`${server.url}/settings/security?/apiKeyCreate`, {
+		method: 'POST',
+		redirect: 'manual',
+		headers: {
+			cookie,
+			origin: server.url,
+			accept: 'text/html',
+			'content-type': 'application/x-www-form-urlencoded'
+		},
+		body: new URLSearchParams({
+			name: 'bench',
+			scope: 'read',
+			expiry: '0',
+			currentPassword: 'bench password 1'
+		})
+	});
+	const apiKey = /lbr_[A-Za-z0-9_-]{43}/.exec(await madeKey.text())?.[0];
+	if (!apiKey) throw new Error(`making an API key failed: ${madeKey.status}`);
+	const statusUrl = `${server.url}/api/v1/system/status`;
+	const firstUse = await fetch(statusUrl, { headers: { 'x-api-key': apiKey } });
+	if (firstUse.status !== 200) throw new Error(`keyed status answered ${firstUse.status}`);
+	await server.stop();
+	await new Promise((r) => setTimeout(r, 500));
+	const keyBefore = await writes(db.url);
+	server = await startServer({ databaseUrl: db.url, env });
+	await load(`${server.url}/api/v1/system/status`, { 'x-api-key': apiKey }); // warm-up
+	const keyed = await load(`${server.url}/api/v1/system/status`, { 'x-api-key': apiKey });
+	await server.stop();
+	await new Promise((r) => setTimeout(r, 500));
+	const keyAfter = await writes(db.url);
+	const keyedRequests = keyed.requests.total * 2;
+
 	// Forward auth: switch the mode on, sign in through the "proxy" (this script), then measure.
 	const admin = postgres(db.url, { max: 1, onnotice: () => {} });
 	await admin`update "AppSettings" set "ssoMode" = 'FORWARD_AUTH', "ssoEnabled" = true`;
@@ -366,6 +402,13 @@ try {
 			p99ms: forward.latency.p99,
 			non2xx: forward.non2xx
 		},
+		apiKeyStatus: {
+			requestsPerSecond: keyed.requests.average,
+			p99ms: keyed.latency.p99,
+			non2xx: keyed.non2xx
+		},
+		apiKeyDatabaseWrites: keyAfter - keyBefore,
+		writesPerKeyedRequest: (keyAfter - keyBefore) / keyedRequests,
 		forwardAuthDatabaseWrites: fwdAfter - fwdBefore,
 		writesPerForwardAuthRequest: (fwdAfter - fwdBefore) / fwdRequests,
 		anonymousRefusals: {
@@ -398,6 +441,8 @@ Librariarr benchmark (${CONNECTIONS} connections, ${DURATION} s each, PostgreSQL
   signed-out login page ${report.signedOutLogin.requestsPerSecond.toFixed(0).padStart(6)} req/s   p99 ${report.signedOutLogin.p99ms} ms   non-2xx ${report.signedOutLogin.non2xx}
   ratio signed-in / signed-out: ${report.ratio} (target ≥ 0.85)
   database writes during ${requests} signed-in requests: ${report.databaseWrites} (${report.writesPerSignedInRequest} per request; target 0)
+  API key, GET /api/v1/system/status ${report.apiKeyStatus.requestsPerSecond.toFixed(0).padStart(6)} req/s   p99 ${report.apiKeyStatus.p99ms} ms   non-2xx ${report.apiKeyStatus.non2xx}
+  database writes during ${keyedRequests} keyed requests: ${report.apiKeyDatabaseWrites} (${report.writesPerKeyedRequest} per request; target 0)
   forward-auth home page ${report.forwardAuthHome.requestsPerSecond.toFixed(0).padStart(5)} req/s   p99 ${report.forwardAuthHome.p99ms} ms   non-2xx ${report.forwardAuthHome.non2xx}
   database writes during ${fwdRequests} forward-auth requests: ${report.forwardAuthDatabaseWrites} (${report.writesPerForwardAuthRequest} per request; target 0)
   anonymous refusals (${report.anonymousRefusals.kinds} kinds, ${report.anonymousRefusals.requests} requests): ${report.anonymousRefusals.rowsAdded} audit rows added (${report.anonymousRefusals.rowsPerRequest.toFixed(5)} per request, ${report.anonymousRefusals.rowsPerKindAndWindow} per kind and window; target ≤ 1)
@@ -417,6 +462,8 @@ Librariarr benchmark (${CONNECTIONS} connections, ${DURATION} s each, PostgreSQL
 		report.ratio >= 0.85 &&
 		report.databaseWrites === 0 &&
 		report.forwardAuthDatabaseWrites === 0 &&
+		report.apiKeyDatabaseWrites === 0 &&
+		report.apiKeyStatus.non2xx === 0 &&
 		report.anonymousRefusals.rowsPerKindAndWindow <= 1 &&
 		report.anonymousStartWrites === 0 &&
 		report.signInOverArgon2 <= 1.6 &&

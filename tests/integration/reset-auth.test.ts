@@ -416,6 +416,23 @@ describe('stored strings are printed escaped', () => {
 });
 
 describe('the sign-in throttle', () => {
+	test('status says until when a throttle blocks the password way in, next to that way', async () => {
+		const { url, sql } = await database();
+		await seed(sql);
+		await sql`update "AppSettings" set "ssoEnabled" = false, "localAuthEnabled" = true`;
+		const free = await run(['status'], { url, env: { TZ: 'UTC' } });
+		expect(free.stdout).toContain('  - Username and password, as admin.');
+		await seedThrottles(sql);
+		const [{ lifts }] = await sql<{ lifts: string }[]>`
+			select to_char("windowEndsAt" at time zone 'UTC', 'HH24:MI') as lifts
+			from "Throttle" where key = 'password:account:admin'
+		`;
+		const r = await run(['status'], { url, env: { TZ: 'UTC' } });
+		expect(r.stdout).toContain(
+			`  - Username and password, as admin (throttled until ${lifts} UTC for browsers it has not signed in from; clear-throttles lifts it).`
+		);
+	});
+
 	test("clear-throttles does what the README's SQL does and says how much it lifted", async () => {
 		const a = await database();
 		const b = await database();

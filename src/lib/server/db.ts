@@ -139,7 +139,15 @@ export function connectionProblem(error: unknown): { text: string; retry: boolea
 }
 
 export async function stopDatabase() {
-	await sql.end({ timeout: 5 });
+	// postgres.js's end() can stay pending for good when PostgreSQL went first (Ctrl-C reaches the
+	// embedded server too): our own timer bounds it, and keeps the process alive until it fires,
+	// so that the embedded server is still stopped and said to be.
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	await Promise.race([
+		sql.end({ timeout: 5 }),
+		new Promise((resolve) => (timer = setTimeout(resolve, 5500)))
+	]);
+	clearTimeout(timer);
 	if (stopEmbedded) {
 		await stopEmbedded();
 		stopEmbedded = null;

@@ -48,7 +48,12 @@ export const EVENT_LABELS: Record<string, string> = {
 	'settings.passkey_added': 'Passkey added',
 	'settings.passkey_renamed': 'Passkey renamed',
 	'settings.passkey_deleted': 'Passkey deleted',
-	'settings.passkey_login': 'Passkey sign-in switched'
+	'settings.passkey_login': 'Passkey sign-in switched',
+	'api_key.created': 'API key created',
+	'api_key.revoked': 'API key revoked',
+	'api_key.renamed': 'API key renamed',
+	'api_key.new_address': 'API key used from a new address',
+	'api_key.refused': 'API key refused (unknown key)'
 };
 
 /** The sign-in methods the filter offers (the values "AuditEvent".method takes). */
@@ -58,7 +63,8 @@ export const HISTORY_METHODS: Record<string, string> = {
 	oidc: 'OIDC',
 	'forward-auth': 'Forward auth',
 	passkey: 'Passkey',
-	'recovery-code': 'Recovery code'
+	'recovery-code': 'Recovery code',
+	'api-key': 'API key'
 };
 
 const REASONS: Record<string, string> = {

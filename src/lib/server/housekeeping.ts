@@ -101,13 +101,32 @@ async function runAndLog(atStart = false) {
 
 let job: Cron | null = null;
 
-export function startHousekeeping() {
-	if (job) return;
-	job = new Cron(HOUSEKEEPING_PATTERN, { protect: true }, () => runAndLog());
-	void runAndLog(true);
+/** The run in progress, if any: a shutdown lets it finish before the pool closes. */
+let running: Promise<void> | null = null;
+
+function track(run: Promise<void>) {
+	running = run.finally(() => {
+		if (running === tracked) running = null;
+	});
+	const tracked = running;
+	return tracked;
 }
 
-export function stopHousekeeping() {
+export function startHousekeeping() {
+	if (job) return;
+	job = new Cron(HOUSEKEEPING_PATTERN, { protect: true }, () => track(runAndLog()));
+	void track(runAndLog(true));
+}
+
+/**
+ * Stops the schedule and waits (at most `waitMs`) for a run in progress, so that closing the pool
+ * does not cut its transaction (a shutdown right after start met the start-up run mid-way).
+ */
+export async function stopHousekeeping(waitMs = 5000) {
 	job?.stop();
 	job = null;
+	if (!running) return;
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	await Promise.race([running, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+	clearTimeout(timer);
 }

@@ -11,7 +11,8 @@ const CHECKS: Record<string, string> = {
 	'current-password': 'Current password (settings)',
 	totp: 'Authenticator code',
 	'recovery-code': 'Recovery code',
-	passkey: 'Passkey sign-in'
+	passkey: 'Passkey sign-in',
+	'api-key': 'API key'
 };
 
 /** An address as keys hold it (client.ts, addressPrefix): an IPv4 address or an IPv6 /64. */

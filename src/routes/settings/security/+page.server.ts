@@ -20,6 +20,7 @@ import {
 } from '$lib/server/history';
 import { loadTwoFactor, twoFactorActions } from './two-factor-actions';
 import { loadPasskeys, passkeyActions } from './passkey-actions';
+import { apiKeyActions, loadApiKeys } from './api-key-actions';
 import type { Actions, PageServerLoad } from './$types';
 
 const throttleField = v.object({
@@ -95,6 +96,7 @@ export const load: PageServerLoad = async (event) => {
 		seen,
 		twoFactor: await loadTwoFactor(user),
 		passkeys: await loadPasskeys(event),
+		apiKeys: await loadApiKeys(event),
 		recoveryAddress: `${event.locals.client.origin}/login/recovery`,
 		stepUp: await stepUpView(user, session, event.locals.client.origin)
 	};
@@ -103,6 +105,7 @@ export const load: PageServerLoad = async (event) => {
 export const actions = {
 	...twoFactorActions,
 	...passkeyActions,
+	...apiKeyActions,
 	revoke: async (event) => {
 		const { user, session } = requireUser(event);
 		const form = Object.fromEntries(await readForm(event.request));

@@ -1,14 +1,4 @@
-// How the security page writes sign-in methods and history links.
-
-/** Short names for table cells (the home page's METHOD_LABELS are sentence-length). */
-export const METHOD_NAMES: Record<string, string> = {
-	local: 'Password',
-	plex: 'Plex',
-	oidc: 'OIDC',
-	'forward-auth': 'Forward auth',
-	passkey: 'Passkey',
-	'recovery-code': 'Recovery code'
-};
+// How the security page writes its history links.
 
 /** The query of a history link: the filters, and the page unless it is the first. */
 export function historySearch(
