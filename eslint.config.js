@@ -3,6 +3,7 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import ts from 'typescript-eslint';
 import svelteConfig from './svelte.config.js';
+import layers from './eslint/layers.js';
 
 export default ts.config(
 	js.configs.recommended,
@@ -54,6 +55,12 @@ export default ts.config(
 				}
 			]
 		}
+	},
+	{
+		// The layers (eslint/layers.js, drawn in the README's layout block): nothing imports upward.
+		files: ['src/**'],
+		plugins: { layers },
+		rules: { 'layers/no-upward-import': 'error' }
 	},
 	{ ignores: ['build/', '.svelte-kit/', 'node_modules/', 'data/', 'test-results/'] }
 );

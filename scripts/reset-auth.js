@@ -441,7 +441,7 @@ async function readState(sql) {
 	return { users, settings, override: isTruthy(process.env.SSO_DISABLE_OVERRIDE) };
 }
 
-// ---- BEGIN copy of identityFits() from src/lib/server/rule/linked.ts ------------------------
+// ---- BEGIN copy of identityFits() from rule/linked.ts and rule/issuer.ts --------------
 // Which stored SSO link counts for the saved mode and issuer (a multi-tenant issuer covers the
 // tenant the admin linked with). Copied for the same reason as offeredWays() below, and checked
 // against the original by the same unit test.

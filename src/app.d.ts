@@ -1,5 +1,5 @@
 import type { ApiPrincipal } from '$lib/server/auth/api-keys';
-import type { ClientInfo } from '$lib/server/auth/client';
+import type { ClientInfo } from '$lib/server/client';
 import type { Session, SessionUser } from '$lib/server/auth/session';
 
 declare global {

@@ -3,7 +3,7 @@ import { sequence } from '@sveltejs/kit/hooks';
 import { dev } from '$app/environment';
 import { apiError, authenticateApi, isApiPath } from '$lib/server/auth/api-auth';
 import { BACKCHANNEL_LOGOUT_PATH } from '$lib/server/auth/backchannel';
-import { isCrossOriginWrite, resolveClient } from '$lib/server/auth/client';
+import { isCrossOriginWrite, resolveClient } from '$lib/server/client';
 import { guardRedirect } from '$lib/server/auth/guard';
 import {
 	deleteSessionCookie,

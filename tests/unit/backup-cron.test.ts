@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isDue, isValidCron, schedulePattern } from '../../src/lib/server/backup/cron';
+import { isDue, isValidCron, schedulePattern } from '../../src/lib/cron';
 
 describe('backup schedules', () => {
 	test('presets, cron expressions and off', () => {

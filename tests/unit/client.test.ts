@@ -6,7 +6,7 @@ import {
 	normaliseAddress,
 	parseForwardedHost,
 	parseForwardedProto
-} from '../../src/lib/server/auth/client';
+} from '../../src/lib/server/client';
 
 describe('forwarded headers are validated before use', () => {
 	test.each([

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { ClientInfo } from '../../src/lib/server/auth/client';
+import type { ClientInfo } from '../../src/lib/server/client';
 import { diagnose, type DiagnosticsInput } from '../../src/lib/server/diagnostics';
 
 function input(over: {

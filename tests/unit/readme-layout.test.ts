@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { LAYERS } from '../../eslint/layers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -52,8 +53,20 @@ describe('the README layout block', () => {
 		expect(missing, 'folders under src/lib/server with no line in the README layout').toEqual([]);
 	});
 
+	it('draws the layers eslint/layers.js keeps, in its order, and tags folders with theirs', () => {
+		const order = LAYERS.map((layer) => layer.name).join(' → ');
+		expect(block).toContain(`layers, bottom to top: ${order}\n`);
+		const folders = ['plain', 'rule', 'sso', 'auth', 'auth/sources', 'backup'];
+		for (const folder of folders) {
+			const tag = new RegExp(`^ {2}${folder}/ +\\[([a-z]+)\\]`, 'm').exec(block)?.[1];
+			expect(tag, `the README's layer for ${folder}/`).toBe(
+				LAYERS.find((l) => l.paths.includes(`src/lib/server/${folder}/`))?.name
+			);
+		}
+	});
+
 	it('names no file that does not exist', () => {
-		const everything = ['src', 'scripts', 'tests']
+		const everything = ['src', 'scripts', 'tests', 'eslint']
 			.flatMap((dir) => walk(path.join(root, dir)))
 			.concat(fs.readdirSync(root).map((name) => path.join(root, name)))
 			.map((p) => path.basename(p));

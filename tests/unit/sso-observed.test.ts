@@ -1,4 +1,4 @@
-// What a sign-in adds to what was seen of the provider (sso-observed.ts): the first verified
+// What a sign-in adds to what was seen of the provider (sso/observed.ts): the first verified
 // algorithm stays, a refused one always shows, the claim's source is the latest; nothing new, no
 // write. And an observation made for another issuer or client id reads as nothing.
 import { describe, expect, test } from 'vitest';
@@ -8,8 +8,8 @@ import {
 	NOTHING_OBSERVED,
 	observedFrom,
 	type Observed
-} from '../../src/lib/server/sso-observed';
-import { algorithmAccepted } from '../../src/lib/server/auth/sources/oidc-algorithms';
+} from '../../src/lib/server/sso/observed';
+import { algorithmAccepted } from '../../src/lib/server/sso/algorithms';
 
 const rs: Observed = { idTokenAlg: { alg: 'RS256', accepted: true }, usernameClaim: null };
 

@@ -4,12 +4,14 @@ import { fieldErrors } from '../../src/lib/schemas/fields';
 import { connectionSchema, subjectSchema } from '../../src/lib/schemas/sso';
 import { discoveryUrl, formEncode } from '../../src/lib/server/auth/sources/oidc';
 import { chooseClientAuth } from '../../src/lib/server/auth/sources/oidc';
+import { issuerMismatch } from '../../src/lib/server/auth/sources/oidc-discovery';
 import {
+	issuerCovers,
 	issuerFitsConfigured,
 	issuerForTenant,
-	issuerMismatch
-} from '../../src/lib/server/auth/sources/oidc-discovery';
-import { identityFits, issuerCovers, sameIssuer } from '../../src/lib/server/sso';
+	sameIssuer
+} from '../../src/lib/server/rule/issuer';
+import { identityFits } from '../../src/lib/server/rule/linked';
 
 const valid = {
 	ssoMode: 'OIDC',

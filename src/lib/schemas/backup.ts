@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isValidCron, SCHEDULES } from '../server/backup/cron';
+import { isValidCron, SCHEDULES } from '../cron';
 import { textField } from './fields';
 
 export const PASSPHRASE_MIN = 8;

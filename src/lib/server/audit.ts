@@ -12,7 +12,7 @@
 import { getRequestEvent } from '$app/server';
 import type { Fragment } from 'postgres';
 import { sql } from './db';
-import { addressPrefix } from './auth/client';
+import { addressPrefix } from './client';
 import { log } from './log';
 
 export type AuditInput = {

@@ -7,8 +7,8 @@
 // request's headers and the configuration; nothing is read from the environment or the
 // database, so every branch is unit-tested. Header values are shown as received but cut to a
 // bounded length; the page renders them as text.
-import { normaliseAddress, parseForwardedHost, parseForwardedProto } from './auth/client';
-import type { ClientInfo } from './auth/client';
+import { normaliseAddress, parseForwardedHost, parseForwardedProto } from './client';
+import type { ClientInfo } from './client';
 import { redirectUri } from './auth/sources/oidc';
 
 /** Forwarding headers shown as received (the app itself reads only the first three). */

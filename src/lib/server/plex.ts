@@ -3,12 +3,14 @@ import { seal } from './crypto';
 import { sql } from './db';
 import { loadRuleInputs, offered } from './rule/inputs';
 import { FIRST_USER_LOCK } from './users';
-import type { PlexAccount } from './auth/sources/plex';
 
 /** Whether the login page at `rpId` offers the Plex button (the rule decides: rule/ways-in.ts). */
 export async function plexLoginOffered(rpId: string): Promise<boolean> {
 	return offered(await loadRuleInputs(sql, { rpId })).plex;
 }
+
+/** A plex.tv account as the Plex source reads it (auth/sources/plex.ts). */
+export type PlexAccount = { id: string; username: string; email: string | null };
 
 export async function findUserByPlexId(plexId: string) {
 	const [user] = await sql<{ id: number }[]>`select id from "User" where "plexId" = ${plexId}`;

@@ -1,6 +1,23 @@
-// Reading and changing the "User" rows behind local sign-in and first-run setup.
-import { invalidateOtherSessions, type SessionUser } from './auth/session';
+// Reading and changing the "User" rows behind local sign-in and first-run setup, and ending a
+// user's other sessions when a change to their ways in asks for it.
+import type postgres from 'postgres';
 import { sql } from './db';
+import { issuerSpellings } from './rule/issuer';
+
+/** The user a session resolves to (auth/session.ts reads it with the session, in one query). */
+export type SessionUser = {
+	id: number;
+	username: string;
+	email: string | null;
+	localUsername: string | null;
+	hasPassword: boolean;
+	plexId: string | null;
+	plexUsername: string | null;
+	ssoSubject: string | null;
+	ssoIssuer: string | null;
+	ssoProvider: string | null;
+	sessionVersion: number;
+};
 
 /** Taken by every way of creating the first user (setup, Plex setup, restore on the setup page). */
 export const FIRST_USER_LOCK = 727_274_002; // arbitrary, fixed: "librariarr first-run setup"
@@ -121,10 +138,22 @@ export async function findUserBySsoIdentity(
 	issuer: string,
 	subject: string
 ) {
-	const candidates = [issuer, issuer.replace(/\/+$/, ''), issuer.replace(/\/+$/, '') + '/'];
+	const candidates = issuerSpellings(issuer);
 	const [user] = await sql<{ id: number }[]>`
 		select id from "User"
 		where "ssoProvider" = ${provider} and "ssoSubject" = ${subject} and "ssoIssuer" in ${sql(candidates)}
 	`;
 	return user ?? null;
+}
+
+/**
+ * Ends every session of the user except `keepSessionId` (the one making the change). Pass the
+ * transaction when the change it belongs to runs in one.
+ */
+export async function invalidateOtherSessions(
+	userId: number,
+	keepSessionId: string | null,
+	db: postgres.Sql | postgres.TransactionSql = sql
+) {
+	await db`delete from "Session" where "userId" = ${userId} and id is distinct from ${keepSessionId}`;
 }

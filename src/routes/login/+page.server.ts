@@ -10,7 +10,7 @@ import {
 	loginPageWays,
 	rememberAutoRedirect,
 	ssoButtonShown
-} from '$lib/server/auth/sso-login';
+} from '$lib/server/sso';
 import { loginSchema } from '$lib/schemas/login';
 import { formFields } from '$lib/schemas/fields';
 import {

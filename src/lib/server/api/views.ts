@@ -13,7 +13,7 @@ import type {
 import { audit } from '../audit';
 import type { ApiPrincipal } from '../auth/api-keys';
 import { listSessions, revokeSession } from '../auth/sessions-list';
-import { loginPageWays } from '../auth/sso-login';
+import { loginPageWays } from '../sso/login';
 import { BackupError, createManualBackup, listBackups, say } from '../backup';
 import { eventLabel, historyPage } from '../history';
 

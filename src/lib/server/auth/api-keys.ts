@@ -24,7 +24,7 @@ import { audit, auditFailure, auditRepeated } from '../audit';
 import { derivedKey } from '../crypto';
 import { sql } from '../db';
 import { log } from '../log';
-import { addressPrefix } from './client';
+import { addressPrefix } from '../client';
 import { addressRule, checkAndCount } from './throttle';
 
 export const MAX_KEYS = 25;

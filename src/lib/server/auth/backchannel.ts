@@ -23,7 +23,9 @@ import {
 	type JWTPayload
 } from 'jose';
 import { sql } from '../db';
-import { sameIssuer, type SsoConfig } from '../sso';
+import { issuerSpellings, sameIssuer } from '../rule/issuer';
+import { oidcReady } from '../sso/availability';
+import type { SsoConfig } from '../sso/config';
 import { getDiscovery, getJwks } from './sources/oidc-discovery';
 import { ALLOWED_ALGORITHMS } from './sources/oidc';
 
@@ -51,8 +53,7 @@ const shortString = (value: unknown, max = 255) =>
 
 /** Verifies a logout token; throws LogoutTokenError with the reason (for the log) when invalid. */
 export async function verifyLogoutToken(token: string, sso: SsoConfig): Promise<LogoutTarget> {
-	if (sso.ssoMode !== 'OIDC' || !sso.oidcIssuer || !sso.oidcClientId)
-		throw new LogoutTokenError('OIDC is not configured');
+	if (!oidcReady(sso)) throw new LogoutTokenError('OIDC is not configured');
 	const doc = await getDiscovery(sso.oidcIssuer, sso.ssoConfigVersion).catch((error) => {
 		throw new LogoutTokenError(`discovery failed (${(error as Error).message})`);
 	});
@@ -140,7 +141,7 @@ export async function applyLogout(
 		await sql`delete from "LogoutTokenSeen" where "expiresAt" <= now()`;
 	}
 	const keepUntil = new Date((target.iat + MAX_AGE_S + CLOCK_SKEW_S) * 1000);
-	const issuers = [target.issuer.replace(/\/+$/, ''), target.issuer.replace(/\/+$/, '') + '/'];
+	const issuers = issuerSpellings(target.issuer).slice(1);
 	return sql.begin(async (tx) => {
 		const [seen] = await tx`
 			insert into "LogoutTokenSeen" (issuer, jti, "expiresAt")

@@ -12,7 +12,7 @@ import {
 	ruleSettings
 } from '../rule/inputs';
 import type { SsoOffer } from '../rule/ways-in';
-import { waysOnceSsoIsOn } from './sso-login';
+import { waysOnceSsoIsOn } from '../sso/login';
 import { effectiveStates } from './way-state';
 
 export type LoginPreview = {

@@ -16,7 +16,9 @@ import { encodeBase64urlNoPadding } from '@oslojs/encoding';
 import { open } from '../crypto';
 import { sql } from '../db';
 import { log } from '../log';
-import { getSsoConfig, sameIssuer } from '../sso';
+import { sameIssuer } from '../rule/issuer';
+import { oidcReady } from '../sso/availability';
+import { getSsoConfig } from '../sso/config';
 import type { Session } from './session';
 import { proxySignOutUrl } from './sources/forward';
 import { getDiscovery } from './sources/oidc-discovery';
@@ -45,8 +47,7 @@ export function backchannelLogoutUri(origin: string) {
 export async function providerLogoutUrl(session: Session, origin: string): Promise<string | null> {
 	if (session.method !== 'oidc' || !session.rpLogoutIssuer) return null;
 	const sso = await getSsoConfig();
-	if (!sso.oidcRpLogout || sso.ssoMode !== 'OIDC' || !sso.oidcIssuer || !sso.oidcClientId)
-		return null;
+	if (!sso.oidcRpLogout || !oidcReady(sso)) return null;
 	const [row] = await sql<{ oidcIdToken: string | null; oidcIssuer: string | null }[]>`
 		select "oidcIdToken", "oidcIssuer" from "Session" where id = ${session.id}
 	`;

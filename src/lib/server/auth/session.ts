@@ -14,6 +14,9 @@ import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/enco
 import type { Cookies } from '@sveltejs/kit';
 import type postgres from 'postgres';
 import { alongside, sql } from '../db';
+import type { SessionUser } from '../users';
+
+export type { SessionUser };
 
 export const SESSION_COOKIE = 'librariarr_session';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -23,20 +26,6 @@ export const LAST_SEEN_PRECISION_MS = 60 * 60 * 1000;
 const RENEW_WHEN_REMAINING_MS = SESSION_LIFETIME_MS - DAY_MS;
 
 export type LoginMethod = 'local' | 'plex' | 'oidc' | 'forward-auth' | 'recovery-code' | 'passkey';
-
-export type SessionUser = {
-	id: number;
-	username: string;
-	email: string | null;
-	localUsername: string | null;
-	hasPassword: boolean;
-	plexId: string | null;
-	plexUsername: string | null;
-	ssoSubject: string | null;
-	ssoIssuer: string | null;
-	ssoProvider: string | null;
-	sessionVersion: number;
-};
 
 export type Session = {
 	id: string;
@@ -198,18 +187,6 @@ export async function invalidateSession(sessionId: string) {
 /** Ending one session, as one statement (to run alone or inside a sign-in's). */
 export function sessionDelete(sessionId: string) {
 	return sql`delete from "Session" where id = ${sessionId}`;
-}
-
-/**
- * Ends every session of the user except `keepSessionId` (the one making the change). Pass the
- * transaction when the change it belongs to runs in one.
- */
-export async function invalidateOtherSessions(
-	userId: number,
-	keepSessionId: string | null,
-	db: postgres.Sql | postgres.TransactionSql = sql
-) {
-	await db`delete from "Session" where "userId" = ${userId} and id is distinct from ${keepSessionId}`;
 }
 
 export function setSessionCookie(

@@ -37,7 +37,7 @@
 import type postgres from 'postgres';
 import { auditRepeated } from '../audit';
 import { sql } from '../db';
-import { addressPrefix } from './client';
+import { addressPrefix } from '../client';
 
 export const WINDOW_MS = 15 * 60 * 1000;
 

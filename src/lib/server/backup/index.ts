@@ -18,7 +18,7 @@ export { purgeDeletedBackups } from './catalogue';
 export { backupDir } from './files';
 export { BackupError, isBackupName } from './format';
 export { restoreFromForm, RESTORE_FORM_MAX_BYTES } from './restore-form';
-export { type Schedule } from './cron';
+export { type Schedule } from '../../cron';
 export { createManualBackup, getBackupSchedule, saveBackupSchedule } from './schedule';
 export { startBackupScheduler, stopBackupScheduler } from './scheduler';
 export { cancelBackupsOnShutdown } from './stopping';

@@ -3,7 +3,7 @@
 // of them makes a given backup.
 import { open, seal } from '../crypto';
 import { sql } from '../db';
-import type { Schedule } from './cron';
+import type { Schedule } from '../../cron';
 import { createBackup } from './dump';
 import { applyRetention } from './retention';
 

@@ -12,7 +12,7 @@ import { Cron } from 'croner';
 import { audit } from '../audit';
 import { log } from '../log';
 import { tidyBackupFolder } from './catalogue';
-import { isDue, schedulePattern } from './cron';
+import { isDue, schedulePattern } from '../../cron';
 import { runLockedBackup, scheduleState } from './schedule';
 
 let ticker: Cron | null = null;

@@ -9,9 +9,9 @@ import { requireStepUp, type StepUpResult } from '$lib/server/auth/step-up';
 import { forwardIdentity } from '$lib/server/auth/sources/forward';
 import { DiscoveryError, getDiscovery, startAuthorization } from '$lib/server/auth/sources/oidc';
 import { startFlow } from '$lib/server/auth/sign-in-flows';
-import { getSsoConfig } from '$lib/server/sso';
+import { getSsoConfig, oidcReady } from '$lib/server/sso';
 import { rpIdFor } from '$lib/server/auth/passkeys';
-import { linkSsoIdentity, unlinkSsoIdentity, type LinkRefusal } from '$lib/server/sso-link';
+import { linkSsoIdentity, unlinkSsoIdentity, type LinkRefusal } from '$lib/server/sso';
 import { subjectSchema } from '$lib/schemas/sso';
 import { ssoDone, ssoFail } from './sso-answer';
 import { reenabledText, SSO_TEXT } from './sso-messages';
@@ -62,7 +62,7 @@ export const linkingActions = {
 		const proof = await requireStepUp(event, user, session, await readForm(event.request));
 		if (!proof.ok) return proofRefused(proof);
 		const sso = await getSsoConfig();
-		if (sso.ssoMode !== 'OIDC' || !sso.oidcIssuer || !sso.oidcClientId) {
+		if (!oidcReady(sso)) {
 			return ssoFail(409, { step: 2, ok: false, message: SSO_TEXT.saveOidcFirst });
 		}
 		let doc;

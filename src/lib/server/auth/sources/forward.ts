@@ -7,7 +7,11 @@
 // repeated (Node joins repeated headers with ", "), comma-joined, containing a control
 // character, or longer than 256 characters all count as "no identity". Only the configured name
 // is read; look-alikes such as Remote_User are different headers and never match.
-import type { ClientInfo } from '../client';
+import type { ClientInfo } from '../../client';
+import type { SsoConfig } from '../../sso/config';
+import type { ForwardIdentity } from '../../sso/link';
+
+export type { ForwardIdentity };
 
 const MAX_LENGTH = 256;
 
@@ -19,8 +23,6 @@ export function readIdentityHeader(headers: Headers, name: string): string | nul
 	if (!value || value.length > MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) return null;
 	return value;
 }
-
-export type ForwardIdentity = { subject: string; email: string | null; displayName: string | null };
 
 export type HeaderNames = { user: string; email: string; name: string };
 
@@ -105,4 +107,37 @@ export const PRESETS: Record<string, Preset> = {
 export function proxySignOutUrl(configured: string | null, origin: string): string | null {
 	if (!configured) return null;
 	return configured.startsWith('/') ? `${origin}${configured}` : configured;
+}
+
+/**
+ * Forward-auth SSO is switched on only by a request that shows it will work: it came through a
+ * trusted proxy (the TCP peer is in TRUSTED_PROXIES) and the proxy named, in the configured user
+ * header, the identity linked to this admin. That is what Verify & Link proves for OIDC. Without
+ * it (TRUSTED_PROXIES empty, the wrong header name, another user at the proxy) switching SSO on
+ * would hide the password form while every SSO sign-in fails. Returns why not, or null.
+ */
+export function forwardEnableRefusal(
+	client: ClientInfo,
+	headers: Headers,
+	sso: Pick<
+		SsoConfig,
+		'forwardAuthUserHeader' | 'forwardAuthEmailHeader' | 'forwardAuthNameHeader'
+	>,
+	linkedSubject: string | null
+): string | null {
+	const result = forwardIdentity(client, headers, {
+		user: sso.forwardAuthUserHeader,
+		email: sso.forwardAuthEmailHeader,
+		name: sso.forwardAuthNameHeader
+	});
+	if (!result.ok && result.reason === 'untrusted_proxy') {
+		return 'Forward-auth SSO can only be switched on through your authenticating proxy: this request did not come through a trusted proxy (TRUSTED_PROXIES), so nobody could sign in with SSO. Open this page through the proxy and try again.';
+	}
+	if (!result.ok) {
+		return `Your proxy did not send a usable ${sso.forwardAuthUserHeader} header with this request, so SSO sign-in would fail. Check the User Header in step 1, then try again through the proxy.`;
+	}
+	if (result.identity.subject !== linkedSubject) {
+		return `Your proxy names “${result.identity.subject}” in this request, but your account is linked to “${linkedSubject ?? ''}”. Link the identity of this request in step 2, then enable SSO.`;
+	}
+	return null;
 }

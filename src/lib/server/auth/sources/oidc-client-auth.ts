@@ -10,7 +10,7 @@
 // than three requests, never another URL than the discovered token endpoint, never without PKCE,
 // never down to `none` (a public client is only what the admin configured). A method the admin
 // chose is honoured: only its Basic encoding variant is added. The variant that worked is
-// remembered by the caller (sso.ts) and tried first next time.
+// remembered by the caller (sso/config.ts) and tried first next time.
 //
 // The credentials check sends a made-up code and verifier with each variant the provider lists:
 // a refusal about the code (`invalid_grant`, or anything not about the client) means the client
@@ -18,11 +18,15 @@
 import { generateCodeVerifier, generateState } from 'arctic';
 import { cappedFetch, HttpError } from '../../http';
 import { noteProviderDate } from './provider-clock';
-import type { ClientAuthSetting } from '../../sso';
+import {
+	CLIENT_AUTH_VARIANTS,
+	type ClientAuthSetting,
+	type ClientAuthVariant
+} from '../../sso/config';
 
-export const CLIENT_AUTH_VARIANTS = ['basic', 'basic-raw', 'post'] as const;
-/** A way to send the client's credentials; `none` is a public client (client_id only). */
-export type ClientAuthVariant = (typeof CLIENT_AUTH_VARIANTS)[number] | 'none';
+import { sanitizeProviderText } from '../../sso/link-failure';
+
+export { CLIENT_AUTH_VARIANTS, sanitizeProviderText, type ClientAuthVariant };
 
 export type ClientCredentials = { clientId: string; clientSecret: string | null };
 
@@ -90,17 +94,6 @@ export function settingAllows(setting: ClientAuthSetting, variant: ClientAuthVar
 	if (setting === 'client_secret_basic') return variant === 'basic' || variant === 'basic-raw';
 	if (setting === 'client_secret_post') return variant === 'post';
 	return variant === 'none';
-}
-
-/** The provider's words, safe to log and show: control and format characters out, capped. */
-export function sanitizeProviderText(value: unknown, max = 200): string | null {
-	if (typeof value !== 'string') return null;
-	const clean = value
-		.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ')
-		.replace(/\s+/g, ' ')
-		.trim();
-	if (!clean) return null;
-	return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 
 /** One answer of the token endpoint. */

@@ -18,6 +18,7 @@ import { cappedFetch, DEFAULT_TIMEOUT_MS, HttpError, parseJson } from '../../htt
 import { noteProviderDate } from './provider-clock';
 import { classifyProviderFailure, describeProviderFailure } from './provider-failure';
 import { sanitizeProviderText } from './oidc-client-auth';
+import { issuerFitsConfigured, trimSlash } from '../../rule/issuer';
 
 export type Discovery = {
 	issuer: string;
@@ -55,8 +56,6 @@ const JWKS_COOLDOWN_MS =
 		? Number(process.env.OIDC_JWKS_COOLDOWN_MS)
 		: 30_000;
 
-const TENANT_PLACEHOLDER = '{tenantid}';
-
 let discoveryTimeoutMs = DEFAULT_TIMEOUT_MS;
 /** Shortens the deadline of discovery and key fetches (for tests of a provider that never answers). */
 export function setProviderTimeoutForTests(ms: number) {
@@ -65,40 +64,6 @@ export function setProviderTimeoutForTests(ms: number) {
 
 export function discoveryUrl(issuer: string) {
 	return `${trimSlash(issuer)}/.well-known/openid-configuration`;
-}
-
-const trimSlash = (s: string) => s.replace(/\/+$/, '');
-
-/** Whether the document's issuer is a multi-tenant template (Microsoft Entra `common`). */
-export function isIssuerTemplate(docIssuer: string) {
-	return docIssuer.includes(TENANT_PLACEHOLDER);
-}
-
-function templatePattern(template: string) {
-	const parts = trimSlash(template)
-		.split(TENANT_PLACEHOLDER)
-		.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-	return new RegExp(`^${parts.join('[^/?#]+')}$`);
-}
-
-/**
- * Whether the discovery document belongs to the configured issuer: the same URL (trailing slash
- * aside), or a `{tenantid}` template the configured URL fits (`…/common/v2.0` fits
- * `…/{tenantid}/v2.0`).
- */
-export function issuerFitsConfigured(docIssuer: string, configured: string) {
-	if (trimSlash(docIssuer) === trimSlash(configured)) return true;
-	return isIssuerTemplate(docIssuer) && templatePattern(docIssuer).test(trimSlash(configured));
-}
-
-/**
- * The issuer a token from tenant `tid` must carry: the document's issuer, with the tenant put in
- * when it is a template. Null when the template needs a tenant and `tid` is not a plain one.
- */
-export function issuerForTenant(docIssuer: string, tid: unknown): string | null {
-	if (!isIssuerTemplate(docIssuer)) return docIssuer;
-	if (typeof tid !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(tid)) return null;
-	return docIssuer.replaceAll(TENANT_PLACEHOLDER, tid);
 }
 
 function isHttpUrl(value: unknown): value is string {

@@ -1,9 +1,10 @@
 // What Test Discovery tells the admin: the facts of the provider's discovery document that
 // matter to this app, and warnings about what will not work with the form as it is filled in.
-import type { ClientAuthSetting } from '../../sso';
+import type { ClientAuthSetting } from '../../sso/config';
 import { chooseClientAuth, ALLOWED_ALGORITHMS } from './oidc';
-import { isIssuerTemplate, type Discovery } from './oidc-discovery';
-import { NOTHING_OBSERVED, type Observed } from '../../sso-observed';
+import { type Discovery } from './oidc-discovery';
+import { isIssuerTemplate } from '../../rule/issuer';
+import { NOTHING_OBSERVED, type Observed } from '../../sso/observed';
 import {
 	settingAllows,
 	type CheckedVariant,
@@ -28,9 +29,9 @@ export type FormAsFilled = {
  * client id (the caller decides; otherwise nothing is known).
  */
 export type Known = {
-	/** The client-authentication variant negotiation learnt (sso.ts), when it still applies. */
+	/** The client-authentication variant negotiation learnt (sso/config.ts), when it still applies. */
 	learnt: ClientAuthVariant | null;
-	/** What the provider was seen to send (sso-observed.ts). */
+	/** What the provider was seen to send (sso/observed.ts). */
 	observed: Observed;
 };
 

@@ -12,7 +12,7 @@
 // claim and email only decorate the session, so userinfo is optional: when it fails the sign-in
 // goes on with the subject as the name, but a userinfo for another sub (or a signed one that does
 // not verify) ends it. What a sign-in saw (the ID token's algorithm, where the username claim came
-// from) is noted for Test Discovery when it is new (sso-observed.ts).
+// from) is noted for Test Discovery when it is new (sso/observed.ts).
 import { clockWordsSince } from './provider-clock';
 import {
 	CodeChallengeMethod,
@@ -30,7 +30,7 @@ import {
 } from 'jose';
 import { cappedFetch, parseJson } from '../../http';
 import { log } from '../../log';
-import { rememberClientAuth, type ClientAuthSetting, type SsoConfig } from '../../sso';
+import { rememberClientAuth, type ClientAuthSetting, type SsoConfig } from '../../sso/config';
 import {
 	negotiateToken,
 	sanitizeProviderText,
@@ -38,9 +38,10 @@ import {
 	variantsToTry
 } from './oidc-client-auth';
 import { claimString, displayNameFrom } from './oidc-claims';
-import { algName, noteProviderSent, type UsernameClaimFrom } from '../../sso-observed';
-import { getJwks, issuerForTenant, isIssuerTemplate, type Discovery } from './oidc-discovery';
-import { ALLOWED_ALGORITHMS } from './oidc-algorithms';
+import { algName, noteProviderSent, type UsernameClaimFrom } from '../../sso/observed';
+import { getJwks, type Discovery } from './oidc-discovery';
+import { issuerForTenant, isIssuerTemplate } from '../../rule/issuer';
+import { ALLOWED_ALGORITHMS } from '../../sso/algorithms';
 
 export {
 	clearProviderCache,
@@ -204,7 +205,7 @@ export async function finishAuthorization(
 		);
 	}
 
-	// What this sign-in saw of the provider, for Test Discovery (sso-observed.ts).
+	// What this sign-in saw of the provider, for Test Discovery (sso/observed.ts).
 	const saved = {
 		issuer: config.oidcIssuer!,
 		clientId,

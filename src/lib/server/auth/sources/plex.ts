@@ -8,6 +8,7 @@
 // plex.tv has a deadline and a size cap.
 import { sql } from '../../db';
 import { fetchJson } from '../../http';
+import type { PlexAccount } from '../../plex';
 
 export const PRODUCT = 'Librariarr';
 export const VERSION = '0.1.0';
@@ -85,7 +86,7 @@ export async function pinToken(clientId: string, pinId: string): Promise<string 
 	return typeof token === 'string' && token ? token : null;
 }
 
-export type PlexAccount = { id: string; username: string; email: string | null };
+export type { PlexAccount };
 
 export async function plexAccount(clientId: string, token: string): Promise<PlexAccount> {
 	const user = await call('/api/v2/user', { headers: plexHeaders(clientId, token) });

@@ -5,7 +5,7 @@ import { readForm } from '$lib/server/form';
 import { finishAuthentication, rpIdFor } from '$lib/server/auth/passkeys';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { signIn } from '$lib/server/auth/sign-in';
-import { loginPageWays } from '$lib/server/auth/sso-login';
+import { loginPageWays } from '$lib/server/sso';
 import { minutesText, secretCheckSucceeded } from '$lib/server/auth/throttle';
 import { parseWebauthnResponse } from '$lib/schemas/passkey';
 import type { RequestHandler } from './$types';

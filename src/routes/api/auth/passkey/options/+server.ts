@@ -1,6 +1,6 @@
 import { error, json } from '@sveltejs/kit';
 import { authenticationOptions, rpIdFor } from '$lib/server/auth/passkeys';
-import { loginPageWays } from '$lib/server/auth/sso-login';
+import { loginPageWays } from '$lib/server/sso';
 import type { RequestHandler } from './$types';
 
 /** A challenge for signing in with a passkey (the login page's button and autofill ask here). */

@@ -2,7 +2,7 @@ import { redirect } from '@sveltejs/kit';
 import { audit, auditFailure } from '$lib/server/audit';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { signIn } from '$lib/server/auth/sign-in';
-import { rejectNotLinked, ssoAvailability } from '$lib/server/auth/sso-login';
+import { rejectNotLinked, ssoAvailability } from '$lib/server/sso';
 import { forwardIdentity } from '$lib/server/auth/sources/forward';
 import { log } from '$lib/server/log';
 import { rpIdFor } from '$lib/server/auth/passkeys';

@@ -11,15 +11,15 @@ import {
 	OidcFailure
 } from '$lib/server/auth/sources/oidc';
 import { sanitizeProviderText } from '$lib/server/auth/sources/oidc-client-auth';
-import { rejectNotLinked } from '$lib/server/auth/sso-login';
+import { rejectNotLinked } from '$lib/server/sso';
 import { flowCookieName, takeFlow } from '$lib/server/auth/sign-in-flows';
 import { useFlowOnce } from '$lib/server/auth/used-flows';
 import { log } from '$lib/server/log';
-import { getSsoConfig } from '$lib/server/sso';
+import { getSsoConfig, oidcReady } from '$lib/server/sso';
 import { config } from '$lib/server/config';
 import { rpIdFor } from '$lib/server/auth/passkeys';
-import { linkSsoIdentity } from '$lib/server/sso-link';
-import { LINK_FAILURE_MAX } from '$lib/server/sso-link-failure';
+import { linkSsoIdentity } from '$lib/server/sso';
+import { LINK_FAILURE_MAX } from '$lib/server/sso';
 import { findUserBySsoIdentity } from '$lib/server/users';
 import type { RequestHandler } from './$types';
 
@@ -53,12 +53,7 @@ export const GET: RequestHandler = async (event) => {
 		linking ? `${SETTINGS}?sso_link_error=${code}#sso` : `/login?sso_error=${code}`;
 
 	const sso = await getSsoConfig();
-	if (
-		sso.ssoMode !== 'OIDC' ||
-		!sso.oidcIssuer ||
-		!sso.oidcClientId ||
-		(!linking && config.ssoDisableOverride)
-	) {
+	if (!oidcReady(sso) || (!linking && config.ssoDisableOverride)) {
 		redirect(303, failTo('sso_not_configured'));
 	}
 
@@ -83,7 +78,7 @@ export const GET: RequestHandler = async (event) => {
 			ip,
 			userId: tx.userId,
 			// The provider's words (sanitised, capped) for the diagnostics bundle's failed flows and
-			// for step 2 after a failed Verify & Link (sso-link-failure.ts).
+			// for step 2 after a failed Verify & Link (sso/link-failure.ts).
 			detail: { reason: code, error: sanitizeProviderText(reason, LINK_FAILURE_MAX) }
 		});
 		redirect(303, failTo(code));

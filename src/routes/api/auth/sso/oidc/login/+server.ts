@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { startFlow } from '$lib/server/auth/sign-in-flows';
-import { ssoAvailability } from '$lib/server/auth/sso-login';
+import { ssoAvailability } from '$lib/server/sso';
 import { DiscoveryError, getDiscovery, startAuthorization } from '$lib/server/auth/sources/oidc';
 import { log } from '$lib/server/log';
 import { rpIdFor } from '$lib/server/auth/passkeys';

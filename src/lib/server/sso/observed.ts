@@ -6,11 +6,11 @@
 // made), in "AppSettings": the algorithm of the first ID token that verified (or of the last one
 // refused for its algorithm, such as HS256), and where the username claim came from at the last
 // sign-in or Verify & Link (the ID token, userinfo, or nowhere). Read only while the issuer and
-// client id are still the saved ones; saving others clears it (sso.ts). A sign-in writes only when
+// client id are still the saved ones; saving others clears it (connection.ts). A sign-in writes only when
 // it saw something new, so a provider that behaves the same costs no write; losing the write
 // never fails the sign-in.
-import { sql } from './db';
-import { log } from './log';
+import { sql } from '../db';
+import { log } from '../log';
 
 export type UsernameClaimFrom = 'id_token' | 'userinfo' | 'missing';
 const CLAIM_SOURCES: readonly string[] = ['id_token', 'userinfo', 'missing'];

@@ -8,10 +8,9 @@
 // without a way in: the second waits for the first, then judges the state it left.
 // Linking and unlinking end the user's other sessions, never the one making the change.
 import type postgres from 'postgres';
-import { invalidateOtherSessions } from './auth/session';
-import type { ForwardIdentity } from './auth/sources/forward';
-import { sql } from './db';
-import { getSsoConfig, type SsoConfig } from './sso';
+import { sql } from '../db';
+import { invalidateOtherSessions } from '../users';
+import { getSsoConfig, type SsoConfig } from './config';
 import {
 	fallbackOnceSsoIsOff,
 	loadRuleInputs,
@@ -20,9 +19,13 @@ import {
 	type LockOutRefusal,
 	type RuleInputs,
 	type StoredAccount
-} from './rule/inputs';
-import { FORWARD_AUTH_ISSUER, isMultiTenantIssuer } from './rule/linked';
-import type { Reenable } from './rule/ways-in';
+} from '../rule/inputs';
+import { isMultiTenantIssuer } from '../rule/issuer';
+import { FORWARD_AUTH_ISSUER } from '../rule/linked';
+import type { Reenable } from '../rule/ways-in';
+
+/** The identity a trusted proxy names in a request (auth/sources/forward.ts reads it). */
+export type ForwardIdentity = { subject: string; email: string | null; displayName: string | null };
 
 export type Identity = { provider: 'oidc' | 'forward-auth'; issuer: string; subject: string };
 

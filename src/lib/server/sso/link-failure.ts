@@ -3,8 +3,7 @@
 // provider's own `error` and `error_description`, sanitised and capped, and one hint per known
 // cause). They come from the audit trail, not from the address: a query string is never
 // reflected onto a page. Read only when the page is opened with `?sso_link_error=`.
-import { sql } from './db';
-import { sanitizeProviderText } from './auth/sources/oidc-client-auth';
+import { sql } from '../db';
 
 /** A failure older than this is not the one the admin just came back from. */
 const RECENT_MINUTES = 15;
@@ -25,4 +24,15 @@ export async function lastLinkFailure(userId: number, secret: string | null) {
 	let words = sanitizeProviderText(row?.error ?? null, LINK_FAILURE_MAX);
 	if (words && secret && secret.length >= 4) words = words.split(secret).join('[redacted]');
 	return words;
+}
+
+/** The provider's words, safe to log and show: control and format characters out, capped. */
+export function sanitizeProviderText(value: unknown, max = 200): string | null {
+	if (typeof value !== 'string') return null;
+	const clean = value
+		.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ')
+		.replace(/\s+/g, ' ')
+		.trim();
+	if (!clean) return null;
+	return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }

@@ -11,7 +11,7 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import proxyaddr from 'proxy-addr';
-import { config } from '../config';
+import { config } from './config';
 
 export type ClientInfo = {
 	/** The address of the direct TCP peer. */

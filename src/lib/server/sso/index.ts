@@ -1,0 +1,32 @@
+// Single sign-on, one concern per file; this is what the routes use.
+// config.ts (the settings and their one field list), availability.ts (can SSO be offered),
+// connection.ts (step 1: save, revert), switch.ts (step 3), link.ts (step 2: link, unlink),
+// link-failure.ts (a failed Verify & Link's words), observed.ts (what sign-ins saw the provider
+// send), algorithms.ts (the ID token algorithms accepted), login.ts (what the login page and the
+// SSO endpoints offer). Issuer comparisons are the rule's (rule/issuer.ts), re-exported here.
+export {
+	CLIENT_AUTH_SETTINGS,
+	getSsoConfig,
+	rememberClientAuth,
+	type ClientAuthSetting,
+	type ConnectionInput,
+	type SsoConfig,
+	type SsoMode
+} from './config';
+export { isConfigured, oidcReady } from './availability';
+export { revertConnection, saveConnection } from './connection';
+export { setSsoEnabled, type SsoSwitchRefusal } from './switch';
+export { linkSsoIdentity, unlinkSsoIdentity, type LinkRefusal } from './link';
+export { LINK_FAILURE_MAX, lastLinkFailure } from './link-failure';
+export {
+	autoRedirectAllowed,
+	loginPageWays,
+	rejectNotLinked,
+	rememberAutoRedirect,
+	rememberSsoSetup,
+	ssoAvailability,
+	ssoButtonShown
+} from './login';
+export { issuerCovers, isMultiTenantIssuer, sameIssuer } from '../rule/issuer';
+export { FORWARD_AUTH_ISSUER, identityFits } from '../rule/linked';
+export type { Reenable } from '../rule/ways-in';
