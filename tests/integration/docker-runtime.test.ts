@@ -135,7 +135,7 @@ const runtime = (() => {
 
 /** `apt-get install` lines of the runtime stage: the Debian packages it adds, with versions. */
 const APT_RUN =
-	/^apt-get update && apt-get install -y --no-install-recommends ((?:[a-z0-9.+-]+=[^\s&]+ ?)+) && rm -rf \/var\/lib\/apt\/lists\/\*$/;
+	/^apt-get update && apt-get install -y --no-install-recommends ((?:[a-z0-9.+-]+=[^\s&]+ ?)+) && rm -rf \/var\/lib\/apt\/lists\/\* \/var\/cache\/apt\/\*\.bin$/;
 const MKDIR_RUN = /^mkdir -p (\S+) && chown (\S+):(\S+) (\S+)$/;
 
 // ---- rebuilding the runtime stage --------------------------------------------------------------
