@@ -200,8 +200,12 @@ describe('temporary files a killed backup left', () => {
 			await holder`select pg_advisory_unlock(${HOUSEKEEPING_LOCK})`;
 			await expect.poll(() => tmpFiles(backupsDir), { timeout: 10_000 }).toEqual([othersFresh]);
 			// A backup copied into the folder by hand is recorded as this instance's.
-			const rows = await db.sql`select name, instance from "Backup"`;
-			expect(rows).toEqual([{ name: copiedIn, instance: `${os.hostname()}:${port}` }]);
+			// (The files go before the housekeeping transaction commits: wait for its row too.)
+			await expect
+				.poll(async () => [...(await db.sql`select name, instance from "Backup"`)], {
+					timeout: 10_000
+				})
+				.toEqual([{ name: copiedIn, instance: `${os.hostname()}:${port}` }]);
 		} finally {
 			holder.release();
 			await server.stop();

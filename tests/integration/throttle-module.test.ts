@@ -42,7 +42,8 @@ describe('checkAndCount over arbitrary keys', () => {
 		expect(refused).toMatchObject({ allowed: false, key: 'restore-ip:192.0.2.1' });
 		if (refused && !refused.allowed) {
 			expect(refused.retryAfterSeconds).toBeGreaterThan(3590);
-			expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3600);
+			// Rounded up from a window another parallel statement may have opened a moment later.
+			expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3601);
 		}
 	});
 
