@@ -19,7 +19,7 @@ export const LAYERS = [
 	},
 	{
 		name: 'data',
-		what: 'environment, database, logs, secrets at rest, outbound HTTP, the request’s client, shared pure code',
+		what: 'environment, database, logs, metrics, secrets at rest, outbound HTTP, the request’s client, shared pure code',
 		paths: [
 			'src/lib/server/config',
 			'src/lib/server/db',
@@ -27,6 +27,7 @@ export const LAYERS = [
 			'src/lib/server/crypto',
 			'src/lib/server/http',
 			'src/lib/server/health',
+			'src/lib/server/metrics',
 			'src/lib/server/headers',
 			'src/lib/server/form',
 			'src/lib/server/pages',

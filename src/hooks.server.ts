@@ -81,8 +81,8 @@ function publicUrl() {
 }
 
 /** Paths that work before any user exists and without a session. */
-const PUBLIC_PATHS = ['/login', '/setup', '/healthz', '/api/auth/'];
-const FIRST_RUN_PATHS = ['/setup', '/healthz', '/api/auth/plex/'];
+const PUBLIC_PATHS = ['/login', '/setup', '/healthz', '/metrics', '/api/auth/'];
+const FIRST_RUN_PATHS = ['/setup', '/healthz', '/metrics', '/api/auth/plex/'];
 
 function startsWithAny(path: string, prefixes: string[]) {
 	return prefixes.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
@@ -199,7 +199,8 @@ const session: Handle = async ({ event, resolve }) => {
 	event.locals.session = null;
 	event.locals.apiKey = null;
 	event.locals.hasUsers = true;
-	if (event.url.pathname === '/healthz') return resolve(event);
+	// The probes answer for themselves (/metrics checks its bearer token), without a session.
+	if (event.url.pathname === '/healthz' || event.url.pathname === '/metrics') return resolve(event);
 	if (isApiPath(event.url.pathname)) return apiKey(event, resolve);
 
 	const token = event.cookies.get(SESSION_COOKIE) ?? null;

@@ -9,11 +9,17 @@
 // sight: the home page and the backup read that history first.
 // Inside a request the row also records the browser's User-Agent (for the sign-in history),
 // taken from Kit's request context so that no caller has to pass it along.
+//
+// Every failed or throttled sign-in also writes one line that never changes shape, for fail2ban
+// (README, "fail2ban"): `WARN Sign-in failed ip=<the client's address> method=… reason=…`, with
+// the address as client.ts resolved it (never the proxy's, never the prefix a stranger's row
+// keeps), whatever the row became. And every event is counted for /metrics (metrics.ts).
 import { getRequestEvent } from '$app/server';
 import type { Fragment } from 'postgres';
 import { sql } from './db';
 import { addressPrefix } from './client';
 import { log } from './log';
+import { observeEvent } from './metrics';
 
 export type AuditInput = {
 	event: string;
@@ -34,7 +40,25 @@ function currentUserAgent(): string | null {
 	}
 }
 
+/** The fail2ban line of a failed or throttled sign-in (nothing for any other event). */
+function failureLine({ event, method = null, ip = null, detail }: AuditInput) {
+	if (event !== 'login.failed' && event !== 'login.throttled') return;
+	const reason =
+		event === 'login.throttled'
+			? 'throttled'
+			: typeof detail?.reason === 'string'
+				? detail.reason
+				: 'invalid_credentials';
+	log.warn('Sign-in failed', { ip: ip ?? 'unknown', method, reason });
+}
+
 export async function audit(input: AuditInput) {
+	failureLine(input);
+	await recorded(input);
+}
+
+/** The row and the event's log line, once the fail2ban line is written. */
+async function recorded(input: AuditInput) {
 	logAudit(input);
 	try {
 		await auditRow(input);
@@ -46,6 +70,7 @@ export async function audit(input: AuditInput) {
 
 /** The event's log line (audit() writes it; a caller that inserts the row itself, too). */
 export function logAudit({ event, userId = null, method = null, ip = null, detail }: AuditInput) {
+	observeEvent(event, method);
 	log.info(event, { user: userId, method, ip, ...detail });
 }
 
@@ -76,9 +101,17 @@ export function auditRow(
  * An event that can repeat many times (a throttled attempt): one row per `collapseKey` (a key
  * and its window), whose "count" goes up with each repeat, instead of a row per attempt. The
  * row keeps the first occurrence's details; "lastOccurredAt" the latest. Logged at debug level
- * after the first, so a stream of attempts cannot flood the log either.
+ * after the first, so a stream of attempts cannot flood the log either; only a failed sign-in's
+ * fail2ban line is written for each attempt, on purpose (that is how fail2ban counts them).
  */
 export async function auditRepeated(input: AuditInput & { collapseKey: string }) {
+	failureLine(input);
+	await counted(input);
+}
+
+/** auditRepeated once its fail2ban line is written. */
+async function counted(input: AuditInput & { collapseKey: string }) {
+	observeEvent(input.event, input.method);
 	const { event, userId = null, method = null, ip = null, detail, collapseKey } = input;
 	const userAgent = currentUserAgent();
 	try {
@@ -109,12 +142,13 @@ export const REFUSAL_WINDOW_MS = 15 * 60 * 1000;
  * occurrence's details, and the stored address is the prefix that was counted.
  */
 export async function auditFailure(input: AuditInput) {
-	if (input.userId != null) return audit(input);
+	failureLine(input);
+	if (input.userId != null) return recorded(input);
 	const prefix = input.ip ? addressPrefix(input.ip) : 'unknown';
 	const window = Math.floor(Date.now() / REFUSAL_WINDOW_MS) * REFUSAL_WINDOW_MS;
 	const reason = typeof input.detail?.reason === 'string' ? input.detail.reason : '';
 	const kind = `${input.event}:${input.method ?? ''}:${reason}`;
-	await auditRepeated({
+	await counted({
 		...input,
 		userId: null,
 		ip: prefix,

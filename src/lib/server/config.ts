@@ -44,5 +44,8 @@ export const config: Readonly<Settings> = {
 	},
 	get host() {
 		return current().host;
+	},
+	get metricsToken() {
+		return current().metricsToken;
 	}
 };

@@ -33,6 +33,9 @@ export function embeddedPort(env = process.env) {
 	return port;
 }
 
+/** The shortest METRICS_TOKEN accepted. */
+export const METRICS_TOKEN_MIN = 24;
+
 export const LOG_LEVELS = /** @type {const} */ (['debug', 'info', 'warn', 'error']);
 
 /**
@@ -45,7 +48,8 @@ export const LOG_LEVELS = /** @type {const} */ (['debug', 'info', 'warn', 'error
  *   ssoDisableOverride: boolean,
  *   logLevel: (typeof LOG_LEVELS)[number],
  *   port: number,
- *   host: string
+ *   host: string,
+ *   metricsToken: string | null
  * }} Settings
  */
 
@@ -189,6 +193,22 @@ const READERS = {
 		}
 		return value;
 	},
+	/** Turns /metrics (and /healthz?detail=1) on; the scraper sends it as a bearer token. */
+	/** @param {string | undefined} value */
+	METRICS_TOKEN(value) {
+		if (value === undefined || value === '') return null;
+		const example = '"$(openssl rand -hex 24)"';
+		if (!/^[\x21-\x7e]+$/.test(value)) {
+			throw new Bad('may hold only visible ASCII characters, no spaces', example);
+		}
+		if (value.length < METRICS_TOKEN_MIN) {
+			throw new Bad(
+				`is shorter than ${METRICS_TOKEN_MIN} characters (anyone who reaches /metrics could guess it)`,
+				example
+			);
+		}
+		return value;
+	},
 	/** @param {string | undefined} value */
 	PLEX_API_URL(value) {
 		return value?.trim() ? httpUrl(value, 'https://plex.tv').href : null;
@@ -205,9 +225,13 @@ const SWITCHES = {
 	SSO_DISABLE_OVERRIDE: 'the override is then off'
 };
 
-/** A value as it may be printed: quoted, control characters escaped, a URL's password hidden. */
-/** @param {string} name @param {string} value */
+/**
+ * A value as it may be printed: quoted, control characters escaped, a URL's password hidden, a
+ * secret not shown at all.
+ * @param {string} name @param {string} value
+ */
 function shown(name, value) {
+	if (name === 'METRICS_TOKEN') return `(${value.length} characters, not shown)`;
 	const text = name === 'DATABASE_URL' ? value.replace(/\/\/[^/@]*@/, '//…@') : value;
 	return JSON.stringify(text);
 }
@@ -259,7 +283,8 @@ export function readEnvironment(env = process.env) {
 			ssoDisableOverride: /** @type {boolean} */ (values.SSO_DISABLE_OVERRIDE),
 			logLevel: /** @type {Settings['logLevel']} */ (values.LOG_LEVEL),
 			port: /** @type {number} */ (values.PORT),
-			host: /** @type {string} */ (values.HOST)
+			host: /** @type {string} */ (values.HOST),
+			metricsToken: /** @type {string | null} */ (values.METRICS_TOKEN)
 		},
 		problems,
 		warnings
