@@ -68,8 +68,7 @@ function printable(value: string) {
 }
 
 export type ClaimLockOut =
-	| { reason: 'claims-unseen' }
-	| { reason: 'claims-refused'; words: string; dropped: string[] };
+	{ reason: 'claims-unseen' } | { reason: 'claims-refused'; words: string; dropped: string[] };
 
 /**
  * Why `rule` would lock the account out, judged on its own last claims for the identity it has
