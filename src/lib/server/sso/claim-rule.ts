@@ -111,7 +111,7 @@ export async function saveRequiredClaim(
 		}
 		await tx`
 			update "AppSettings" set "ssoRequiredClaim" = ${next.path},
-				"ssoRequiredClaimValues" = ${next.values}, "updatedAt" = now()
+				"ssoRequiredClaimValues" = ${next.values}::text[], "updatedAt" = now()
 			where id = 1
 		`;
 		return { ok: true, changed: true } as const;
