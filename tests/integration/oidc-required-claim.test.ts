@@ -6,7 +6,7 @@
 // with words and changes nothing. Claims come through userinfo (oidc-provider's default) and, from
 // a second provider, in the ID token itself.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { loadKey, seal } from '../../src/lib/server/crypto';
+import { loadKey, open, seal } from '../../src/lib/server/crypto';
 import { browser, insertAdmin, startApp, type App } from '../helpers/app';
 import { CONFIDENTIAL_SECRET, startIdp, USERS } from '../helpers/idp.js';
 import { throughProvider } from '../helpers/idp-login';
@@ -242,6 +242,40 @@ describe('Verify & Link', () => {
 		const [user] = await app.sql`select "ssoClaimsSeen" from "User" where id = ${adminId}`;
 		expect(user.ssoClaimsSeen).toMatch(/^v1:/);
 		expect(user.ssoClaimsSeen).not.toContain('recognisable');
+	});
+});
+
+describe('the claims kept for the lock-out check', () => {
+	test('a sign-in that saw the same claims writes nothing; new claims replace them', async () => {
+		await linkedWithRule({ groups: ['librariarr'] }, 'groups', ['librariarr']);
+		const kept = async () =>
+			(await app.sql`select "ssoClaimsSeen" as v from "User" where id = ${adminId}`)[0].v;
+		const first = await kept();
+		// Only the identity and the claims, not the ID token or anything else of the sign-in.
+		expect(Object.keys(JSON.parse(open(first, loadKey({ SECRET_KEY }))!)).sort()).toEqual([
+			'claims',
+			'dropped',
+			'issuer',
+			'subject'
+		]);
+		expect((await ssoSignIn()).location).toBe('/');
+		// Sealed with a fresh IV each time: an unchanged value means it was not written again.
+		expect(await kept()).toBe(first);
+		accounts[ADA.sub] = { groups: ['librariarr', 'new-group'] };
+		expect((await ssoSignIn()).location).toBe('/');
+		expect(await kept()).not.toBe(first);
+	});
+
+	test('claims seen for another identity do not count for the one linked now', async () => {
+		accounts[ADA.sub] = { groups: ['librariarr'] };
+		const b = await admin();
+		expect(await verifyAndLink(b)).toBe(`${SETTINGS}?sso_linked=1#sso`);
+		// Another subject linked by hand afterwards: nothing was seen of it.
+		await app.sql`update "User" set "ssoSubject" = 'someone-else' where id = ${adminId}`;
+		await app.sql`update "AppSettings" set "ssoEnabled" = true`;
+		const refused = await saveRule(b, 'groups', ['librariarr']);
+		expect(refused.status).toBe(409);
+		expect(refused.page).toContain('has not seen your own claims');
 	});
 });
 

@@ -35,7 +35,8 @@ export async function noteClaimsSeen(
 	claims: Record<string, unknown>
 ) {
 	const kept = keepClaims(claims);
-	const seen: ClaimsSeen = { ...identity, ...kept };
+	// Only these: the caller's identity may carry more (the ID token itself), which is not kept.
+	const seen: ClaimsSeen = { issuer: identity.issuer, subject: identity.subject, ...kept };
 	const text = JSON.stringify(seen);
 	const sum = digest(text);
 	try {
