@@ -11,7 +11,9 @@
 // issuer, so a link pins the tenant. The account is chosen by (issuer, sub) alone; the username
 // claim and email only decorate the session, so userinfo is optional: when it fails the sign-in
 // goes on with the subject as the name, but a userinfo for another sub (or a signed one that does
-// not verify) ends it. What a sign-in saw (the ID token's algorithm, where the username claim came
+// not verify) ends it. Userinfo is also read when the ID token lacks the claim "Required claim"
+// names (sso/claim-rule.ts); a userinfo that fails then leaves that claim missing, which the rule
+// refuses. What a sign-in saw (the ID token's algorithm, where the username claim came
 // from) is noted for Test Discovery when it is new (sso/observed.ts).
 import { clockWordsSince } from './provider-clock';
 import {
