@@ -6,6 +6,8 @@ export const SSO_ERRORS: Record<string, string> = {
 	token_exchange_failed: 'Failed to verify your identity with the SSO provider',
 	missing_user_header: 'Forward-auth proxy did not provide a user identity header',
 	sso_not_configured: 'SSO is not configured',
+	claim_required:
+		'Your SSO account does not have the group or role this Librariarr requires (Required claim)',
 	untrusted_proxy:
 		'This request did not come through a trusted proxy, so its identity headers were ignored. Add the proxy to TRUSTED_PROXIES (Settings → Authentication shows the exact line).'
 };
@@ -17,6 +19,8 @@ export const SSO_ERRORS: Record<string, string> = {
 export const SSO_ERROR_HINTS: Record<string, string> = {
 	token_exchange_failed:
 		"The provider did not accept Librariarr's request, or its answer could not be checked: usually the client secret, the redirect URI or the server clocks. Your account is fine. An admin finds the provider's own words in the server log and in Settings → Authentication → Download diagnostics.",
+	claim_required:
+		'The identity provider signed you in, but the claim Librariarr checks (such as groups or roles) did not hold one of the accepted values, or was not sent at all. Ask the person who runs the identity provider to add you to the group or role. An admin finds the claim and what it held in the server log and in Settings → Security → sign-in history.',
 	state_mismatch:
 		'This usually means the sign-in took longer than ten minutes, or was started in another tab or window. Your account is fine: start again.'
 };

@@ -43,7 +43,8 @@ export async function resetDatabase(sql: postgres.Sql) {
 				"forwardAuthUserHeader" = 'Remote-User', "forwardAuthEmailHeader" = 'Remote-Email',
 				"forwardAuthNameHeader" = 'Remote-Name', "previousSsoConfig" = null,
 				"oidcRpLogout" = false, "ssoAutoRedirect" = false, "ssoButtonText" = 'Sign in with SSO',
-				"auditRetentionDays" = 90, "passkeyLoginEnabled" = true,
+				"auditRetentionDays" = 90, "passkeyLoginEnabled" = true, "ssoRequiredClaim" = '',
+				"ssoRequiredClaimValues" = '{}',
 				-- Moved on, never back: the server caches discovery documents per version.
 				"ssoConfigVersion" = "ssoConfigVersion" + 1
 			where id = 1

@@ -52,9 +52,13 @@ export const USERS = {
  * `discovery`: fields that replace the discovery document's own (oidc-provider's `discovery`
  * option only adds), for a provider whose document says less than it does (a partial
  * claims_supported); fields of the object can be changed while the provider runs.
+ * `accounts`: more claims per subject, merged over the fixture users' (groups, roles, nested
+ * `realm_access`, Entra's overage markers); entries can be changed while the provider runs. They
+ * are released with the `groups` scope (and, when `config.conformIdTokenClaims` is false, put
+ * in the ID token as well as userinfo).
  * @param {{ redirectUris: string[], port?: number, clients?: import('oidc-provider').ClientMetadata[],
  *   config?: Record<string, unknown>, refuseBasic?: boolean, logout?: boolean,
- *   discovery?: Record<string, unknown> }} options
+ *   discovery?: Record<string, unknown>, accounts?: Record<string, Record<string, unknown>> }} options
  */
 export async function startIdp({
 	redirectUris,
@@ -63,7 +67,8 @@ export async function startIdp({
 	config = {},
 	refuseBasic,
 	logout,
-	discovery
+	discovery,
+	accounts = {}
 }) {
 	port ??= await freePort();
 	const issuer = `http://127.0.0.1:${port}`;
@@ -144,13 +149,15 @@ export async function startIdp({
 		claims: {
 			openid: ['sub'],
 			email: ['email', 'email_verified'],
-			profile: ['name', 'preferred_username']
+			profile: ['name', 'preferred_username'],
+			groups: ['groups', 'roles', 'realm_access', 'hasgroups', '_claim_names']
 		},
 		findAccount: async (_ctx, sub) => ({
 			accountId: sub,
 			claims: async () => ({
 				sub,
-				...(known[sub] ?? { preferred_username: sub, email: `${sub}@example.test` })
+				...(known[sub] ?? { preferred_username: sub, email: `${sub}@example.test` }),
+				...accounts[sub]
 			})
 		}),
 		...Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'features'))

@@ -8,6 +8,7 @@ import { log } from '../log';
 import type { SsoMode } from '../rule/linked';
 import { algorithmAccepted } from './algorithms';
 import { observedFrom, type Observed } from './observed';
+import { NO_RULE, type RequiredClaim } from './required-claim';
 
 export type { SsoMode };
 
@@ -71,6 +72,8 @@ export type SsoConfig = Omit<Connection, 'oidcClientSecret'> & {
 	clientAuthLearnt: ClientAuthVariant | null;
 	/** What the provider was seen to send for this issuer and client id (observed.ts). */
 	observed: Observed;
+	/** "Required claim" as stored (required-claim.ts); claim-rule.ts says when it applies. */
+	requiredClaim: RequiredClaim;
 };
 
 /** The sealed secret last reported as unreadable, so that the warning is logged once. */
@@ -85,7 +88,8 @@ export async function getSsoConfig(
 			"forwardAuthLogoutUrl", "previousSsoConfig" is not null as "hasPrevious", "ssoConfigVersion", "oidcRpLogout",
 			"ssoAutoRedirect", "oidcClientAuthLearnt", "oidcClientAuthLearntIssuer",
 			"oidcClientAuthLearntClientId", "oidcSeenIssuer", "oidcSeenClientId", "oidcSeenIdTokenAlg",
-			"oidcSeenUsernameClaim", "oidcSeenUsernameClaimFrom"
+			"oidcSeenUsernameClaim", "oidcSeenUsernameClaimFrom", "ssoRequiredClaim",
+			"ssoRequiredClaimValues"
 		from "AppSettings" where id = 1
 	`;
 	const clientSecret = open(row.oidcClientSecret);
@@ -107,6 +111,8 @@ export async function getSsoConfig(
 		oidcSeenIdTokenAlg,
 		oidcSeenUsernameClaim,
 		oidcSeenUsernameClaimFrom,
+		ssoRequiredClaim,
+		ssoRequiredClaimValues,
 		...rest
 	} = row;
 	// Learnt for another issuer or client id (a direct database edit, a restore): not this one's.
@@ -114,8 +120,11 @@ export async function getSsoConfig(
 	return {
 		...(rest as Omit<
 			SsoConfig,
-			'clientSecret' | 'clientSecretUnreadable' | 'clientAuthLearnt' | 'observed'
+			'clientSecret' | 'clientSecretUnreadable' | 'clientAuthLearnt' | 'observed' | 'requiredClaim'
 		>),
+		requiredClaim: ssoRequiredClaim
+			? { path: ssoRequiredClaim, values: ssoRequiredClaimValues ?? [] }
+			: NO_RULE,
 		clientSecret,
 		clientSecretUnreadable,
 		clientAuthLearnt: learnt && learntFits ? learnt : null,

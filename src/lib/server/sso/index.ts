@@ -3,7 +3,8 @@
 // connection.ts (step 1: save, revert), switch.ts (step 3), link.ts (step 2: link, unlink),
 // link-failure.ts (a failed Verify & Link's words), observed.ts (what sign-ins saw the provider
 // send), algorithms.ts (the ID token algorithms accepted), login.ts (what the login page and the
-// SSO endpoints offer). Issuer comparisons are the rule's (rule/issuer.ts), re-exported here.
+// SSO endpoints offer), required-claim.ts (the "Required claim" rule, pure), claims-seen.ts (the
+// user's last claims, for its lock-out check), claim-rule.ts (the rule in force: checks, saving). Issuer comparisons are the rule's (rule/issuer.ts), re-exported here.
 export {
 	CLIENT_AUTH_SETTINGS,
 	getSsoConfig,
@@ -18,6 +19,19 @@ export { revertConnection, saveConnection } from './connection';
 export { setSsoEnabled, type SsoSwitchRefusal } from './switch';
 export { linkSsoIdentity, unlinkSsoIdentity, type LinkRefusal } from './link';
 export { LINK_FAILURE_MAX, lastLinkFailure } from './link-failure';
+export {
+	checkIdentityClaims,
+	ruleInForce,
+	saveRequiredClaim,
+	type ClaimLockOut
+} from './claim-rule';
+export {
+	NO_RULE,
+	pathProblem,
+	RULE_LIMITS,
+	valueProblem,
+	type RequiredClaim
+} from './required-claim';
 export {
 	autoRedirectAllowed,
 	loginPageWays,

@@ -1,5 +1,6 @@
 // The SSO enable switch (step 3): on only with an identity linked for the saved settings (and,
-// for forward auth, the proof the caller passes in); off turns another way in back on, or is
+// for forward auth, the proof the caller passes in; with a "Required claim", the admin's own
+// last claims satisfying it); off turns another way in back on, or is
 // refused when there is none.
 import { config } from '../config';
 import { sql } from '../db';
@@ -12,11 +13,13 @@ import {
 import { identityFits, isConfigured } from '../rule/linked';
 import { NOTHING, type Reenable } from '../rule/ways-in';
 import { getSsoConfig, type SsoConfig } from './config';
+import { claimLockOut, ruleInForce, type ClaimLockOut } from './claim-rule';
 
 export type SsoSwitchRefusal =
 	| { reason: 'override' | 'not-configured' | 'not-linked' }
 	| Omit<LockOutRefusal, 'ok'>
-	| { reason: 'proof'; message: string };
+	| { reason: 'proof'; message: string }
+	| ClaimLockOut;
 
 /**
  * Switches SSO sign-in on or off, in one transaction that locks the settings row and reads the
@@ -47,6 +50,11 @@ export async function setSsoEnabled(
 			if (sso.ssoMode === 'FORWARD_AUTH' && !sso.ssoEnabled) {
 				const refusal = forwardProof(sso, user.ssoSubject);
 				if (refusal) return { ok: false, reason: 'proof', message: refusal };
+			}
+			// "Required claim": the admin's own last claims must satisfy it (claim-rule.ts).
+			if (!sso.ssoEnabled) {
+				const refusal = await claimLockOut(tx, { ...user, id: userId }, ruleInForce(sso));
+				if (refusal) return { ok: false, ...refusal };
 			}
 		}
 		let reenable = NOTHING;

@@ -75,7 +75,9 @@ export const load: PageServerLoad = async (event) => {
 	const linkError = params.get('sso_link_error');
 	// After a failed Verify & Link, the words the callback recorded (never the query string's).
 	const linkErrorDetail =
-		linkError === 'token_exchange_failed' ? await lastLinkFailure(user.id, sso.clientSecret) : null;
+		linkError === 'token_exchange_failed' || linkError === 'claim_required'
+			? await lastLinkFailure(user.id, sso.clientSecret)
+			: null;
 	return {
 		stepUp,
 		loginPage: { local: overview.local, plex: overview.plex, preview: overview.preview },
@@ -111,6 +113,10 @@ export const load: PageServerLoad = async (event) => {
 			backchannelLogoutUri: backchannelLogoutUri(event.locals.client.origin),
 			rpLogout: sso.oidcRpLogout,
 			autoRedirect: sso.ssoAutoRedirect,
+			requiredClaim: {
+				path: sso.requiredClaim.path,
+				values: sso.requiredClaim.values.join('\n')
+			},
 			linked: user.ssoSubject
 				? { subject: user.ssoSubject, issuer: user.ssoIssuer, provider: user.ssoProvider }
 				: null,

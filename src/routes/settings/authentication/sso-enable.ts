@@ -7,7 +7,7 @@ import { requireUser } from '$lib/server/auth/guard';
 import { forwardEnableRefusal } from '$lib/server/auth/sources/forward';
 import { setSsoEnabled } from '$lib/server/sso';
 import { ssoDone, ssoFail } from './sso-answer';
-import { reenabledText, SSO_TEXT, SWITCH_REFUSALS } from './sso-messages';
+import { claimLockOutText, reenabledText, SSO_TEXT, SWITCH_REFUSALS } from './sso-messages';
 import type { Actions } from './$types';
 
 export const enableActions = {
@@ -27,7 +27,11 @@ export const enableActions = {
 		);
 		if (!outcome.ok) {
 			const message =
-				outcome.reason === 'proof' ? outcome.message : SWITCH_REFUSALS[outcome.reason];
+				outcome.reason === 'proof'
+					? outcome.message
+					: outcome.reason === 'claims-unseen' || outcome.reason === 'claims-refused'
+						? claimLockOutText(outcome)
+						: SWITCH_REFUSALS[outcome.reason];
 			return ssoFail(409, { step: 3, ok: false, message });
 		}
 		await audit({

@@ -1,6 +1,6 @@
 // Every sentence the Single Sign-On card's actions say, in one place: the words a user reads
 // (and a test greps for) are changed here, not hunted through the actions.
-import type { Reenable } from '$lib/server/sso';
+import type { ClaimLockOut, Reenable } from '$lib/server/sso';
 
 export const SSO_TEXT = {
 	lockout:
@@ -57,6 +57,30 @@ export const SWITCH_REFUSALS = {
 	'would-lock-out': SSO_TEXT.lockout
 } as const;
 
+/** "Required claim": its form's words. */
+export const CLAIM_TEXT = {
+	pathFirst: 'Enter the claim path the accepted values are looked for in, or clear the values.',
+	valuesFirst: 'Enter at least one accepted value, one a line.',
+	tooMany: 'Enter at most 50 accepted values.',
+	nothingChanged: 'Nothing changed.',
+	saved: (path: string) =>
+		`Required claim saved: an OIDC sign-in now needs one of the accepted values in “${path}”.`,
+	cleared: 'Required claim removed: any linked identity can sign in again.'
+} as const;
+
+/**
+ * Why a rule would lock the admin out (claim-rule.ts): at saving the rule while SSO is on, and at
+ * switching SSO on while it is set.
+ */
+export function claimLockOutText(refusal: ClaimLockOut) {
+	if (refusal.reason === 'claims-unseen')
+		return 'Librariarr has not seen your own claims for the identity linked now, so it cannot tell whether this rule would let you in. Use Verify & Link via OIDC in step 2 (or sign in with SSO) first, then try again.';
+	const dropped = refusal.dropped.length
+		? ` (Some large claims of that sign-in were not kept: ${refusal.dropped.slice(0, 3).join(', ')}.)`
+		: '';
+	return `Your own claims from your last SSO sign-in or Verify & Link do not satisfy this rule, so it would lock you out: ${refusal.words}${dropped} Change the rule, or get the group or role at the provider and use Verify & Link again.`;
+}
+
 /** The banners of Verify & Link's return to the settings page (`?sso_link_error=`). */
 export const LINK_ERRORS: Record<string, string> = {
 	state_mismatch:
@@ -64,7 +88,9 @@ export const LINK_ERRORS: Record<string, string> = {
 	token_exchange_failed:
 		'Your identity provider could not be verified. Check the client ID, client secret and redirect URI; the log has the details, and Check client credentials in step 1 asks the provider about the client ID and secret.',
 	sso_not_configured: SSO_TEXT.saveOidcFirst,
-	already_linked: 'That identity is already linked to another account.'
+	already_linked: 'That identity is already linked to another account.',
+	claim_required:
+		'The identity was not linked: its claims do not satisfy the Required claim rule (below step 1). Change the rule, or get the group or role at the provider, and try again.'
 };
 
 /** Said after a change that switched SSO off and turned another way in back on. */

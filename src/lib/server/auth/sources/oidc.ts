@@ -11,7 +11,9 @@
 // issuer, so a link pins the tenant. The account is chosen by (issuer, sub) alone; the username
 // claim and email only decorate the session, so userinfo is optional: when it fails the sign-in
 // goes on with the subject as the name, but a userinfo for another sub (or a signed one that does
-// not verify) ends it. What a sign-in saw (the ID token's algorithm, where the username claim came
+// not verify) ends it. Userinfo is also read when the ID token lacks the claim "Required claim"
+// names (sso/claim-rule.ts); a userinfo that fails then leaves that claim missing, which the rule
+// refuses. What a sign-in saw (the ID token's algorithm, where the username claim came
 // from) is noted for Test Discovery when it is new (sso/observed.ts).
 import { clockWordsSince } from './provider-clock';
 import {
@@ -42,6 +44,8 @@ import { algName, noteProviderSent, type UsernameClaimFrom } from '../../sso/obs
 import { getJwks, type Discovery } from './oidc-discovery';
 import { issuerForTenant, isIssuerTemplate } from '../../rule/issuer';
 import { ALLOWED_ALGORITHMS } from '../../sso/algorithms';
+import { ruleInForce } from '../../sso/claim-rule';
+import { readClaim } from '../../sso/required-claim';
 
 export {
 	clearProviderCache,
@@ -114,6 +118,8 @@ export type VerifiedIdentity = {
 	idToken: string;
 	/** The provider's session id (`sid`), which back-channel logout tokens name. */
 	sid: string | null;
+	/** The ID token's claims, over userinfo's when it was read ("Required claim" reads them). */
+	claims: Record<string, unknown>;
 };
 
 /** A failure the login page shows as one of its banner codes; `reason` goes to the log only. */
@@ -261,13 +267,19 @@ export async function finishAuthorization(
 
 	let claims: Record<string, unknown> = payload;
 	let claimFrom: UsernameClaimFrom | null = 'id_token';
-	if (claimString(payload, config.oidcUsernameClaim) === null) {
+	// Userinfo is read when the ID token lacks the username claim or the required claim (many
+	// providers put groups and profile claims in userinfo only).
+	const rule = ruleInForce(config);
+	const ruleClaimMissing = rule !== null && readClaim(payload, rule.path).kind === 'missing';
+	const usernameMissing = claimString(payload, config.oidcUsernameClaim) === null;
+	if (usernameMissing || ruleClaimMissing) {
 		const userinfo = await readUserinfo(doc, keys, accessToken, { issuer, subject, clientId });
 		if (userinfo.claims) claims = { ...userinfo.claims, ...payload };
 		// claims_supported is often partial: what came is what counts. A userinfo that failed
 		// says nothing either way.
-		claimFrom =
-			claimString(claims, config.oidcUsernameClaim) !== null
+		claimFrom = !usernameMissing
+			? 'id_token'
+			: claimString(claims, config.oidcUsernameClaim) !== null
 				? 'userinfo'
 				: userinfo.conclusive
 					? 'missing'
@@ -286,7 +298,8 @@ export async function finishAuthorization(
 		sid:
 			typeof payload.sid === 'string' && payload.sid && payload.sid.length <= 255
 				? payload.sid
-				: null
+				: null,
+		claims
 	};
 }
 

@@ -11,7 +11,7 @@ import {
 	OidcFailure
 } from '$lib/server/auth/sources/oidc';
 import { sanitizeProviderText } from '$lib/server/auth/sources/oidc-client-auth';
-import { rejectNotLinked } from '$lib/server/sso';
+import { checkIdentityClaims, rejectNotLinked } from '$lib/server/sso';
 import { flowCookieName, takeFlow } from '$lib/server/auth/sign-in-flows';
 import { useFlowOnce } from '$lib/server/auth/used-flows';
 import { log } from '$lib/server/log';
@@ -100,6 +100,12 @@ export const GET: RequestHandler = async (event) => {
 		// Verify & Link: only for the signed-in user who started it, and their session stays.
 		if (!locals.user || !locals.session || locals.user.id !== tx.userId)
 			redirect(303, failTo('state_mismatch'));
+		// "Required claim": an identity that could not sign in is not linked either.
+		const claims = await checkIdentityClaims(sso, locals.user.id, identity, {
+			purpose: 'link',
+			ip
+		});
+		if (!claims.ok) redirect(303, failTo('claim_required'));
 		const linked = await linkSsoIdentity(
 			locals.user.id,
 			locals.session.id,
@@ -129,6 +135,8 @@ export const GET: RequestHandler = async (event) => {
 		await rejectNotLinked('oidc', identity.subject, ip);
 		redirect(303, '/login?sso_error=not_linked');
 	}
+	const claims = await checkIdentityClaims(sso, user.id, identity, { purpose: 'sign-in', ip });
+	if (!claims.ok) redirect(303, '/login?sso_error=claim_required');
 	if (!sso.ssoEnabled) {
 		// The probe flow: it shows the subject in the log, and never signs anyone in.
 		await audit({
