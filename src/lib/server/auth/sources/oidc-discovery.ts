@@ -81,7 +81,6 @@ const stringList = (value: unknown) =>
 		? (value as string[])
 		: undefined;
 
-/** Fetches and checks a discovery document, bypassing every cache. */
 /**
  * "OIDC issuer mismatch" (DESIGN's words) followed by both values, so that the admin sees at once
  * whether it is a trailing slash, http against https, or another realm. The provider's value is
@@ -93,7 +92,44 @@ export function issuerMismatch(reported: unknown, configured: string) {
 	return `OIDC issuer mismatch: the provider reports ${theirs}, but the configured issuer is "${configured}". The issuer URL must be exactly what the provider's discovery document says.`;
 }
 
-export async function fetchDiscovery(issuer: string): Promise<Discovery> {
+/** When the provider last answered, and last failed, each kind of fetch (this process). */
+export type FetchMarks = {
+	success: { at: number } | null;
+	failure: { at: number; message: string } | null;
+};
+const marks: Record<'discovery' | 'keys', FetchMarks> = {
+	discovery: { success: null, failure: null },
+	keys: { success: null, failure: null }
+};
+
+/** The last success and failure of discovery and key-set fetches, for /healthz?detail=1. */
+export function providerFetchMarks(): Readonly<Record<'discovery' | 'keys', FetchMarks>> {
+	return {
+		discovery: { ...marks.discovery },
+		keys: { ...marks.keys }
+	};
+}
+
+/** Records a fetch's outcome (one value per kind and outcome: bounded). */
+async function marked<T>(kind: 'discovery' | 'keys', fetching: Promise<T>): Promise<T> {
+	try {
+		const result = await fetching;
+		marks[kind].success = { at: Date.now() };
+		return result;
+	} catch (error) {
+		const message =
+			sanitizeProviderText((error as Error)?.message ?? String(error), 300) ?? 'no message';
+		marks[kind].failure = { at: Date.now(), message };
+		throw error;
+	}
+}
+
+/** Fetches and checks a discovery document, bypassing every cache. */
+export function fetchDiscovery(issuer: string): Promise<Discovery> {
+	return marked('discovery', fetchDiscoveryUnmarked(issuer));
+}
+
+async function fetchDiscoveryUnmarked(issuer: string): Promise<Discovery> {
 	let doc: unknown;
 	const url = discoveryUrl(issuer);
 	try {
@@ -216,7 +252,11 @@ export async function getDiscovery(issuer: string, configVersion: number): Promi
 }
 
 /** The key set's fetch, failing with words that say what to fix rather than jose's generic ones. */
-async function fetchKeySet(url: string, init: RequestInit): Promise<Response> {
+export function fetchKeySet(url: string, init: RequestInit = {}): Promise<Response> {
+	return marked('keys', fetchKeySetUnmarked(url, init));
+}
+
+async function fetchKeySetUnmarked(url: string, init: RequestInit): Promise<Response> {
 	let res: Response;
 	try {
 		res = await cappedFetch(url, init, {
