@@ -93,3 +93,19 @@ export function browser(baseUrl: string) {
 		}
 	};
 }
+
+/**
+ * A browser signed in with a password, whose posts carry `origin` (the public origin, where the
+ * app runs with ORIGIN); the test stops unless the sign-in redirects.
+ */
+export async function signedIn(
+	baseUrl: string,
+	{ origin, username = 'admin', password = 'correct horse battery' }: SignInAs = {}
+) {
+	const b = browser(baseUrl);
+	const res = await b.post('/login', { username, password }, { origin });
+	if (res.status !== 303) throw new Error(`signing in as ${username} answered ${res.status}`);
+	return b;
+}
+
+type SignInAs = { origin?: string; username?: string; password?: string };

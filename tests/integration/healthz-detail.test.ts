@@ -35,7 +35,11 @@ test('/healthz is unchanged, and its detail needs the token', async () => {
 	const plain = await fetch(`${app.url}/healthz`);
 	expect(plain.status).toBe(200);
 	expect(await plain.json()).toEqual({ status: 'ok' });
-	for (const headers of [{}, { authorization: 'Bearer not-the-token-at-all-000000' }]) {
+	const refused: Record<string, string>[] = [
+		{},
+		{ authorization: 'Bearer not-the-token-at-all-000000' }
+	];
+	for (const headers of refused) {
 		const res = await detail(headers);
 		expect(res.status).toBe(401);
 		const body = await res.json();

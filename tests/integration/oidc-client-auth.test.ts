@@ -6,7 +6,7 @@
 // secret is refused with words that say so. Then "Check client credentials" for each outcome.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { loadKey, seal } from '../../src/lib/server/crypto';
-import { browser, insertAdmin, startApp, type App } from '../helpers/app';
+import { browser, insertAdmin, startApp, type App, signedIn } from '../helpers/app';
 import { QUIRK_CLIENTS, RAW_BASIC_SECRET, startIdp, USERS } from '../helpers/idp.js';
 import { throughProvider } from '../helpers/idp-login';
 
@@ -161,14 +161,7 @@ describe('sign-in negotiates client authentication (method on Automatic)', () =>
 async function admin() {
 	// With SSO on, the login page offers no password form; SSO stays off for these tests.
 	await app.sql`update "AppSettings" set "ssoEnabled" = false`;
-	const b = browser(app.url);
-	const res = await b.post(
-		'/login',
-		{ username: 'admin', password: 'correct horse battery' },
-		{ origin: ORIGIN }
-	);
-	expect(res.status).toBe(303);
-	return b;
+	return signedIn(app.url, { origin: ORIGIN });
 }
 
 /** Step 1's form as a browser sends it. */

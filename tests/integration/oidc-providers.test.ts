@@ -6,7 +6,7 @@
 import type { JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { loadKey, seal } from '../../src/lib/server/crypto';
-import { browser, insertAdmin, startApp, type App } from '../helpers/app';
+import { browser, insertAdmin, startApp, type App, signedIn } from '../helpers/app';
 import { makeKey, startHostileIdp, without, type HostileIdp } from '../helpers/hostile-idp';
 
 const CLIENT_ID = 'librariarr';
@@ -124,14 +124,7 @@ async function waitForLog(text: string) {
 
 /** A browser signed in as the admin with the password (posts carry the public origin). */
 async function admin() {
-	const b = browser(app.url);
-	const res = await b.post(
-		'/login',
-		{ username: 'admin', password: 'correct horse battery' },
-		{ origin: ORIGIN }
-	);
-	expect(res.status).toBe(303);
-	return b;
+	return signedIn(app.url, { origin: ORIGIN });
 }
 
 const post = (b: Browser, path: string, form: Record<string, string> = {}) =>

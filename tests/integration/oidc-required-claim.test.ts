@@ -7,7 +7,7 @@
 // a second provider, in the ID token itself.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { loadKey, open, seal } from '../../src/lib/server/crypto';
-import { browser, insertAdmin, startApp, type App } from '../helpers/app';
+import { browser, insertAdmin, startApp, type App, signedIn } from '../helpers/app';
 import { CONFIDENTIAL_SECRET, startIdp, USERS } from '../helpers/idp.js';
 import { throughProvider } from '../helpers/idp-login';
 
@@ -67,14 +67,7 @@ async function useIssuer(issuer: string) {
 type Browser = ReturnType<typeof browser>;
 
 async function admin() {
-	const b = browser(app.url);
-	const res = await b.post(
-		'/login',
-		{ username: 'admin', password: 'correct horse battery' },
-		{ origin: ORIGIN }
-	);
-	expect(res.status).toBe(303);
-	return b;
+	return signedIn(app.url, { origin: ORIGIN });
 }
 
 async function throughIdp(b: Browser, start: Response, issuer = idp.issuer) {

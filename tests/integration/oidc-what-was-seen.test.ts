@@ -5,7 +5,7 @@
 // negotiation learnt. And step 2 after a failed Verify & Link shows the failure's own words.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { loadKey, seal } from '../../src/lib/server/crypto';
-import { browser, insertAdmin, startApp, type App } from '../helpers/app';
+import { browser, insertAdmin, startApp, type App, signedIn } from '../helpers/app';
 import { QUIRK_CLIENTS, RAW_BASIC_SECRET, startIdp, USERS } from '../helpers/idp.js';
 import { throughProvider } from '../helpers/idp-login';
 
@@ -78,14 +78,7 @@ async function useClient(clientId: string, secret: string, usernameClaim = 'pref
 type Browser = ReturnType<typeof browser>;
 
 async function admin() {
-	const b = browser(app.url);
-	const res = await b.post(
-		'/login',
-		{ username: 'admin', password: 'correct horse battery' },
-		{ origin: ORIGIN }
-	);
-	expect(res.status).toBe(303);
-	return b;
+	return signedIn(app.url, { origin: ORIGIN });
 }
 
 /** Verify & Link through the provider; returns where the app sent the browser back to. */
