@@ -40,3 +40,10 @@ export const sessionPolicySchema = v.object({
 });
 
 export type SessionPolicy = { lifetimeHours: number; idleHours: number | null };
+
+/** Whether `next` lets some session last longer than `current` does (that needs step-up). */
+export function lengthens(current: SessionPolicy, next: SessionPolicy) {
+	if (next.lifetimeHours > current.lifetimeHours) return true;
+	if (current.idleHours === null) return false;
+	return next.idleHours === null || next.idleHours > current.idleHours;
+}

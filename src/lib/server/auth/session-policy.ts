@@ -55,13 +55,6 @@ export async function getSessionPolicy(): Promise<SessionPolicy> {
 	return row;
 }
 
-/** Whether `next` lets some session last longer than `current` does. */
-export function lengthens(current: SessionPolicy, next: SessionPolicy) {
-	if (next.lifetimeHours > current.lifetimeHours) return true;
-	if (current.idleHours === null) return false;
-	return next.idleHours === null || next.idleHours > current.idleHours;
-}
-
 /**
  * Saves the policy and its audit row in one statement, only while the stored policy is still
  * `current` (what the step-up decision was made on). False when it changed meanwhile.

@@ -6,10 +6,15 @@ import { fail, type RequestEvent } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { readForm } from '$lib/server/form';
 import { requireUser } from '$lib/server/auth/guard';
-import { getSessionPolicy, lengthens, saveSessionPolicy } from '$lib/server/auth/session-policy';
+import { getSessionPolicy, saveSessionPolicy } from '$lib/server/auth/session-policy';
 import { requireStepUp } from '$lib/server/auth/step-up';
 import { formFields } from '$lib/schemas/fields';
-import { hoursText, sessionPolicySchema, type SessionPolicy } from '$lib/schemas/session-policy';
+import {
+	hoursText,
+	lengthens,
+	sessionPolicySchema,
+	type SessionPolicy
+} from '$lib/schemas/session-policy';
 
 function saidPolicy({ lifetimeHours, idleHours }: SessionPolicy) {
 	const idle =
