@@ -43,7 +43,8 @@ export default defineConfig({
 	fullyParallel: false,
 	workers: 1,
 	forbidOnly: true,
-	retries: 0,
+	// As for the integration tests (vite.config.ts): once more in CI, and named when that was needed.
+	retries: process.env.CI ? 1 : 0,
 	timeout: 30_000,
 	expect: { timeout: 10_000 },
 	reporter: [['list'], ['json', { outputFile: `${resultsDir}/e2e.json` }]],

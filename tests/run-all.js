@@ -44,11 +44,32 @@ async function freePorts(count) {
 }
 
 /**
+ * The specs of a Playwright JSON report that passed only on their retry.
+ * @param {any} report @param {string} project @returns {string[]}
+ */
+function flakySpecs(report, project) {
+	/** @type {string[]} */
+	const names = [];
+	/** @param {any} suite @param {string[]} titles */
+	const walk = (suite, titles) => {
+		const here = suite.title ? [...titles, suite.title] : titles;
+		for (const spec of suite.specs ?? [])
+			if (spec.tests?.some((/** @type {any} */ t) => t.status === 'flaky'))
+				names.push(
+					`playwright (${project}): ${spec.file}:${spec.line} > ${[...here.slice(1), spec.title].join(' > ')}`
+				);
+		for (const child of suite.suites ?? []) walk(child, here);
+	};
+	for (const suite of report.suites ?? []) walk(suite, []);
+	return names;
+}
+
+/**
  * One Playwright project (js or nojs) as its own process, with its own app, database and IdP
  * (the specs of one project share them and run one at a time), so that both projects run at
  * once. Each line of its output is prefixed with the project's name.
  * @param {string} project @param {number} port @param {number} idpPort
- * @returns {Promise<{ ok: boolean, stats: any }>}
+ * @returns {Promise<{ ok: boolean, stats: any, flaky: string[] }>}
  */
 async function runPlaywright(project, port, idpPort) {
 	const dir = `test-results/e2e-${project}`;
@@ -77,7 +98,8 @@ async function runPlaywright(project, port, idpPort) {
 	console.log(
 		`=== playwright (${project}): exit ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s`
 	);
-	return { ok: code === 0, stats: readJson(`${dir}/e2e.json`)?.stats };
+	const report = readJson(`${dir}/e2e.json`);
+	return { ok: code === 0, stats: report?.stats, flaky: report ? flakySpecs(report, project) : [] };
 }
 
 /** @param {string} file */
@@ -112,6 +134,15 @@ const vitestOk = run('vitest', 'npx', [
 	'--outputFile.json=test-results/vitest.json'
 ]);
 const vitest = readJson('test-results/vitest.json');
+/** Tests that failed once and passed when run again (CI retries once): named in the summary. */
+const secondTry = (vitest?.testResults ?? []).flatMap((/** @type {any} */ file) =>
+	file.assertionResults
+		.filter((/** @type {any} */ t) => t.status === 'passed' && t.failureMessages?.length)
+		.map(
+			(/** @type {any} */ t) =>
+				`vitest: ${file.name.replace(`${process.cwd()}/`, '')} > ${t.fullName}`
+		)
+);
 results.push({
 	suite: 'vitest',
 	passed: vitest?.numPassedTests ?? 0,
@@ -124,6 +155,7 @@ if (buildOk) {
 	const [a, b, c, d] = await freePorts(4);
 	const projects = await Promise.all([runPlaywright('js', a, b), runPlaywright('nojs', c, d)]);
 	const stats = projects.map((p) => p.stats);
+	secondTry.push(...projects.flatMap((p) => p.flaky));
 	results.push({
 		suite: 'playwright',
 		passed: stats.reduce((n, s) => n + (s ? s.expected + s.flaky : 0), 0),
@@ -148,6 +180,10 @@ results.push({
 });
 
 console.log('\nSummary');
+if (secondTry.length) {
+	console.log(`  passed only when run a second time (${secondTry.length}):`);
+	for (const name of secondTry) console.log(`    ${name}`);
+}
 for (const r of results)
 	console.log(
 		`  ${r.suite.padEnd(11)} ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}`

@@ -60,8 +60,18 @@ test('a cron schedule runs on one instance per occurrence, and "off" stops it, w
 	// one backup per 6-second occurrence, never two (both instances tick at the same moments)
 	const slots = made.map((n) => Math.floor(stamp(n) / 6_000));
 	expect(new Set(slots).size).toBe(slots.length);
-	const audited = await a.sql`select detail from "AuditEvent" where event = 'backup.created'`;
-	expect(audited.length).toBe(files().length);
+	// A backup's file is in place a moment before its audit row commits: wait for the rows of the
+	// files counted above, then every row names a file (a later occurrence may have begun).
+	const backupRows = () =>
+		a.sql<{ detail: { scheduled?: boolean } }[]>`
+			select detail from "AuditEvent" where event = 'backup.created'`;
+	let audited = await backupRows();
+	while (audited.length < made.length && Date.now() < deadline + 10_000) {
+		await sleep(200);
+		audited = await backupRows();
+	}
+	expect(audited.length).toBeGreaterThanOrEqual(made.length);
+	expect(audited.length).toBeLessThanOrEqual(files().length);
 	expect(audited.every((r) => r.detail.scheduled === true)).toBe(true);
 
 	// switched off on the other instance: no more backups anywhere
@@ -74,8 +84,14 @@ test('a cron schedule runs on one instance per occurrence, and "off" stops it, w
 		passphrase: ''
 	});
 	expect(off.status).toBe(200);
-	await sleep(1_000); // a run that already started may finish
-	const count = files().length;
+	// A run that had already started may still finish: wait until no file has appeared for 3 s.
+	let count = files().length;
+	for (let still = 0, waited = 0; still < 3_000 && waited < 20_000; waited += 500) {
+		await sleep(500);
+		const now = files().length;
+		still = now === count ? still + 500 : 0;
+		count = now;
+	}
 	await sleep(9_000); // an occurrence and its tick, and then some
 	expect(files().length).toBe(count);
 }, 90_000);

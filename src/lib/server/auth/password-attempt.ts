@@ -9,7 +9,7 @@
 // username names is also only known inside the statement, so SQL chooses there between a known
 // browser's keys and a stranger's.
 import type { Cookies } from '@sveltejs/kit';
-import { sql } from '../db';
+import { commitWithoutFlush, sql } from '../db';
 import { passwordCounts, waysEnvironment } from '../rule/inputs';
 import { isConfigured } from '../rule/linked';
 import { offeredWays } from '../rule/ways-in';
@@ -122,7 +122,8 @@ export async function startPasswordAttempt(who: {
 		select (select bits from facts) as facts, (select id from account) as "userId",
 			(select "passwordHash" from account) as "passwordHash",
 			(select "totpOn" from account) as "totpOn",
-			coalesce((select json_agg(c order by c.step) from counted c), '[]') as counts
+			coalesce((select json_agg(c order by c.step) from counted c), '[]') as counts,
+			${commitWithoutFlush()} as "commitWithoutFlush"
 	`;
 	const user =
 		row.userId === null

@@ -11,11 +11,11 @@
 //
 // CSRF: the cookie is SameSite=Lax and every write must pass the Origin check in the `client`
 // handle, so a cookie alone never authorises a cross-site POST.
-import { sha256 } from '@oslojs/crypto/sha2';
-import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
+import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
 import type { Cookies } from '@sveltejs/kit';
+import { createHash } from 'node:crypto';
 import type postgres from 'postgres';
-import { alongside, sql } from '../db';
+import { alongside, commitWithoutFlush, sql } from '../db';
 import type { SessionUser } from '../users';
 import { sessionEndsAt, sessionLive } from './session-policy';
 
@@ -63,7 +63,7 @@ export function generateSessionToken(): string {
 }
 
 export function sessionIdFromToken(token: string): string {
-	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+	return createHash('sha256').update(token).digest('hex');
 }
 
 /** A gate's verdict inside a sign-in's statement: its last expression, `accepted`, has a row. */
@@ -116,6 +116,7 @@ export async function createSession(
 			${meta.oidc?.issuer ?? null}, ${meta.passkeyId ?? null}, ${keepSignedIn}
 		from "User" u join "AppSettings" a on a.id = 1
 		where u.id = ${userId} and ${gate ? accepted() : sql`true`}
+			and ${commitWithoutFlush()}
 		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt", "keepSignedIn",
 			"displayName", email, null as "rpLogoutIssuer"
 	`;

@@ -5,7 +5,8 @@
 //
 // A password sign-in also starts here (signInWithPassword): one round trip before the hash is
 // checked (password-attempt.ts: settings, account, throttle count) and one after it (the
-// throttle's give-back and a re-made hash ride along in signIn's statement).
+// throttle's give-back and a re-made hash ride along in signIn's statement). Neither waits for the
+// disk to commit (db.ts, commitWithoutFlush): a sign-in costs its hash and little else.
 import type { RequestEvent } from '@sveltejs/kit';
 import type postgres from 'postgres';
 import { auditFailure, auditRepeated, auditRow, logAudit } from '../audit';
