@@ -16,6 +16,9 @@ import {
 	type SessionPolicy
 } from '$lib/schemas/session-policy';
 
+const LONGER_NEEDS_PROOF =
+	'Nothing was changed: letting sessions last longer needs you to confirm it is you, below.';
+
 function saidPolicy({ lifetimeHours, idleHours }: SessionPolicy) {
 	const idle =
 		idleHours === null ? 'no idle timeout' : `an idle timeout of ${hoursText(idleHours)}`;
@@ -42,7 +45,8 @@ export const sessionPolicyActions = {
 			const proof = await requireStepUp(event, user, session, raw);
 			if (!proof.ok) {
 				return fail(proof.status, {
-					sessionPolicy: { ok: false, message: proof.message, values },
+					// The proof's own words show with its fields (StepUp); this says what happened.
+					sessionPolicy: { ok: false, message: LONGER_NEEDS_PROOF, values },
 					stepUp: proof
 				});
 			}
