@@ -234,7 +234,7 @@ const session: Handle = async ({ event, resolve }) => {
 	event.locals.user = resolved.user;
 	event.locals.session = resolved.session;
 	if (resolved.session && resolved.renewed && token) {
-		setSessionCookie(event.cookies, token, resolved.session.expiresAt, event.locals.secureCookies);
+		setSessionCookie(event.cookies, token, resolved.session, event.locals.secureCookies);
 	}
 	return resolve(event);
 };

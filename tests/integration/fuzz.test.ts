@@ -77,7 +77,11 @@ const FIELDS = [
 	'purpose',
 	'key',
 	'session',
-	'file'
+	'file',
+	'lifetimeHours',
+	'idleHours',
+	'keepSignedIn',
+	'keepSignedInOffered'
 ];
 
 const VALUES = [
@@ -206,6 +210,7 @@ const POST_TARGETS: Target[] = [
 	...BACKUP_ACTIONS.map((a) => ({ ...signedIn, path: `/settings/backups?/${a}` })),
 	// (not revokeOthers: it would end the session the /logout target uses)
 	{ ...signedIn, path: '/settings/security?/revoke' },
+	{ ...signedIn, path: '/settings/security?/sessionPolicy' },
 	{ ...signedIn, path: '/api/auth/plex/start' },
 	{ app: () => admin, path: '/logout', cookie: () => logoutCookie },
 	{ app: () => admin, path: '/api/auth/plex/start' },

@@ -229,3 +229,43 @@ describe('/login/recovery', () => {
 		}
 	});
 });
+
+describe('Keep me signed in, through the second step', () => {
+	async function waitingWithout(ip: string) {
+		const b = browser(app.url);
+		const res = await b.post(
+			'/login',
+			{ username: 'admin', password: 'correct horse battery', keepSignedInOffered: 'yes' },
+			from(ip)
+		);
+		expect(res.headers.get('location')).toBe('/login/code');
+		return b;
+	}
+	const sessionCookie = (res: Response) =>
+		res.headers.getSetCookie().find((c) => c.startsWith('librariarr_session='));
+
+	test('unchecked on the password form: the code step makes a browser-session cookie', async () => {
+		const b = await waitingWithout('198.51.100.40');
+		const res = await b.post('/login/code?/totp', { code: currentCode() });
+		expect(res.status).toBe(303);
+		expect(sessionCookie(res)).not.toMatch(/Expires=|Max-Age=/i);
+		const [row] = await app.sql`select "keepSignedIn" from "Session"`;
+		expect(row.keepSignedIn).toBe(false);
+	});
+
+	test('unchecked: a recovery code at the code step keeps it too', async () => {
+		const [code] = await storeRecoveryCodes(1);
+		const b = await waitingWithout('198.51.100.41');
+		const res = await b.post('/login/code?/recovery', { code });
+		expect(res.status).toBe(303);
+		expect(sessionCookie(res)).not.toMatch(/Expires=|Max-Age=/i);
+		const [row] = await app.sql`select "keepSignedIn" from "Session"`;
+		expect(row.keepSignedIn).toBe(false);
+	});
+
+	test('left checked (the default): a lasting cookie', async () => {
+		const b = await atSecondStep('198.51.100.42');
+		const res = await b.post('/login/code?/totp', { code: currentCode() });
+		expect(sessionCookie(res)).toMatch(/Expires=/);
+	});
+});

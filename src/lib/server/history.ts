@@ -36,6 +36,7 @@ export const EVENT_LABELS: Record<string, string> = {
 	'settings.sso_connection': 'SSO connection saved',
 	'settings.sso_enabled': 'SSO sign-in switched',
 	'settings.sso_reverted': 'SSO connection reverted',
+	'settings.session_policy': 'Session policy changed',
 	'sso.linked': 'SSO identity linked',
 	'sso.unlinked': 'SSO identity unlinked',
 	'sso.link_failed': 'SSO linking failed',

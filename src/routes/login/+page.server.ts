@@ -95,32 +95,42 @@ const LOCAL_OFF = 'Local sign-in is turned off for this server.';
 export const actions = {
 	default: async (event) => {
 		const { request, setHeaders } = event;
-		const form = formFields(await readForm(request), ['username', 'password', 'returnTo'] as const);
+		const form = formFields(await readForm(request), [
+			'username',
+			'password',
+			'returnTo',
+			'keepSignedIn',
+			'keepSignedInOffered'
+		] as const);
+		// An unchecked box sends nothing: the hidden field says the form asked. A post without it
+		// (a script) keeps the default, as before the box existed.
+		const keepSignedIn = form.keepSignedIn === 'yes' || form.keepSignedInOffered !== 'yes';
 		const username = form.username.trim();
 
 		const parsed = v.safeParse(loginSchema, form);
 		if (!parsed.success) {
 			// "Turned off" comes first, as for any other attempt.
 			if (!(await localFormShown(event.locals.client.origin)))
-				return fail(403, { username, message: LOCAL_OFF });
-			return fail(400, { username, message: parsed.issues[0].message });
+				return fail(403, { username, keepSignedIn, message: LOCAL_OFF });
+			return fail(400, { username, keepSignedIn, message: parsed.issues[0].message });
 		}
 		const result = await signInWithPassword(
 			event,
 			parsed.output.username,
 			parsed.output.password,
-			form.returnTo
+			form.returnTo,
+			keepSignedIn
 		);
 		// TOTP on: the password was right, and the code comes next, with no session yet.
 		if (result.outcome === 'second-step') redirect(303, '/login/code');
 		switch (result.outcome) {
 			case 'form-not-offered':
-				return fail(403, { username, message: LOCAL_OFF });
+				return fail(403, { username, keepSignedIn, message: LOCAL_OFF });
 			case 'throttled':
 				setHeaders({ 'retry-after': String(result.verdict.retryAfterSeconds) });
-				return fail(429, { username, message: refusalText(result.verdict) });
+				return fail(429, { username, keepSignedIn, message: refusalText(result.verdict) });
 			case 'invalid':
-				return fail(400, { username, message: INVALID });
+				return fail(400, { username, keepSignedIn, message: INVALID });
 			case 'signed-in':
 				redirect(303, safeReturnTo(form.returnTo));
 		}

@@ -24,6 +24,8 @@ export type PendingSignIn = {
 	returnTo: string | null;
 	/** The account the throttle counts against (the username typed on the login page). */
 	account: string;
+	/** "Keep me signed in" as it was on the login form. */
+	keepSignedIn: boolean;
 };
 
 export function idOf(token: string) {
@@ -49,7 +51,7 @@ export function dropPendingCookie(cookies: Cookies, secure: boolean) {
 export async function startPendingSignIn(
 	cookies: Cookies,
 	secure: boolean,
-	fields: { userId: number; account: string; returnTo: string; ip: string },
+	fields: { userId: number; account: string; returnTo: string; ip: string; keepSignedIn: boolean },
 	/** Writes that belong to the verified password (the throttle's give-back, a re-made hash). */
 	writes: postgres.Fragment[] = []
 ) {
@@ -60,8 +62,9 @@ export async function startPendingSignIn(
 	await sql.begin(async (tx) => {
 		for (const write of writes) await tx`${write}`;
 		await tx`
-			insert into "PendingSignIn" (id, "userId", "returnTo", ip, "expiresAt")
-			values (${idOf(token)}, ${fields.userId}, ${fields.returnTo}, ${fields.ip}, ${expiresAt})
+			insert into "PendingSignIn" (id, "userId", "returnTo", ip, "expiresAt", "keepSignedIn")
+			values (${idOf(token)}, ${fields.userId}, ${fields.returnTo}, ${fields.ip}, ${expiresAt},
+				${fields.keepSignedIn})
 		`;
 		await tx`
 			delete from "PendingSignIn" where id in (
@@ -84,7 +87,8 @@ export async function findPendingSignIn(cookies: Cookies): Promise<PendingSignIn
 	const token = tokenFrom(cookies);
 	if (!token) return null;
 	const [row] = await sql<PendingSignIn[]>`
-		select p."userId", p."returnTo", coalesce(u."localUsername", u.id::text) as account
+		select p."userId", p."returnTo", coalesce(u."localUsername", u.id::text) as account,
+			p."keepSignedIn"
 		from "PendingSignIn" p join "User" u on u.id = p."userId"
 		where p.id = ${idOf(token)} and p."expiresAt" > now()
 	`;

@@ -5,7 +5,9 @@
 // equals the user's: bumping the user's version (password change, recovery SQL) ends every
 // session at once. Resolving a request is one SQL round trip and writes nothing, except one
 // write back at most once an hour per session: it records "last seen" (so it is exact to the
-// hour) and slides the expiry in the same statement.
+// hour) and moves the stored expiry in the same statement. How long a session lasts is the
+// admin's session policy (session-policy.ts), read in that same round trip from the settings row,
+// so a shorter policy ends older sessions at their next request.
 //
 // CSRF: the cookie is SameSite=Lax and every write must pass the Origin check in the `client`
 // handle, so a cookie alone never authorises a cross-site POST.
@@ -15,15 +17,13 @@ import { createHash } from 'node:crypto';
 import type postgres from 'postgres';
 import { alongside, commitWithoutFlush, sql } from '../db';
 import type { SessionUser } from '../users';
+import { sessionEndsAt, sessionLive } from './session-policy';
 
 export type { SessionUser };
 
 export const SESSION_COOKIE = 'librariarr_session';
-const DAY_MS = 24 * 60 * 60 * 1000;
-export const SESSION_LIFETIME_MS = 30 * DAY_MS;
 /** "Last seen" is written back at most this often per session, and is exact to this much. */
 export const LAST_SEEN_PRECISION_MS = 60 * 60 * 1000;
-const RENEW_WHEN_REMAINING_MS = SESSION_LIFETIME_MS - DAY_MS;
 
 export type LoginMethod = 'local' | 'plex' | 'oidc' | 'forward-auth' | 'recovery-code' | 'passkey';
 
@@ -34,6 +34,8 @@ export type Session = {
 	ssoSubject: string | null;
 	createdAt: Date;
 	expiresAt: Date;
+	/** "Keep me signed in" was checked: a lasting cookie (false: a browser-session cookie, 12 hours). */
+	keepSignedIn: boolean;
 	/** Display name and email from the identity provider or proxy, for SSO sessions. */
 	displayName: string | null;
 	email: string | null;
@@ -91,6 +93,8 @@ export async function createSession(
 		oidc?: { sealedIdToken: string | null; sid: string | null; issuer: string } | null;
 		/** For passkey sessions: the passkey, whose deletion ends the session (cascade). */
 		passkeyId?: number | null;
+		/** "Keep me signed in" (default): false makes a browser-session cookie and a 12-hour limit. */
+		keepSignedIn?: boolean;
 	} = {},
 	/** Writes that go with this session, in the same statement (sign-in.ts). */
 	writes: postgres.Fragment[] = [],
@@ -98,19 +102,23 @@ export async function createSession(
 ): Promise<{ token: string; session: Session } | null> {
 	const token = generateSessionToken();
 	const id = sessionIdFromToken(token);
-	const expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
+	const keepSignedIn = meta.keepSignedIn ?? true;
+	// Its end under the session policy, as of now (session-policy.ts).
+	const expiresAt = sessionEndsAt(sql`now()`, sql`now()`, sql`${keepSignedIn}::boolean`);
 	const [row] = await sql`
 		${withWrites(writes, gate)}
 		insert into "Session" (id, "userId", "sessionVersion", method, "ssoSubject", "expiresAt", ip,
-			"userAgent", "displayName", email, "oidcIdToken", "oidcSid", "oidcIssuer", "passkeyId")
+			"userAgent", "displayName", email, "oidcIdToken", "oidcSid", "oidcIssuer", "passkeyId",
+			"keepSignedIn")
 		select ${id}, u.id, u."sessionVersion", ${method}, ${meta.ssoSubject ?? null}, ${expiresAt},
 			${meta.ip ?? null}, ${meta.userAgent?.slice(0, 512) ?? null}, ${meta.displayName ?? null},
 			${meta.email ?? null}, ${meta.oidc?.sealedIdToken ?? null}, ${meta.oidc?.sid ?? null},
-			${meta.oidc?.issuer ?? null}, ${meta.passkeyId ?? null}
-		from "User" u where u.id = ${userId} and ${gate ? accepted() : sql`true`}
+			${meta.oidc?.issuer ?? null}, ${meta.passkeyId ?? null}, ${keepSignedIn}
+		from "User" u join "AppSettings" a on a.id = 1
+		where u.id = ${userId} and ${gate ? accepted() : sql`true`}
 			and ${commitWithoutFlush()}
-		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt", "displayName", email,
-			null as "rpLogoutIssuer"
+		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt", "keepSignedIn",
+			"displayName", email, null as "rpLogoutIssuer"
 	`;
 	if (!row && gate) return null;
 	if (!row) throw new Error(`Cannot create a session: user ${userId} does not exist`);
@@ -119,7 +127,8 @@ export async function createSession(
 
 /**
  * The one query per request: whether any user exists (for the first-run redirect) and, when the
- * token names a live session of the right version, that session and its user.
+ * token names a session of the right version that is live under the current policy, that session
+ * and its user. It also computes the session's end as of a renewal now, for the hourly write.
  */
 export async function validateSessionToken(token: string | null): Promise<Resolved> {
 	const id = token && /^[a-z2-7]{32}$/.test(token) ? sessionIdFromToken(token) : null;
@@ -127,7 +136,8 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 		select
 			exists (select 1 from "User") as "hasUsers",
 			s.id as "sessionId", s.method, s."ssoSubject" as "sessionSubject",
-			s."createdAt", s."expiresAt", s."lastSeenAt", s."displayName" as "sessionDisplayName", s.email as "sessionEmail",
+			s."createdAt", s."expiresAt", s."lastSeenAt", s."keepSignedIn", s."displayName" as "sessionDisplayName", s.email as "sessionEmail",
+			${sessionEndsAt(sql`s."createdAt"`, sql`now()`, sql`s."keepSignedIn"`)} as "renewedExpiresAt",
 			u.id, u.username, u.email, u."localUsername", u."passwordHash" is not null as "hasPassword",
 			u."plexId", u."plexUsername", u."ssoSubject", u."ssoIssuer", u."ssoProvider", u."sessionVersion",
 			a."forwardAuthUserHeader" as "forwardUserHeader",
@@ -135,7 +145,7 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 				then a."oidcIssuer" end as "rpLogoutIssuer"
 		from (select 1) as one
 		left join "AppSettings" a on a.id = 1
-		left join "Session" s on s.id = ${id} and s."expiresAt" > now()
+		left join "Session" s on s.id = ${id} and ${sessionLive()}
 		left join "User" u on u.id = s."userId" and u."sessionVersion" = s."sessionVersion"
 	`;
 	const forwardUserHeader = row.forwardUserHeader ?? 'Remote-User';
@@ -149,20 +159,20 @@ export async function validateSessionToken(token: string | null): Promise<Resolv
 		ssoSubject: row.sessionSubject,
 		createdAt: row.createdAt,
 		expiresAt: row.expiresAt,
+		keepSignedIn: row.keepSignedIn,
 		displayName: row.sessionDisplayName,
 		email: row.sessionEmail,
 		rpLogoutIssuer: row.rpLogoutIssuer ?? null
 	};
-	const now = Date.now();
-	const lastSeenDue = new Date(now - LAST_SEEN_PRECISION_MS);
-	const renewDue = new Date(now + RENEW_WHEN_REMAINING_MS);
-	const renewed = session.expiresAt < renewDue || row.lastSeenAt <= lastSeenDue;
+	const lastSeenDue = new Date(Date.now() - LAST_SEEN_PRECISION_MS);
+	const renewed = row.lastSeenAt <= lastSeenDue;
 	if (renewed) {
-		session.expiresAt = new Date(now + SESSION_LIFETIME_MS);
-		// Repeating the test in SQL keeps concurrent requests of one session to a single write.
+		// The end under the policy as it is now: later when the policy grew longer, and moved on
+		// by an idle timeout. Repeating the test in SQL keeps concurrent requests to one write.
+		session.expiresAt = row.renewedExpiresAt;
 		await sql`
 			update "Session" set "expiresAt" = ${session.expiresAt}, "lastSeenAt" = now()
-			where id = ${session.id} and ("expiresAt" < ${renewDue} or "lastSeenAt" <= ${lastSeenDue})
+			where id = ${session.id} and "lastSeenAt" <= ${lastSeenDue}
 		`;
 	}
 	const user: SessionUser = {
@@ -190,10 +200,11 @@ export function sessionDelete(sessionId: string) {
 	return sql`delete from "Session" where id = ${sessionId}`;
 }
 
+/** The session's cookie: until its stored end, or, without "Keep me signed in", a browser-session cookie. */
 export function setSessionCookie(
 	cookies: Cookies,
 	token: string,
-	expiresAt: Date,
+	session: Pick<Session, 'expiresAt' | 'keepSignedIn'>,
 	secure: boolean
 ) {
 	cookies.set(SESSION_COOKIE, token, {
@@ -201,7 +212,7 @@ export function setSessionCookie(
 		sameSite: 'lax',
 		path: '/',
 		secure,
-		expires: expiresAt
+		...(session.keepSignedIn ? { expires: session.expiresAt } : {})
 	});
 }
 

@@ -7,6 +7,7 @@
 import { sql } from '../db';
 import { describeUserAgent } from '../user-agent';
 import type { LoginMethod } from './session';
+import { sessionLive } from './session-policy';
 
 /** A user's live sessions shown at most; more than this many browsers is not a real setup. */
 export const MAX_LISTED_SESSIONS = 100;
@@ -22,7 +23,10 @@ export type SessionEntry = {
 	current: boolean;
 };
 
-/** Live sessions (not expired, of the user's current version), the current one first. */
+/**
+ * Live sessions (not ended, also under the current session policy, of the user's current
+ * version), the current one first.
+ */
 export async function listSessions(userId: number, currentSessionId: string) {
 	const rows = await sql<
 		{
@@ -39,7 +43,8 @@ export async function listSessions(userId: number, currentSessionId: string) {
 			s.id = ${currentSessionId} as current
 		from "Session" s
 		join "User" u on u.id = s."userId" and u."sessionVersion" = s."sessionVersion"
-		where s."userId" = ${userId} and s."expiresAt" > now()
+		join "AppSettings" a on a.id = 1
+		where s."userId" = ${userId} and ${sessionLive()}
 		order by s.id = ${currentSessionId} desc, s."lastSeenAt" desc, s."createdAt" desc
 		limit ${MAX_LISTED_SESSIONS}
 	`;
@@ -77,8 +82,9 @@ export async function revokeSession(
 /** Ends every session of the user but the current one; returns how many live ones ended. */
 export async function revokeOtherSessions(userId: number, currentSessionId: string) {
 	const rows = await sql<{ live: boolean }[]>`
-		delete from "Session" where "userId" = ${userId} and id <> ${currentSessionId}
-		returning "expiresAt" > now() as live
+		delete from "Session" s using "AppSettings" a
+		where a.id = 1 and s."userId" = ${userId} and s.id <> ${currentSessionId}
+		returning ${sessionLive()} as live
 	`;
 	return rows.filter((r) => r.live).length;
 }

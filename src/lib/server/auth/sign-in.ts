@@ -41,6 +41,8 @@ export async function signIn(
 		email?: string | null;
 		oidc?: { idToken: string; sid: string | null; issuer: string };
 		passkeyId?: number;
+		/** "Keep me signed in" on the login form (default true; see session-policy.ts). */
+		keepSignedIn?: boolean;
 	} = {},
 	/** More writes that belong to this sign-in (a password sign-in's), in the same statement. */
 	writes: postgres.Fragment[] = [],
@@ -62,6 +64,7 @@ export async function signIn(
 			displayName: decoration.displayName,
 			email: decoration.email,
 			passkeyId: decoration.passkeyId,
+			keepSignedIn: decoration.keepSignedIn,
 			oidc: decoration.oidc && {
 				// Sealed like the client secret: a leaked table must not hand out ID tokens.
 				sealedIdToken:
@@ -81,7 +84,7 @@ export async function signIn(
 	);
 	if (!created) return false;
 	const { token, session } = created;
-	setSessionCookie(event.cookies, token, session.expiresAt, locals.secureCookies);
+	setSessionCookie(event.cookies, token, session, locals.secureCookies);
 	rememberDevice(event.cookies, userId, locals.secureCookies);
 	logAudit(succeeded);
 	return true;
@@ -105,7 +108,8 @@ export async function signInWithPassword(
 	event: SignInEvent,
 	username: string,
 	password: string,
-	returnTo: string
+	returnTo: string,
+	keepSignedIn = true
 ): Promise<PasswordSignIn> {
 	const ip = event.locals.client.ip;
 	const attempt = await startPasswordAttempt({ ip, username, cookies: event.cookies });
@@ -140,7 +144,7 @@ export async function signInWithPassword(
 		event,
 		{ id: user.id, passwordHash: user.passwordHash, totpOn: user.totpOn },
 		attempt,
-		{ username, password, returnTo }
+		{ username, password, returnTo, keepSignedIn }
 	);
 }
 
@@ -153,7 +157,7 @@ async function passwordVerified(
 	event: SignInEvent,
 	user: { id: number; passwordHash: string; totpOn: boolean },
 	attempt: PasswordAttempt,
-	typed: { username: string; password: string; returnTo: string }
+	typed: { username: string; password: string; returnTo: string; keepSignedIn: boolean }
 ): Promise<PasswordSignIn> {
 	const writes = successWrites(attempt.rules);
 	if (needsRehash(user.passwordHash)) {
@@ -169,12 +173,13 @@ async function passwordVerified(
 				userId: user.id,
 				account: typed.username.toLowerCase(),
 				returnTo: safeReturnTo(typed.returnTo),
-				ip: event.locals.client.ip
+				ip: event.locals.client.ip,
+				keepSignedIn: typed.keepSignedIn
 			},
 			writes
 		);
 		return { outcome: 'second-step' };
 	}
-	await signIn(event, user.id, 'local', {}, writes);
+	await signIn(event, user.id, 'local', { keepSignedIn: typed.keepSignedIn }, writes);
 	return { outcome: 'signed-in' };
 }

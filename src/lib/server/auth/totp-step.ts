@@ -35,6 +35,7 @@ const WRONG =
 type Row = {
 	userId: number | null;
 	returnTo: string | null;
+	keepSignedIn: boolean | null;
 	totpSecret: string | null;
 	totpLastStep: string | null;
 	counts: CountedRow[];
@@ -65,13 +66,15 @@ export async function signInWithTotp(
 	const pendingId = idOf(cookie.token);
 	const [row] = await sql<Row[]>`
 		with pending as (
-			select p."userId", p."returnTo", u."totpSecret", u."totpLastStep"::text as "totpLastStep"
+			select p."userId", p."returnTo", p."keepSignedIn", u."totpSecret",
+				u."totpLastStep"::text as "totpLastStep"
 			from "PendingSignIn" p join "User" u on u.id = p."userId"
 			where p.id = ${pendingId} and p."expiresAt" > now()
 				and coalesce(u."localUsername", u.id::text) = ${cookie.account}
 		),
 		${countingCtes(steps, sql`exists (select 1 from pending)`)}
 		select (select "userId" from pending) as "userId", (select "returnTo" from pending) as "returnTo",
+			(select "keepSignedIn" from pending) as "keepSignedIn",
 			(select "totpSecret" from pending) as "totpSecret",
 			(select "totpLastStep" from pending) as "totpLastStep",
 			coalesce((select json_agg(c order by c.step) from counted c), '[]') as counts
@@ -117,7 +120,8 @@ export async function signInWithTotp(
 		)`;
 	dropPendingCookie(event.cookies, event.locals.secureCookies);
 	// Of two requests that both got this far, one finds the wait already ended.
-	if (!(await signIn(event, userId, 'local', {}, successWrites(rules), gate))) {
+	const decoration = { keepSignedIn: row.keepSignedIn ?? true };
+	if (!(await signIn(event, userId, 'local', decoration, successWrites(rules), gate))) {
 		return { ok: false, status: 400, message: CODE_EXPIRED };
 	}
 	return { ok: true, returnTo: row.returnTo };

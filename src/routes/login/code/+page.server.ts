@@ -46,7 +46,7 @@ async function finish(event: RequestEvent, kind: CodeKind) {
 	if (!(await finishPendingSignIn(event.cookies, event.locals.secureCookies))) {
 		return fail(400, { kind, message: EXPIRED });
 	}
-	await signIn(event, pending.userId, 'recovery-code');
+	await signIn(event, pending.userId, 'recovery-code', { keepSignedIn: pending.keepSignedIn });
 	redirect(303, '/settings/authentication?recovered=1');
 }
 

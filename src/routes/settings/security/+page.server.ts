@@ -10,6 +10,7 @@ import { requireUser } from '$lib/server/auth/guard';
 import { clearThrottle, listActiveThrottles } from '$lib/server/auth/throttle';
 import { describeThrottleKey } from '$lib/server/auth/throttle-keys';
 import { listSessions, revokeOtherSessions, revokeSession } from '$lib/server/auth/sessions-list';
+import { getSessionPolicy } from '$lib/server/auth/session-policy';
 import { stepUpView } from '$lib/server/auth/step-up';
 import {
 	eventLabel,
@@ -21,6 +22,7 @@ import {
 import { loadTwoFactor, twoFactorActions } from './two-factor-actions';
 import { loadPasskeys, passkeyActions } from './passkey-actions';
 import { apiKeyActions, loadApiKeys } from './api-key-actions';
+import { sessionPolicyActions } from './session-policy-actions';
 import type { Actions, PageServerLoad } from './$types';
 
 const throttleField = v.object({
@@ -97,6 +99,7 @@ export const load: PageServerLoad = async (event) => {
 		twoFactor: await loadTwoFactor(user),
 		passkeys: await loadPasskeys(event),
 		apiKeys: await loadApiKeys(event),
+		sessionPolicy: await getSessionPolicy(),
 		recoveryAddress: `${event.locals.client.origin}/login/recovery`,
 		stepUp: await stepUpView(user, session, event.locals.client.origin)
 	};
@@ -106,6 +109,7 @@ export const actions = {
 	...twoFactorActions,
 	...passkeyActions,
 	...apiKeyActions,
+	...sessionPolicyActions,
 	revoke: async (event) => {
 		const { user, session } = requireUser(event);
 		const form = Object.fromEntries(await readForm(event.request));
