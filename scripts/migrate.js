@@ -4,9 +4,15 @@
 // With DATABASE_URL unset it uses the embedded PostgreSQL in CONFIG_DIR, as the app would.
 import postgres from 'postgres';
 import { embeddedConnection, startEmbeddedPostgres } from '../src/lib/server/plain/embedded-db.js';
+import { secretValue } from '../src/lib/server/plain/env.js';
 import { migrate } from '../src/lib/server/plain/migrate.js';
 
-const url = process.env.DATABASE_URL?.trim();
+const given = secretValue(process.env, 'DATABASE_URL');
+if (given.problem) {
+	console.error(`Migration failed: ${given.problem}`);
+	process.exit(1);
+}
+const url = given.value?.trim();
 let stop = async () => {};
 try {
 	if (!url) stop = await startEmbeddedPostgres({ log: (m) => console.log(m) });

@@ -233,9 +233,35 @@ function loadPackages() {
 	}
 }
 
+/**
+ * DATABASE_URL, or the file DATABASE_URL_FILE names (a Docker secret), never both: the app's own
+ * rule (src/lib/server/plain/env.js secretValue), written again here because this script loads
+ * nothing from src/.
+ */
+function databaseUrl() {
+	const direct = process.env.DATABASE_URL?.trim();
+	const file = process.env.DATABASE_URL_FILE?.trim();
+	if (!file) return direct;
+	if (direct) {
+		throw new Refusal(
+			'DATABASE_URL and DATABASE_URL_FILE are both set: keep one (DATABASE_URL_FILE names a file that holds the value, such as a Docker secret).'
+		);
+	}
+	let text;
+	try {
+		text = fs.readFileSync(file, 'utf8').trim();
+	} catch (error) {
+		throw new Refusal(
+			`DATABASE_URL_FILE=${JSON.stringify(file)} cannot be read (${error.code ?? error}).`
+		);
+	}
+	if (!text) throw new Refusal(`DATABASE_URL_FILE=${JSON.stringify(file)} is empty.`);
+	return text;
+}
+
 /** Where to connect, and a description of it that never includes a password. */
 function connectionTarget() {
-	const url = process.env.DATABASE_URL?.trim();
+	const url = databaseUrl();
 	if (url) {
 		let where = 'the database in DATABASE_URL';
 		try {

@@ -7,14 +7,18 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { configDir } from './plain/env.js';
+import { configDir, secretValue } from './plain/env.js';
 
 const PREFIX = 'v1';
 
 let cachedKey: Buffer | null = null;
 
 export function loadKey(env: NodeJS.ProcessEnv = process.env): Buffer {
-	const secret = env.SECRET_KEY?.trim() || secretFromFile(env.SECRET_KEY_FILE?.trim());
+	// SECRET_KEY, or the file SECRET_KEY_FILE names (never both); one that cannot be read, or is
+	// empty, stops the start (instance.ts says so in one line).
+	const given = secretValue(env, 'SECRET_KEY');
+	if (given.problem) throw new Error(given.problem);
+	const secret = given.value?.trim();
 	if (secret) return scryptSync(secret, 'librariarr:secret-key:v1', 32);
 	const dir = configDir(env);
 	const file = path.join(dir, 'secret.key');
@@ -29,25 +33,6 @@ export function loadKey(env: NodeJS.ProcessEnv = process.env): Buffer {
 	const key = randomBytes(32);
 	fs.writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
 	return key;
-}
-
-/**
- * SECRET_KEY_FILE: the key in a file (a Docker or systemd secret), used like SECRET_KEY when that
- * is unset. Its content, trimmed, is the key; a file that cannot be read or is empty stops the
- * start (instance.ts says so in one line).
- */
-function secretFromFile(file: string | undefined): string | null {
-	if (!file) return null;
-	let text: string;
-	try {
-		text = fs.readFileSync(file, 'utf8').trim();
-	} catch (error) {
-		throw new Error(
-			`SECRET_KEY_FILE="${file}" cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`
-		);
-	}
-	if (!text) throw new Error(`SECRET_KEY_FILE="${file}" is empty.`);
-	return text;
 }
 
 function key() {

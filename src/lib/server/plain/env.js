@@ -219,6 +219,9 @@ const READERS = {
 	}
 };
 
+/** Every variable readEnvironment reads (tests/unit/config-documented.test.ts checks the README). */
+export const VARIABLES = Object.keys(READERS);
+
 /** The switches: their words, and what happens to any other word (it counts as off). */
 const SWITCHES = {
 	COOKIE_SECURE: 'the Secure flag is then set only when the public origin is https',
@@ -237,6 +240,39 @@ function shown(name, value) {
 }
 
 /**
+ * The variables that hold a secret, and so may come from a file instead: `NAME_FILE` names a file
+ * (a Docker, Podman or Kubernetes secret) whose content, trimmed, is the value. SECRET_KEY's file
+ * is read where the key is loaded (crypto.ts); here only its clash with SECRET_KEY is checked.
+ */
+export const FILE_FORMS = /** @type {const} */ (['DATABASE_URL', 'METRICS_TOKEN', 'SECRET_KEY']);
+
+/**
+ * A secret's value from the environment or from the file `NAME_FILE` names: `{ value }`, or
+ * `{ problem }` (one line that names the variable) when both are set or the file cannot be read.
+ * @param {NodeJS.ProcessEnv} env @param {string} name
+ * @returns {{ value: string | undefined, problem?: undefined } | { problem: string, value?: undefined }}
+ */
+export function secretValue(env, name) {
+	const direct = env[name];
+	const file = env[`${name}_FILE`]?.trim();
+	if (!file) return { value: direct };
+	if (direct !== undefined && direct.trim() !== '') {
+		return {
+			problem: `${name} and ${name}_FILE are both set: keep one (${name}_FILE names a file that holds the value, such as a Docker secret).`
+		};
+	}
+	let text;
+	try {
+		text = fs.readFileSync(file, 'utf8').trim();
+	} catch (error) {
+		const code = /** @type {NodeJS.ErrnoException} */ (error).code ?? String(error);
+		return { problem: `${name}_FILE=${JSON.stringify(file)} cannot be read (${code}).` };
+	}
+	if (!text) return { problem: `${name}_FILE=${JSON.stringify(file)} is empty.` };
+	return { value: text };
+}
+
+/**
  * Reads and checks every variable. `problems` are one line each and stop the start;
  * `warnings` are one line each and do not.
  * @param {NodeJS.ProcessEnv} [env]
@@ -249,8 +285,15 @@ export function readEnvironment(env = process.env) {
 	const warnings = [];
 	/** @type {Record<string, unknown>} */
 	const values = {};
+	/** @type {Record<string, string | undefined>} */
+	const fromFiles = {};
+	for (const name of FILE_FORMS) {
+		const secret = secretValue(env, name);
+		if (secret.problem) problems.push(secret.problem);
+		else fromFiles[name] = secret.value;
+	}
 	for (const [name, read] of Object.entries(READERS)) {
-		const raw = env[name];
+		const raw = Object.hasOwn(fromFiles, name) ? fromFiles[name] : env[name];
 		try {
 			values[name] = read(raw);
 		} catch (error) {
