@@ -249,6 +249,20 @@ describe('help and usage', () => {
 		expectOneLineError(forced);
 	});
 
+	test('DATABASE_URL_FILE names the database as the app reads it; with DATABASE_URL too, one line refuses', async () => {
+		const { url } = await database();
+		const file = path.join(tempDir('librariarr-secret-'), 'database_url');
+		fs.writeFileSync(file, `${url}\n`);
+		const r = await run(['status'], { env: { DATABASE_URL_FILE: file } });
+		expect(r.stderr).toBe('');
+		expect(r.code).toBe(0);
+		expect(r.stdout).toContain('Users (0):');
+		const both = await run(['status'], { url, env: { DATABASE_URL_FILE: file } });
+		expectOneLineError(both);
+		expect(both.stderr).toContain('DATABASE_URL and DATABASE_URL_FILE are both set');
+		expect(both.stderr).not.toContain(url);
+	});
+
 	test('without DATABASE_URL it explains the embedded database and that the app must run', async () => {
 		const config = tempDir('librariarr-cfg-');
 		fs.writeFileSync(path.join(config, '.pg-password'), 'not-a-real-password\n');
