@@ -57,6 +57,8 @@ export type PendingSignIn = {
 	returnTo: string | null;
 	/** The account the throttle counts against (the username typed on the login page). */
 	account: string;
+	/** How the sign-in began: a password, or an OIDC sign-in held back for its second factor. */
+	method: 'local' | 'oidc';
 };
 
 export function idOf(token: string) {
@@ -125,7 +127,7 @@ export async function findPendingSignIn(cookies: Cookies): Promise<PendingSignIn
 	const token = tokenFrom(cookies);
 	if (!token) return null;
 	const [row] = await sql<PendingSignIn[]>`
-		select p."userId", p."returnTo", coalesce(u."localUsername", u.id::text) as account
+		select p."userId", p."returnTo", coalesce(u."localUsername", u.id::text) as account, p.method
 		from "PendingSignIn" p join "User" u on u.id = p."userId"
 		where p.id = ${idOf(token)} and p."expiresAt" > now()
 	`;

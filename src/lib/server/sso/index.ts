@@ -30,6 +30,7 @@ export {
 	decideSignInMfa,
 	mfaInForce,
 	saveMfaSetting,
+	secondFactorsOf,
 	type MfaLockOut,
 	type SecondFactors
 } from './mfa';

@@ -59,6 +59,11 @@ export type MfaVerdict =
 			ageMinutes: number | null;
 	  };
 
+/** An own property only: a claim never comes from a prototype. */
+function own(claims: Record<string, unknown>, name: string): unknown {
+	return Object.hasOwn(claims, name) ? claims[name] : undefined;
+}
+
 function readAmr(value: unknown): string[] {
 	if (!Array.isArray(value)) return [];
 	const out: string[] = [];
@@ -79,9 +84,9 @@ export function mfaProof(
 	claims: Record<string, unknown>,
 	nowMs: number
 ): MfaVerdict {
-	const amr = readAmr(claims.amr);
-	const acr = readAcr(claims.acr);
-	const authTime = claims.auth_time;
+	const amr = readAmr(own(claims, 'amr'));
+	const acr = readAcr(own(claims, 'acr'));
+	const authTime = own(claims, 'auth_time');
 	const nowSeconds = nowMs / 1000;
 	const ageMinutes =
 		typeof authTime === 'number' && Number.isFinite(authTime)
@@ -103,9 +108,9 @@ export function mfaMethodShown(
 	setting: Pick<MfaSetting, 'amr' | 'acr'>,
 	claims: Record<string, unknown>
 ): boolean {
-	const acr = readAcr(claims.acr);
+	const acr = readAcr(own(claims, 'acr'));
 	return (
-		readAmr(claims.amr).some((m) => setting.amr.includes(m)) ||
+		readAmr(own(claims, 'amr')).some((m) => setting.amr.includes(m)) ||
 		(acr !== null && setting.acr.includes(acr))
 	);
 }
@@ -130,6 +135,7 @@ export function noProofWords(verdict: Extract<MfaVerdict, { proved: false }>): s
 export function mfaValueProblem(value: string): string | null {
 	if (value.length > MFA_LIMITS.valueLength)
 		return `A value is longer than ${MFA_LIMITS.valueLength} characters.`;
-	if (/[\s\p{Cc}\p{Cf}]/u.test(value)) return 'A value cannot contain spaces or control characters.';
+	if (/[\s\p{Cc}\p{Cf}]/u.test(value))
+		return 'A value cannot contain spaces or control characters.';
 	return null;
 }

@@ -30,9 +30,9 @@ export type SecondFactors = { totp: boolean; passkey: boolean; account: string }
 
 /** What `userId` has enrolled: the authenticator app, and passkeys usable for sign-in at `rpId`. */
 export async function secondFactorsOf(
-	db: postgres.Sql | postgres.TransactionSql,
 	userId: number,
-	rpId: string
+	rpId: string,
+	db: postgres.Sql | postgres.TransactionSql = sql
 ): Promise<SecondFactors> {
 	const [row] = await db<SecondFactors[]>`
 		select u."totpSecret" is not null as totp,
@@ -66,7 +66,7 @@ export async function decideSignInMfa(
 	const verdict = mfaProof(setting, identity.idTokenClaims, Date.now());
 	if (verdict.proved) return { kind: 'accept' };
 	const words = noProofWords(verdict);
-	const factors = await secondFactorsOf(sql, userId, rpId);
+	const factors = await secondFactorsOf(userId, rpId);
 	if (factors.totp || factors.passkey) {
 		log.info(`OIDC login needs the second step here: ${words}`, { userId, ip });
 		return { kind: 'second-step', factors };
@@ -99,7 +99,7 @@ export async function mfaLockOut(
 	rpId: string
 ): Promise<MfaLockOut | null> {
 	if (!setting) return null;
-	const factors = await secondFactorsOf(db, account.id, rpId);
+	const factors = await secondFactorsOf(account.id, rpId, db);
 	if (factors.totp || factors.passkey) return null;
 	const seen = await claimsSeenFor(db, account.id, account);
 	if (seen && mfaMethodShown(setting, seen.claims)) return null;
