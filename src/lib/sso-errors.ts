@@ -24,7 +24,7 @@ export const SSO_ERROR_HINTS: Record<string, string> = {
 	claim_required:
 		'The identity provider signed you in, but the claim Librariarr checks (such as groups or roles) did not hold one of the accepted values, or was not sent at all. Ask the person who runs the identity provider to add you to the group or role. An admin finds the claim and what it held in the server log and in Settings → Security → sign-in history.',
 	mfa_required:
-		"The identity provider signed you in without proving a second factor (or too long ago), so Librariarr would ask for its own, but this account has none set up. Sign in at the provider with your second factor and try again, or sign in another way and set up an authenticator app in Settings → Security. An admin finds what the provider sent in the server log and in Settings → Security → sign-in history.",
+		'The identity provider signed you in without proving a second factor (or too long ago), so Librariarr would ask for its own, but this account has none set up. Sign in at the provider with your second factor and try again, or sign in another way and set up an authenticator app in Settings → Security. An admin finds what the provider sent in the server log and in Settings → Security → sign-in history.',
 	state_mismatch:
 		'This usually means the sign-in took longer than ten minutes, or was started in another tab or window. Your account is fine: start again.'
 };
