@@ -62,7 +62,8 @@ export const USERS = {
  * where its login interaction ends.
  * @param {{ redirectUris: string[], port?: number, clients?: import('oidc-provider').ClientMetadata[],
  *   config?: Record<string, unknown>, refuseBasic?: boolean, logout?: boolean,
- *   discovery?: Record<string, unknown>, accounts?: Record<string, Record<string, unknown>> }} options
+ *   discovery?: Record<string, unknown>, accounts?: Record<string, Record<string, unknown>>,
+ *   signIns?: Record<string, { amr?: string[], acr?: string, authTimeAgo?: number }> }} options
  */
 export async function startIdp({
 	redirectUris,

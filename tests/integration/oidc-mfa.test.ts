@@ -242,6 +242,30 @@ describe('the setting and the lock-out rule', () => {
 		expect((await app.sql`select "ssoEnabled" from "AppSettings"`)[0].ssoEnabled).toBe(false);
 	});
 
+	test('turning the authenticator app off is refused while it is the only second factor SSO sign-ins can use', async () => {
+		const b = await admin();
+		await enrolTotp();
+		const off = () =>
+			b.post(
+				'/settings/security?/totpDisable',
+				{ currentPassword: 'correct horse battery', code: code() },
+				{ origin: ORIGIN }
+			);
+		const totpOn = async () =>
+			(await app.sql`select "totpSecret" is not null as on from "User" where id = ${adminId}`)[0]
+				.on;
+		const refused = await off();
+		expect(refused.status).toBe(409);
+		expect(text(await refused.text())).toContain('The authenticator app stays on');
+		expect(await totpOn()).toBe(true);
+		// Once the provider has shown a second factor, the app may go.
+		signIns[ADA.sub] = { amr: ['otp'] };
+		expect((await ssoSignIn()).location).toBe('/');
+		await app.sql`update "User" set "totpLastStep" = null where id = ${adminId}`;
+		expect((await off()).status).toBe(200);
+		expect(await totpOn()).toBe(false);
+	});
+
 	test('hostile form input: words, 400, nothing changed', async () => {
 		await app.sql`update "AppSettings" set "ssoMfaRequired" = false`;
 		const b = await admin();

@@ -31,6 +31,7 @@ export {
 	mfaInForce,
 	saveMfaSetting,
 	secondFactorsOf,
+	totpOffLocksOut,
 	type MfaLockOut,
 	type SecondFactors
 } from './mfa';

@@ -96,14 +96,38 @@ export async function mfaLockOut(
 	db: postgres.Sql | postgres.TransactionSql,
 	account: { id: number; ssoIssuer: string | null; ssoSubject: string | null },
 	setting: MfaSetting | null,
-	rpId: string
+	rpId: string,
+	/** Judge as if the authenticator app were off (turning it off asks this). */
+	{ withoutTotp = false } = {}
 ): Promise<MfaLockOut | null> {
 	if (!setting) return null;
 	const factors = await secondFactorsOf(account.id, rpId, db);
-	if (factors.totp || factors.passkey) return null;
+	if ((factors.totp && !withoutTotp) || factors.passkey) return null;
 	const seen = await claimsSeenFor(db, account.id, account);
 	if (seen && mfaMethodShown(setting, seen.claims)) return null;
 	return { reason: 'mfa-unproven' };
+}
+
+/**
+ * Whether turning `userId`'s authenticator app off would lock them out of SSO sign-in: SSO on,
+ * the setting on, and nothing else to show (no passkey here, no second factor in their last SSO
+ * sign-in). Read inside the caller's transaction, which holds the settings row lock.
+ */
+export async function totpOffLocksOut(
+	tx: postgres.TransactionSql,
+	userId: number,
+	rpId: string
+): Promise<boolean> {
+	const sso = await getSsoConfig(tx);
+	if (!sso.ssoEnabled) return false;
+	const [account] = await tx<{ ssoIssuer: string | null; ssoSubject: string | null }[]>`
+		select "ssoIssuer", "ssoSubject" from "User" where id = ${userId}
+	`;
+	if (!account?.ssoSubject) return false;
+	const refusal = await mfaLockOut(tx, { ...account, id: userId }, mfaInForce(sso), rpId, {
+		withoutTotp: true
+	});
+	return refusal !== null;
 }
 
 /**
