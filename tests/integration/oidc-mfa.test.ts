@@ -39,6 +39,7 @@ beforeEach(async () => {
 	await app.sql`delete from "AuditEvent"`;
 	await app.sql`delete from "Session"`;
 	await app.sql`delete from "PendingSignIn"`;
+	await app.sql`delete from "Passkey"`;
 	await app.sql`
 		update "User" set "ssoProvider" = 'oidc', "ssoIssuer" = ${idp.issuer},
 			"ssoSubject" = ${ADA.sub}, "ssoClaimsSeen" = null, "ssoClaimsSeenDigest" = null,
@@ -50,6 +51,7 @@ beforeEach(async () => {
 			"oidcClientId" = 'librariarr',
 			"oidcClientSecret" = ${seal(CONFIDENTIAL_SECRET, loadKey({ SECRET_KEY }))},
 			"ssoEnabled" = true, "localAuthEnabled" = true, "ssoMfaRequired" = true,
+			"passkeyLoginEnabled" = true,
 			"ssoMfaAmr" = '{mfa,otp,hwk,swk,fpt,sms}', "ssoMfaAcr" = '{}',
 			"ssoMfaMaxAgeMinutes" = 720, "ssoConfigVersion" = "ssoConfigVersion" + 1
 		where id = 1
@@ -64,6 +66,15 @@ async function enrolTotp() {
 			"totpEnabledAt" = now()
 		where id = ${adminId}
 	`;
+}
+
+/** A passkey for this host (its key is never used here: only its being there counts). */
+async function addPasskey() {
+	const [row] = await app.sql<{ id: number }[]>`
+		insert into "Passkey" ("userId", "credentialId", "publicKey", "rpId", name)
+		values (${adminId}, 'cred-mfa-test', '\\x00', 'librariarr.test', 'Key') returning id
+	`;
+	return row.id;
 }
 
 const code = () =>
@@ -264,6 +275,35 @@ describe('the setting and the lock-out rule', () => {
 		await app.sql`update "User" set "totpLastStep" = null where id = ${adminId}`;
 		expect((await off()).status).toBe(200);
 		expect(await totpOn()).toBe(false);
+	});
+
+	test('a passkey is a second factor too: the code page offers it, and the last one stays', async () => {
+		const b = await admin();
+		const id = await addPasskey();
+		// A sign-in without proof waits for the passkey (no authenticator app: no code form).
+		const waiting = await ssoSignIn();
+		expect(waiting.location).toBe('/login/code');
+		const page = text(await (await waiting.b.get('/login/code')).text());
+		expect(page).toContain('use your passkey');
+		expect(page).not.toContain('Code from your app');
+		// Deleting it is refused: SSO sign-ins would then be refused.
+		const del = await b.post(
+			'/settings/security?/deletePasskey',
+			{ passkey: String(id) },
+			{ origin: ORIGIN }
+		);
+		expect(del.status).toBe(409);
+		expect(text(await del.text())).toContain('This passkey stays');
+		expect(await app.sql`select 1 from "Passkey"`).toHaveLength(1);
+		// With the authenticator app on, it may go.
+		await enrolTotp();
+		const again = await b.post(
+			'/settings/security?/deletePasskey',
+			{ passkey: String(id) },
+			{ origin: ORIGIN }
+		);
+		expect(again.status).toBe(200);
+		expect(await app.sql`select 1 from "Passkey"`).toHaveLength(0);
 	});
 
 	test('hostile form input: words, 400, nothing changed', async () => {

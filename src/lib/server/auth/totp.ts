@@ -19,7 +19,7 @@ import { createTOTPKeyURI, verifyHOTP } from '@oslojs/otp';
 import { renderSVG } from 'uqr';
 import { sql } from '../db';
 import { open, seal } from '../crypto';
-import { totpOffLocksOut } from '../sso/mfa';
+import { factorLossLocksOut } from '../sso/mfa';
 
 export const TOTP_PERIOD_SECONDS = 30;
 export const TOTP_DIGITS = 6;
@@ -179,7 +179,7 @@ export async function disableTotp(
 ): Promise<boolean | 'sso-mfa-lock-out'> {
 	return sql.begin(async (tx) => {
 		await tx`select 1 from "AppSettings" where id = 1 for update`;
-		if (await totpOffLocksOut(tx, userId, rpId)) return 'sso-mfa-lock-out' as const;
+		if (await factorLossLocksOut(tx, userId, rpId, 'totp')) return 'sso-mfa-lock-out' as const;
 		const rows = await tx`
 			update "User" set "totpSecret" = null, "totpPendingSecret" = null, "totpEnabledAt" = null,
 				"totpLastStep" = null, "updatedAt" = now()

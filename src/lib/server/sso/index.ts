@@ -31,7 +31,7 @@ export {
 	mfaInForce,
 	saveMfaSetting,
 	secondFactorsOf,
-	totpOffLocksOut,
+	factorLossLocksOut,
 	type MfaLockOut,
 	type SecondFactors
 } from './mfa';

@@ -97,26 +97,29 @@ export async function mfaLockOut(
 	account: { id: number; ssoIssuer: string | null; ssoSubject: string | null },
 	setting: MfaSetting | null,
 	rpId: string,
-	/** Judge as if the authenticator app were off (turning it off asks this). */
-	{ withoutTotp = false } = {}
+	/** Judge as if this factor were gone (turning it off, deleting the last passkey, asks this). */
+	without: 'totp' | 'passkey' | null = null
 ): Promise<MfaLockOut | null> {
 	if (!setting) return null;
 	const factors = await secondFactorsOf(account.id, rpId, db);
-	if ((factors.totp && !withoutTotp) || factors.passkey) return null;
+	if ((factors.totp && without !== 'totp') || (factors.passkey && without !== 'passkey'))
+		return null;
 	const seen = await claimsSeenFor(db, account.id, account);
 	if (seen && mfaMethodShown(setting, seen.claims)) return null;
 	return { reason: 'mfa-unproven' };
 }
 
 /**
- * Whether turning `userId`'s authenticator app off would lock them out of SSO sign-in: SSO on,
- * the setting on, and nothing else to show (no passkey here, no second factor in their last SSO
- * sign-in). Read inside the caller's transaction, which holds the settings row lock.
+ * Whether losing `factor` (the authenticator app turned off, the last passkey here deleted) would
+ * lock `userId` out of SSO sign-in: SSO on, the setting on, and nothing else to show (no other
+ * factor here, no second factor in their last SSO sign-in). Read inside the caller's
+ * transaction, which holds the settings row lock.
  */
-export async function totpOffLocksOut(
+export async function factorLossLocksOut(
 	tx: postgres.TransactionSql,
 	userId: number,
-	rpId: string
+	rpId: string,
+	factor: 'totp' | 'passkey'
 ): Promise<boolean> {
 	const sso = await getSsoConfig(tx);
 	if (!sso.ssoEnabled) return false;
@@ -124,9 +127,7 @@ export async function totpOffLocksOut(
 		select "ssoIssuer", "ssoSubject" from "User" where id = ${userId}
 	`;
 	if (!account?.ssoSubject) return false;
-	const refusal = await mfaLockOut(tx, { ...account, id: userId }, mfaInForce(sso), rpId, {
-		withoutTotp: true
-	});
+	const refusal = await mfaLockOut(tx, { ...account, id: userId }, mfaInForce(sso), rpId, factor);
 	return refusal !== null;
 }
 
