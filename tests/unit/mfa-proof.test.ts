@@ -138,6 +138,16 @@ describe('mfaProof: hostile claims', () => {
 		const far = refused(mfaProof(setting, { amr: ['mfa'], auth_time: 1e15 }, NOW));
 		expect(far.reason).toBe('auth-time-future');
 	});
+	test('the words show a bounded, printable account of what the token held', () => {
+		const amr = [...Array(30).fill('pwd'), 'x'.repeat(150)];
+		const words = noProofWords(refused(mfaProof(setting, { amr, auth_time: recent }, NOW)));
+		expect(words.length).toBeLessThan(200);
+		const odd = noProofWords(
+			refused(mfaProof(setting, { amr: ['a\nb'], acr: 'c\u0000', auth_time: recent }, NOW))
+		);
+		expect(odd).toContain('a\\u000ab');
+		expect(odd).not.toMatch(/[\n\u0000]/);
+	});
 	test('an inherited amr does not count', () => {
 		const claims = Object.create({ amr: ['mfa'] }) as Record<string, unknown>;
 		claims.auth_time = recent;

@@ -115,13 +115,22 @@ export function mfaMethodShown(
 	);
 }
 
+/** A provider's value as words may show it: short, control characters escaped. */
+function shown(value: string) {
+	const cut = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+	return cut.replace(
+		/[\p{Cc}\p{Cf}]/gu,
+		(c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`
+	);
+}
+
 /** The words of a verdict that is no proof, for the log, the audit row and the history. */
 export function noProofWords(verdict: Extract<MfaVerdict, { proved: false }>): string {
 	switch (verdict.reason) {
 		case 'no-method':
 			return verdict.amr.length === 0 && verdict.acr === null
 				? 'the ID token says nothing about how the person signed in (no amr or acr)'
-				: `the ID token's amr [${verdict.amr.join(', ')}]${verdict.acr ? ` and acr "${verdict.acr}"` : ''} name no accepted second factor`;
+				: `the ID token's amr [${verdict.amr.slice(0, 10).map(shown).join(', ')}${verdict.amr.length > 10 ? ', …' : ''}]${verdict.acr ? ` and acr "${shown(verdict.acr)}"` : ''} name no accepted second factor`;
 		case 'no-auth-time':
 			return 'the ID token has no usable auth_time, so the age of the proof is unknown';
 		case 'auth-time-future':
