@@ -5,7 +5,14 @@
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import { generateHOTP } from '@oslojs/otp';
 import { USERS } from '../helpers/idp.js';
-import { expect, gotoReady, pathEquals, signIn, test } from './fixtures';
+import {
+	expect,
+	expectNoSeriousA11yViolations,
+	gotoReady,
+	pathEquals,
+	signIn,
+	test
+} from './fixtures';
 import { IDP, signInAtIdp } from './steps';
 
 const ISSUER = IDP.issuer;
@@ -66,6 +73,7 @@ test.describe('Require two-factor for SSO sign-ins', () => {
 		await expect(page.getByTestId('sso-mfa')).toContainText(
 			'Two-factor is now required for SSO sign-ins'
 		);
+		await expectNoSeriousA11yViolations(page, 'the two-factor setting', jsEnabled);
 		const [saved] = await sql`select "ssoMfaRequired" as on from "AppSettings"`;
 		expect(saved.on).toBe(true);
 
@@ -79,6 +87,7 @@ test.describe('Require two-factor for SSO sign-ins', () => {
 		await expect(page.getByTestId('sso-second-step')).toContainText(
 			'Your identity provider signed you in without showing a second factor'
 		);
+		await expectNoSeriousA11yViolations(page, 'the code step of an SSO sign-in', jsEnabled);
 		// The next step: the one used to turn the app on cannot be used again.
 		const next = on + 1n;
 		while (stepNow() + 1n < next) await new Promise((r) => setTimeout(r, 250));
