@@ -45,6 +45,8 @@ export async function resetDatabase(sql: postgres.Sql) {
 				"oidcRpLogout" = false, "ssoAutoRedirect" = false, "ssoButtonText" = 'Sign in with SSO',
 				"auditRetentionDays" = 90, "passkeyLoginEnabled" = true, "ssoRequiredClaim" = '',
 				"ssoRequiredClaimValues" = '{}', "sessionLifetimeHours" = 720, "sessionIdleHours" = null,
+				"ssoMfaRequired" = false, "ssoMfaAmr" = '{mfa,otp,hwk,swk,fpt,sms}', "ssoMfaAcr" = '{}',
+				"ssoMfaMaxAgeMinutes" = 720,
 				-- Moved on, never back: the server caches discovery documents per version.
 				"ssoConfigVersion" = "ssoConfigVersion" + 1
 			where id = 1

@@ -56,9 +56,14 @@ export const USERS = {
  * `realm_access`, Entra's overage markers); entries can be changed while the provider runs. They
  * are released with the `groups` scope (and, when `config.conformIdTokenClaims` is false, put
  * in the ID token as well as userinfo).
+ * `signIns`: how each subject signs in at the provider, entries changeable while it runs:
+ * `amr` (a list), `acr` (a string) and `authTimeAgo` (seconds before now: the ID token's
+ * `auth_time`). oidc-provider puts these in the ID token from its own session, so they are set
+ * where its login interaction ends.
  * @param {{ redirectUris: string[], port?: number, clients?: import('oidc-provider').ClientMetadata[],
  *   config?: Record<string, unknown>, refuseBasic?: boolean, logout?: boolean,
- *   discovery?: Record<string, unknown>, accounts?: Record<string, Record<string, unknown>> }} options
+ *   discovery?: Record<string, unknown>, accounts?: Record<string, Record<string, unknown>>,
+ *   signIns?: Record<string, { amr?: string[], acr?: string, authTimeAgo?: number }> }} options
  */
 export async function startIdp({
 	redirectUris,
@@ -68,7 +73,8 @@ export async function startIdp({
 	refuseBasic,
 	logout,
 	discovery,
-	accounts = {}
+	accounts = {},
+	signIns
 }) {
 	port ??= await freePort();
 	const issuer = `http://127.0.0.1:${port}`;
@@ -147,7 +153,9 @@ export async function startIdp({
 				}
 			: {}),
 		claims: {
-			openid: ['sub'],
+			// With `signIns`, the ID token carries how the person signed in (oidc-provider sends
+			// these only when asked for them otherwise).
+			openid: signIns ? ['sub', 'amr', 'acr', 'auth_time'] : ['sub'],
 			email: ['email', 'email_verified'],
 			profile: ['name', 'preferred_username'],
 			groups: ['groups', 'roles', 'realm_access', 'hasgroups', '_claim_names']
@@ -231,6 +239,20 @@ export async function startIdp({
 			status: ctx.status
 		});
 	});
+	// The login interaction's result carries the session's amr, acr and login time (auth_time).
+	const finished = provider.interactionFinished.bind(provider);
+	provider.interactionFinished = (req, res, result, options) => {
+		const login = /** @type {{ accountId?: string } & Record<string, unknown> | undefined} */ (
+			result.login
+		);
+		const how = login?.accountId ? signIns?.[login.accountId] : undefined;
+		if (login && how) {
+			if (how.amr) login.amr = how.amr;
+			if (how.acr) login.acr = how.acr;
+			if (how.authTimeAgo !== undefined) login.ts = Math.floor(Date.now() / 1000) - how.authTimeAgo;
+		}
+		return finished(req, res, result, options);
+	};
 	provider.on('server_error', (_ctx, error) => console.error('[idp] server_error', error));
 	provider.on('backchannel.error', (_ctx, error) =>
 		console.error('[idp] backchannel.error', error)

@@ -132,7 +132,7 @@ export function eventLabel(event: string) {
 function reasonOf(event: string, method: string | null, detail: Record<string, unknown> | null) {
 	const code = typeof detail?.reason === 'string' ? detail.reason : null;
 	// "Required claim": the words name the claim and what it held (sso/claim-rule.ts wrote them).
-	if (code === 'claim_required' && typeof detail?.error === 'string')
+	if ((code === 'claim_required' || code === 'mfa_required') && typeof detail?.error === 'string')
 		return `${REASONS[code]}: ${detail.error.slice(0, 400)}`;
 	if (code) return REASONS[code] ?? code.slice(0, 200);
 	if (event === 'login.throttled' || event === 'settings.credentials_throttled') {

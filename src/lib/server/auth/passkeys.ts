@@ -27,6 +27,7 @@ import { sql } from '../db';
 import type { Session, SessionUser } from './session';
 import { addressRule, checkAndCount, type ThrottleRule, type Verdict } from './throttle';
 import { loadRuleInputs, WOULD_LOCK_OUT, wouldLockOut, type LockOutRefusal } from '../rule/inputs';
+import { factorLossLocksOut } from '../sso/mfa';
 import { startFlow, takeFlow } from './sign-in-flows';
 import { useFlowOnce } from './used-flows';
 
@@ -326,7 +327,9 @@ export async function deletePasskey(
 	rpId: string,
 	options: { currentSessionId: string; signOutOthers: boolean }
 ): Promise<
-	{ ok: true; sessionsEnded: number } | { ok: false; reason: 'not-found' } | LockOutRefusal
+	| { ok: true; sessionsEnded: number }
+	| { ok: false; reason: 'not-found' | 'sso-mfa-lock-out' }
+	| LockOutRefusal
 > {
 	return sql.begin(async (tx) => {
 		const inputs = await loadRuleInputs(tx, { userId, rpId, lock: true });
@@ -338,6 +341,9 @@ export async function deletePasskey(
 		const working = account.passkeys - (row.rpId === rpId ? 1 : 0);
 		if (wouldLockOut({ ...inputs, account: { ...account, passkeys: working } }))
 			return WOULD_LOCK_OUT;
+		// The last passkey here, while it is what "Require two-factor for SSO sign-ins" relies on.
+		if (working === 0 && (await factorLossLocksOut(tx, userId, rpId, 'passkey')))
+			return { ok: false, reason: 'sso-mfa-lock-out' } as const;
 		const opened = await tx<{ live: boolean }[]>`
 			select "expiresAt" > now() as live from "Session"
 			where "passkeyId" = ${id} and id <> ${options.currentSessionId}

@@ -5,6 +5,10 @@
 // account the throttle counts the code against (the username typed), so that the code step can
 // count before it reads anything (totp-step.ts); it counts only when that is the row's account.
 //
+// An OIDC sign-in that "Require two-factor for SSO sign-ins" holds back waits here too (method
+// 'oidc'): its session fields (subject, names, ID token, sid, issuer) ride along sealed, so that
+// the session made after the code is the one the provider's sign-in would have made.
+//
 // Single use and short: five minutes, and finishing deletes the row in the statement that reads
 // it. Bounded: only a correct password makes one, and a user keeps at most MAX_PER_USER (a new one
 // drops the oldest), so the table holds at most MAX_PER_USER rows per user with TOTP on; expired
@@ -13,11 +17,40 @@ import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import type { Cookies } from '@sveltejs/kit';
 import type postgres from 'postgres';
+import { open, seal } from '../crypto';
 import { sql } from '../db';
 
 export const PENDING_COOKIE = 'librariarr_pending';
 export const PENDING_LIFETIME_MS = 5 * 60 * 1000;
 export const MAX_PENDING_PER_USER = 5;
+
+/** What an OIDC sign-in's session carries (sign-in.ts's decoration). */
+export type SsoSessionFields = {
+	ssoSubject: string;
+	displayName: string | null;
+	email: string | null;
+	oidc: { idToken: string; sid: string | null; issuer: string };
+};
+
+/** Longer sealed fields drop the ID token (RP-initiated logout then goes without id_token_hint). */
+const MAX_SEALED_CHARS = 40000;
+
+export function sealSsoSession(fields: SsoSessionFields): string {
+	const sealed = seal(JSON.stringify(fields));
+	if (sealed.length <= MAX_SEALED_CHARS) return sealed;
+	return seal(JSON.stringify({ ...fields, oidc: { ...fields.oidc, idToken: '' } }));
+}
+
+/** The sealed fields, opened; null when there are none or they no longer open. */
+export function openSsoSession(sealed: string | null): SsoSessionFields | null {
+	const text = open(sealed);
+	if (!text) return null;
+	try {
+		return JSON.parse(text) as SsoSessionFields;
+	} catch {
+		return null;
+	}
+}
 
 export type PendingSignIn = {
 	userId: number;
@@ -26,6 +59,8 @@ export type PendingSignIn = {
 	account: string;
 	/** "Keep me signed in" as it was on the login form. */
 	keepSignedIn: boolean;
+	/** How the sign-in began: a password, or an OIDC sign-in held back for its second factor. */
+	method: 'local' | 'oidc';
 };
 
 export function idOf(token: string) {
@@ -51,7 +86,16 @@ export function dropPendingCookie(cookies: Cookies, secure: boolean) {
 export async function startPendingSignIn(
 	cookies: Cookies,
 	secure: boolean,
-	fields: { userId: number; account: string; returnTo: string; ip: string; keepSignedIn: boolean },
+	fields: {
+		userId: number;
+		account: string;
+		returnTo: string;
+		ip: string;
+		/** "Keep me signed in" as it was on the login form (an OIDC sign-in keeps it on). */
+		keepSignedIn?: boolean;
+		/** An OIDC sign-in's session fields; absent for a password sign-in. */
+		sso?: SsoSessionFields;
+	},
 	/** Writes that belong to the verified password (the throttle's give-back, a re-made hash). */
 	writes: postgres.Fragment[] = []
 ) {
@@ -62,9 +106,11 @@ export async function startPendingSignIn(
 	await sql.begin(async (tx) => {
 		for (const write of writes) await tx`${write}`;
 		await tx`
-			insert into "PendingSignIn" (id, "userId", "returnTo", ip, "expiresAt", "keepSignedIn")
+			insert into "PendingSignIn" (id, "userId", "returnTo", ip, "expiresAt", "keepSignedIn", method,
+				"ssoSession")
 			values (${idOf(token)}, ${fields.userId}, ${fields.returnTo}, ${fields.ip}, ${expiresAt},
-				${fields.keepSignedIn})
+				${fields.keepSignedIn ?? true}, ${fields.sso ? 'oidc' : 'local'},
+				${fields.sso ? sealSsoSession(fields.sso) : null})
 		`;
 		await tx`
 			delete from "PendingSignIn" where id in (
@@ -88,7 +134,7 @@ export async function findPendingSignIn(cookies: Cookies): Promise<PendingSignIn
 	if (!token) return null;
 	const [row] = await sql<PendingSignIn[]>`
 		select p."userId", p."returnTo", coalesce(u."localUsername", u.id::text) as account,
-			p."keepSignedIn"
+			p."keepSignedIn", p.method
 		from "PendingSignIn" p join "User" u on u.id = p."userId"
 		where p.id = ${idOf(token)} and p."expiresAt" > now()
 	`;

@@ -68,7 +68,7 @@ export async function signIn(
 			oidc: decoration.oidc && {
 				// Sealed like the client secret: a leaked table must not hand out ID tokens.
 				sealedIdToken:
-					decoration.oidc.idToken.length <= MAX_ID_TOKEN_CHARS
+					decoration.oidc.idToken && decoration.oidc.idToken.length <= MAX_ID_TOKEN_CHARS
 						? seal(decoration.oidc.idToken)
 						: null,
 				sid: decoration.oidc.sid,

@@ -10,11 +10,13 @@
 // After: one statement that ends the wait, records the step (only if it is still later than the
 // last: two tabs cannot both use one code), gives back what the throttle counted, and writes the
 // session and its audit row, the last two only when the first two took (sign-in.ts's gate).
+// An OIDC sign-in held back for its second factor (sso/mfa.ts) ends the same way, as the OIDC
+// session it would have been (pending-sign-in.ts keeps its fields).
 import type { RequestEvent } from '@sveltejs/kit';
 import { audit, auditRepeated } from '../audit';
 import { sql } from '../db';
 import { knownDeviceAnyUser } from './known-device';
-import { dropPendingCookie, idOf, pendingCookie } from './pending-sign-in';
+import { dropPendingCookie, idOf, openSsoSession, pendingCookie } from './pending-sign-in';
 import { signIn } from './sign-in';
 import {
 	countingCtes,
@@ -38,6 +40,8 @@ type Row = {
 	keepSignedIn: boolean | null;
 	totpSecret: string | null;
 	totpLastStep: string | null;
+	method: 'local' | 'oidc' | null;
+	ssoSession: string | null;
 	counts: CountedRow[];
 };
 
@@ -66,7 +70,7 @@ export async function signInWithTotp(
 	const pendingId = idOf(cookie.token);
 	const [row] = await sql<Row[]>`
 		with pending as (
-			select p."userId", p."returnTo", p."keepSignedIn", u."totpSecret",
+			select p."userId", p."returnTo", p."keepSignedIn", p.method, p."ssoSession", u."totpSecret",
 				u."totpLastStep"::text as "totpLastStep"
 			from "PendingSignIn" p join "User" u on u.id = p."userId"
 			where p.id = ${pendingId} and p."expiresAt" > now()
@@ -77,18 +81,20 @@ export async function signInWithTotp(
 			(select "keepSignedIn" from pending) as "keepSignedIn",
 			(select "totpSecret" from pending) as "totpSecret",
 			(select "totpLastStep" from pending) as "totpLastStep",
+			(select method from pending) as method, (select "ssoSession" from pending) as "ssoSession",
 			coalesce((select json_agg(c order by c.step) from counted c), '[]') as counts
 	`;
 	const { userId } = row;
 	if (userId === null) return { ok: false, status: 400, message: CODE_EXPIRED };
 	const verdict = verdictOf(steps, row.counts);
 	const detail = { username: cookie.account, step: 'totp' };
+	const method = row.method === 'oidc' ? 'oidc' : 'local';
 	if (!verdict.allowed) {
 		event.setHeaders({ 'retry-after': String(verdict.retryAfterSeconds) });
 		await auditRepeated({
 			event: 'login.throttled',
 			userId,
-			method: 'local',
+			method,
 			ip,
 			detail: { ...detail, key: verdict.key },
 			collapseKey: `${verdict.key}@${verdict.windowEndsAt.toISOString()}`
@@ -100,7 +106,7 @@ export async function signInWithTotp(
 		await audit({
 			event: 'login.failed',
 			userId,
-			method: 'local',
+			method,
 			ip,
 			detail: { ...detail, reason: 'wrong_totp' }
 		});
@@ -120,8 +126,11 @@ export async function signInWithTotp(
 		)`;
 	dropPendingCookie(event.cookies, event.locals.secureCookies);
 	// Of two requests that both got this far, one finds the wait already ended.
-	const decoration = { keepSignedIn: row.keepSignedIn ?? true };
-	if (!(await signIn(event, userId, 'local', decoration, successWrites(rules), gate))) {
+	// An OIDC sign-in whose sealed fields no longer open (the key changed) is not made half-way.
+	const sso = method === 'oidc' ? openSsoSession(row.ssoSession) : null;
+	if (method === 'oidc' && !sso) return { ok: false, status: 400, message: CODE_EXPIRED };
+	const decoration = { ...(sso ?? {}), keepSignedIn: row.keepSignedIn ?? true };
+	if (!(await signIn(event, userId, method, decoration, successWrites(rules), gate))) {
 		return { ok: false, status: 400, message: CODE_EXPIRED };
 	}
 	return { ok: true, returnTo: row.returnTo };

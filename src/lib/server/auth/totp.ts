@@ -19,6 +19,7 @@ import { createTOTPKeyURI, verifyHOTP } from '@oslojs/otp';
 import { renderSVG } from 'uqr';
 import { sql } from '../db';
 import { open, seal } from '../crypto';
+import { factorLossLocksOut } from '../sso/mfa';
 
 export const TOTP_PERIOD_SECONDS = 30;
 export const TOTP_DIGITS = 6;
@@ -167,10 +168,18 @@ export async function acceptTotpCode(userId: number, code: string): Promise<bool
 	return accepted.length === 1;
 }
 
-/** Turns TOTP off (the caller has checked the password and a code). True when it was on. */
-export async function disableTotp(userId: number): Promise<boolean> {
+/**
+ * Turns TOTP off (the caller has checked the password and a code). True when it was on;
+ * 'sso-mfa-lock-out' when it stays on because "Require two-factor for SSO sign-ins" would then
+ * refuse the user's SSO sign-ins (sso/mfa.ts).
+ */
+export async function disableTotp(
+	userId: number,
+	rpId: string
+): Promise<boolean | 'sso-mfa-lock-out'> {
 	return sql.begin(async (tx) => {
 		await tx`select 1 from "AppSettings" where id = 1 for update`;
+		if (await factorLossLocksOut(tx, userId, rpId, 'totp')) return 'sso-mfa-lock-out' as const;
 		const rows = await tx`
 			update "User" set "totpSecret" = null, "totpPendingSecret" = null, "totpEnabledAt" = null,
 				"totpLastStep" = null, "updatedAt" = now()

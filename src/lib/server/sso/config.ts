@@ -8,6 +8,7 @@ import { log } from '../log';
 import type { SsoMode } from '../rule/linked';
 import { algorithmAccepted } from './algorithms';
 import { observedFrom, type Observed } from './observed';
+import { type MfaSetting } from './mfa-proof';
 import { NO_RULE, type RequiredClaim } from './required-claim';
 
 export type { SsoMode };
@@ -74,6 +75,8 @@ export type SsoConfig = Omit<Connection, 'oidcClientSecret'> & {
 	observed: Observed;
 	/** "Required claim" as stored (required-claim.ts); claim-rule.ts says when it applies. */
 	requiredClaim: RequiredClaim;
+	/** "Require two-factor for SSO sign-ins" as stored (mfa-proof.ts); mfa.ts says when it applies. */
+	mfa: MfaSetting;
 };
 
 /** The sealed secret last reported as unreadable, so that the warning is logged once. */
@@ -89,7 +92,7 @@ export async function getSsoConfig(
 			"ssoAutoRedirect", "oidcClientAuthLearnt", "oidcClientAuthLearntIssuer",
 			"oidcClientAuthLearntClientId", "oidcSeenIssuer", "oidcSeenClientId", "oidcSeenIdTokenAlg",
 			"oidcSeenUsernameClaim", "oidcSeenUsernameClaimFrom", "ssoRequiredClaim",
-			"ssoRequiredClaimValues"
+			"ssoRequiredClaimValues", "ssoMfaRequired", "ssoMfaAmr", "ssoMfaAcr", "ssoMfaMaxAgeMinutes"
 		from "AppSettings" where id = 1
 	`;
 	const clientSecret = open(row.oidcClientSecret);
@@ -113,6 +116,10 @@ export async function getSsoConfig(
 		oidcSeenUsernameClaimFrom,
 		ssoRequiredClaim,
 		ssoRequiredClaimValues,
+		ssoMfaRequired,
+		ssoMfaAmr,
+		ssoMfaAcr,
+		ssoMfaMaxAgeMinutes,
 		...rest
 	} = row;
 	// Learnt for another issuer or client id (a direct database edit, a restore): not this one's.
@@ -120,8 +127,19 @@ export async function getSsoConfig(
 	return {
 		...(rest as Omit<
 			SsoConfig,
-			'clientSecret' | 'clientSecretUnreadable' | 'clientAuthLearnt' | 'observed' | 'requiredClaim'
+			| 'clientSecret'
+			| 'clientSecretUnreadable'
+			| 'clientAuthLearnt'
+			| 'observed'
+			| 'requiredClaim'
+			| 'mfa'
 		>),
+		mfa: {
+			required: ssoMfaRequired,
+			amr: ssoMfaAmr ?? [],
+			acr: ssoMfaAcr ?? [],
+			maxAgeMinutes: ssoMfaMaxAgeMinutes
+		},
 		requiredClaim: ssoRequiredClaim
 			? { path: ssoRequiredClaim, values: ssoRequiredClaimValues ?? [] }
 			: NO_RULE,

@@ -4,7 +4,8 @@
 // link-failure.ts (a failed Verify & Link's words), observed.ts (what sign-ins saw the provider
 // send), algorithms.ts (the ID token algorithms accepted), login.ts (what the login page and the
 // SSO endpoints offer), required-claim.ts (the "Required claim" rule, pure), claims-seen.ts (the
-// user's last claims, for its lock-out check), claim-rule.ts (the rule in force: checks, saving). Issuer comparisons are the rule's (rule/issuer.ts), re-exported here.
+// user's last claims, for its lock-out check), claim-rule.ts (the rule in force: checks, saving), mfa-proof.ts (does the ID token prove
+// two-factor, pure), mfa.ts ("Require two-factor for SSO sign-ins" in force: sign-in, saving). Issuer comparisons are the rule's (rule/issuer.ts), re-exported here.
 export {
 	CLIENT_AUTH_SETTINGS,
 	getSsoConfig,
@@ -25,6 +26,22 @@ export {
 	saveRequiredClaim,
 	type ClaimLockOut
 } from './claim-rule';
+export {
+	decideSignInMfa,
+	mfaInForce,
+	saveMfaSetting,
+	secondFactorsOf,
+	factorLossLocksOut,
+	type MfaLockOut,
+	type SecondFactors
+} from './mfa';
+export {
+	DEFAULT_AMR,
+	DEFAULT_MAX_AGE_MINUTES,
+	MFA_LIMITS,
+	mfaValueProblem,
+	type MfaSetting
+} from './mfa-proof';
 export {
 	NO_RULE,
 	pathProblem,

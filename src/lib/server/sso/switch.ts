@@ -1,6 +1,6 @@
 // The SSO enable switch (step 3): on only with an identity linked for the saved settings (and,
 // for forward auth, the proof the caller passes in; with a "Required claim", the admin's own
-// last claims satisfying it); off turns another way in back on, or is
+// last claims satisfying it; with "Require two-factor", a second factor proven or enrolled); off turns another way in back on, or is
 // refused when there is none.
 import { config } from '../config';
 import { sql } from '../db';
@@ -14,12 +14,14 @@ import { identityFits, isConfigured } from '../rule/linked';
 import { NOTHING, type Reenable } from '../rule/ways-in';
 import { getSsoConfig, type SsoConfig } from './config';
 import { claimLockOut, ruleInForce, type ClaimLockOut } from './claim-rule';
+import { mfaInForce, mfaLockOut, type MfaLockOut } from './mfa';
 
 export type SsoSwitchRefusal =
 	| { reason: 'override' | 'not-configured' | 'not-linked' }
 	| Omit<LockOutRefusal, 'ok'>
 	| { reason: 'proof'; message: string }
-	| ClaimLockOut;
+	| ClaimLockOut
+	| MfaLockOut;
 
 /**
  * Switches SSO sign-in on or off, in one transaction that locks the settings row and reads the
@@ -55,6 +57,9 @@ export async function setSsoEnabled(
 			if (!sso.ssoEnabled) {
 				const refusal = await claimLockOut(tx, { ...user, id: userId }, ruleInForce(sso));
 				if (refusal) return { ok: false, ...refusal };
+				// "Require two-factor for SSO sign-ins": a second factor proven or enrolled (mfa.ts).
+				const noMfa = await mfaLockOut(tx, { ...user, id: userId }, mfaInForce(sso), rpId);
+				if (noMfa) return { ok: false, ...noMfa };
 			}
 		}
 		let reenable = NOTHING;

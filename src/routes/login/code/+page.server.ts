@@ -6,15 +6,29 @@ import { signIn } from '$lib/server/auth/sign-in';
 import { signInWithTotp } from '$lib/server/auth/totp-step';
 import { formFields } from '$lib/schemas/fields';
 import { readForm } from '$lib/server/form';
+import { rpIdFor } from '$lib/server/auth/passkeys';
+import { secondFactorsOf } from '$lib/server/sso';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 // The second step of a password sign-in with the authenticator app on: a code from the app, or a
-// recovery code instead. Without a sign-in waiting in this browser there is nothing to do here.
+// recovery code instead. An OIDC sign-in that "Require two-factor for SSO sign-ins" held back
+// waits here too; it may use a passkey instead (the passkey sign-in, which needs JavaScript).
+// Without a sign-in waiting in this browser there is nothing to do here.
 const EXPIRED = 'That sign-in has expired (it lasts five minutes). Sign in again.';
 
 export const load: PageServerLoad = async ({ locals, cookies }) => {
 	if (locals.user) redirect(303, '/');
-	return { waiting: (await findPendingSignIn(cookies)) !== null };
+	const pending = await findPendingSignIn(cookies);
+	if (!pending || pending.method !== 'oidc')
+		return { waiting: pending !== null, sso: false, totp: true, passkey: false, returnTo: '/' };
+	const factors = await secondFactorsOf(pending.userId, rpIdFor(locals.client.origin));
+	return {
+		waiting: true,
+		sso: true,
+		totp: factors.totp,
+		passkey: factors.passkey,
+		returnTo: pending.returnTo ?? '/'
+	};
 };
 
 async function finish(event: RequestEvent, kind: CodeKind) {

@@ -117,6 +117,12 @@ export const load: PageServerLoad = async (event) => {
 				path: sso.requiredClaim.path,
 				values: sso.requiredClaim.values.join('\n')
 			},
+			mfa: {
+				required: sso.mfa.required,
+				amr: sso.mfa.amr.join('\n'),
+				acr: sso.mfa.acr.join('\n'),
+				maxAgeMinutes: String(sso.mfa.maxAgeMinutes)
+			},
 			linked: user.ssoSubject
 				? { subject: user.ssoSubject, issuer: user.ssoIssuer, provider: user.ssoProvider }
 				: null,

@@ -7,7 +7,13 @@ import { requireUser } from '$lib/server/auth/guard';
 import { forwardEnableRefusal } from '$lib/server/auth/sources/forward';
 import { setSsoEnabled } from '$lib/server/sso';
 import { ssoDone, ssoFail } from './sso-answer';
-import { claimLockOutText, reenabledText, SSO_TEXT, SWITCH_REFUSALS } from './sso-messages';
+import {
+	claimLockOutText,
+	MFA_TEXT,
+	reenabledText,
+	SSO_TEXT,
+	SWITCH_REFUSALS
+} from './sso-messages';
 import type { Actions } from './$types';
 
 export const enableActions = {
@@ -31,7 +37,9 @@ export const enableActions = {
 					? outcome.message
 					: outcome.reason === 'claims-unseen' || outcome.reason === 'claims-refused'
 						? claimLockOutText(outcome)
-						: SWITCH_REFUSALS[outcome.reason];
+						: outcome.reason === 'mfa-unproven'
+							? MFA_TEXT.lockOut
+							: SWITCH_REFUSALS[outcome.reason];
 			return ssoFail(409, { step: 3, ok: false, message });
 		}
 		await audit({

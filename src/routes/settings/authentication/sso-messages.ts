@@ -68,6 +68,18 @@ export const CLAIM_TEXT = {
 	cleared: 'Required claim removed: any linked identity can sign in again.'
 } as const;
 
+/** "Require two-factor for SSO sign-ins": its form's words. */
+export const MFA_TEXT = {
+	tooMany: 'Enter at most 20 values.',
+	nothingAccepted: 'Enter at least one amr or acr value that counts as two-factor.',
+	age: 'Enter a whole number of minutes from 5 to 43200 (30 days).',
+	nothingChanged: 'Nothing changed.',
+	on: 'Two-factor is now required for SSO sign-ins: without proof from the provider, Librariarr asks for its own.',
+	off: 'Two-factor is no longer required for SSO sign-ins.',
+	lockOut:
+		'This would lock you out: your last SSO sign-in did not show an accepted second factor (amr or acr), and your account has no authenticator app or passkey here. Set up an authenticator app in Settings → Security, or sign in with SSO using your second factor at the provider, then try again.'
+} as const;
+
 /**
  * Why a rule would lock the admin out (claim-rule.ts): at saving the rule while SSO is on, and at
  * switching SSO on while it is set.

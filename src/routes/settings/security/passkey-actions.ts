@@ -77,6 +77,11 @@ export const passkeyActions = {
 		);
 		if (!deleted.ok && deleted.reason === 'not-found')
 			return refuse(404, 'That passkey is no longer registered.');
+		if (!deleted.ok && deleted.reason === 'sso-mfa-lock-out')
+			return refuse(
+				409,
+				'This passkey stays: two-factor is required for SSO sign-ins, and without it your SSO sign-ins would be refused (your provider did not show a second factor and the authenticator app is off). Turn the authenticator app on, or turn “Require two-factor for SSO sign-ins” off in Settings → Authentication, first.'
+			);
 		if (!deleted.ok) {
 			return refuse(
 				409,

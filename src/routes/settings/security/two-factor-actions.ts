@@ -4,6 +4,7 @@
 import { fail, type RequestEvent } from '@sveltejs/kit';
 import { audit } from '$lib/server/audit';
 import { requireUser } from '$lib/server/auth/guard';
+import { rpIdFor } from '$lib/server/auth/passkeys';
 import { checkCurrentPassword } from '$lib/server/auth/current-password';
 import { regenerateRecoveryCodes, unusedRecoveryCodes } from '$lib/server/auth/recovery-codes';
 import { checkCode } from '$lib/server/auth/second-step';
@@ -39,6 +40,9 @@ export async function loadTwoFactor(user: SessionUser) {
 		recoveryCodesLeft
 	};
 }
+
+const TOTP_OFF_LOCKS_OUT =
+	'The authenticator app stays on: two-factor is required for SSO sign-ins, and without it your SSO sign-ins would be refused (your provider did not show a second factor and you have no passkey here). Add a passkey, or turn “Require two-factor for SSO sign-ins” off in Settings → Authentication, first.';
 
 const totpFail = (status: number, message: string) =>
 	fail(status, { totp: { ok: false, message } });
@@ -138,7 +142,8 @@ export const twoFactorActions = {
 			'settings'
 		);
 		if (!code.ok) return totpFail(code.status, code.message);
-		await disableTotp(user.id);
+		const off = await disableTotp(user.id, rpIdFor(event.locals.client.origin));
+		if (off === 'sso-mfa-lock-out') return totpFail(409, TOTP_OFF_LOCKS_OUT);
 		await audit({ event: 'totp.disabled', userId: user.id, ip: event.locals.client.ip });
 		const others = await signOutOthersIfAsked(event, raw);
 		return { totp: { ok: true, message: 'The authenticator app is off.' + othersText(others) } };

@@ -120,6 +120,8 @@ export type VerifiedIdentity = {
 	sid: string | null;
 	/** The ID token's claims, over userinfo's when it was read ("Required claim" reads them). */
 	claims: Record<string, unknown>;
+	/** The ID token's own claims (amr, acr, auth_time: what "Require two-factor" reads). */
+	idTokenClaims: Record<string, unknown>;
 };
 
 /** A failure the login page shows as one of its banner codes; `reason` goes to the log only. */
@@ -299,7 +301,8 @@ export async function finishAuthorization(
 			typeof payload.sid === 'string' && payload.sid && payload.sid.length <= 255
 				? payload.sid
 				: null,
-		claims
+		claims,
+		idTokenClaims: payload
 	};
 }
 

@@ -11,7 +11,8 @@ import {
 	OidcFailure
 } from '$lib/server/auth/sources/oidc';
 import { sanitizeProviderText } from '$lib/server/auth/sources/oidc-client-auth';
-import { checkIdentityClaims, rejectNotLinked } from '$lib/server/sso';
+import { checkIdentityClaims, decideSignInMfa, rejectNotLinked } from '$lib/server/sso';
+import { startPendingSignIn } from '$lib/server/auth/pending-sign-in';
 import { flowCookieName, takeFlow } from '$lib/server/auth/sign-in-flows';
 import { useFlowOnce } from '$lib/server/auth/used-flows';
 import { log } from '$lib/server/log';
@@ -148,11 +149,28 @@ export const GET: RequestHandler = async (event) => {
 		});
 		redirect(303, '/login?sso_error=sso_not_configured');
 	}
-	await signIn(event, user.id, 'oidc', {
+	const session = {
 		ssoSubject: identity.subject,
 		displayName: identity.displayName,
 		email: identity.email,
 		oidc: { idToken: identity.idToken, sid: identity.sid, issuer: identity.issuer }
+	};
+	// "Require two-factor for SSO sign-ins": proven by the provider, or asked here (sso/mfa.ts).
+	const mfa = await decideSignInMfa(sso, user.id, identity, {
+		ip,
+		rpId: rpIdFor(locals.client.origin)
 	});
+	if (mfa.kind === 'refuse') redirect(303, '/login?sso_error=mfa_required');
+	if (mfa.kind === 'second-step') {
+		await startPendingSignIn(cookies, locals.secureCookies, {
+			userId: user.id,
+			account: mfa.factors.account,
+			returnTo: safeReturnTo(tx.returnTo),
+			ip,
+			sso: session
+		});
+		redirect(303, '/login/code');
+	}
+	await signIn(event, user.id, 'oidc', session);
 	redirect(303, safeReturnTo(tx.returnTo));
 };
