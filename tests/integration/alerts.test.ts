@@ -1,0 +1,262 @@
+// Alerts (issue 31, part 1) against real local receivers (tests/helpers/alert-receivers.ts):
+// every kind of channel gets its documented request shape, the webhook's signature checks out,
+// a sign-in only queues its alert (a slow or dead receiver does not slow it: the sign-in answers
+// before the receiver does), repeats collapse into one message with a count, failures are retried
+// and then kept as failed, the outbox is bounded, kinds switched off send nothing, and two
+// instances on one database send each message once.
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadKey, seal } from '../../src/lib/server/crypto';
+import { startReceiver, type Receiver } from '../helpers/alert-receivers';
+import { browser, freshDatabase, insertAdmin, startApp, type App } from '../helpers/app';
+
+const SECRET_KEY = 'alerts test secret key';
+const WEBHOOK_SECRET = 'webhook-signing-secret-0123456789';
+const ENV = {
+	SECRET_KEY,
+	TRUSTED_PROXIES: '127.0.0.1/32',
+	ALERT_POLL_MS: '200',
+	ALERT_RETRY_BASE_MS: '300',
+	ALERT_TIMEOUT_MS: '1500',
+	ALERT_HOLD_MS: '1500'
+};
+
+let db: Awaited<ReturnType<typeof freshDatabase>>;
+let app: App;
+const receivers: Receiver[] = [];
+
+beforeAll(async () => {
+	db = await freshDatabase();
+	await insertAdmin(db.sql);
+	await insertAdmin(db.sql, { username: 'second', displayName: 'Second' });
+	app = await startApp(ENV, db);
+});
+afterAll(async () => {
+	await app?.stop();
+	await Promise.all(receivers.map((r) => r.stop()));
+});
+
+async function receiver(...args: Parameters<typeof startReceiver>) {
+	const r = await startReceiver(...args);
+	receivers.push(r);
+	return r;
+}
+
+/** A channel straight into the table, sealed with the server's key (the page is tested apart). */
+async function addChannel(kind: string, settings: Record<string, unknown>) {
+	const sealed = seal(JSON.stringify({ kind, ...settings }), loadKey({ SECRET_KEY }));
+	const [row] = await db.sql<{ id: number }[]>`
+		insert into "AlertChannel" (kind, name, settings, summary)
+		values (${kind}, ${kind}, ${sealed}, ${kind}) returning id`;
+	return row.id;
+}
+
+async function clearChannels() {
+	await db.sql`delete from "AlertChannel"`;
+	await db.sql`update "AlertSettings" set events = default`;
+}
+
+/** A sign-in from a fresh browser (no known-device cookie) at the address the proxy names. */
+async function signInFrom(ip: string, b = browser(app.url)) {
+	const res = await b.post(
+		'/login',
+		{ username: 'admin', password: 'correct horse battery' },
+		{ headers: { 'x-forwarded-for': ip } }
+	);
+	expect(res.status).toBe(303);
+	return b;
+}
+
+async function waitFor<T>(what: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await what();
+		if (value) return value;
+		if (Date.now() > deadline) throw new Error('timed out waiting');
+		await new Promise((r) => setTimeout(r, 50));
+	}
+}
+
+describe('alerts', () => {
+	test('a new browser: each channel gets its documented request, with the client address', async () => {
+		await clearChannels();
+		const ntfy = await receiver('ntfy');
+		const apprise = await receiver('apprise');
+		const discord = await receiver('discord');
+		const hook = await receiver('webhook', { secret: WEBHOOK_SECRET });
+		await addChannel('ntfy', { server: ntfy.url, topic: 'librariarr-alerts', token: 'tk_abc' });
+		await addChannel('apprise', { url: `${apprise.url}/notify/apprise-key` });
+		await addChannel('discord', { url: `${discord.url}/api/webhooks/1/tok` });
+		await addChannel('webhook', { url: `${hook.url}/hook`, secret: WEBHOOK_SECRET });
+
+		const b = await signInFrom('198.51.100.7');
+		await waitFor(() => [ntfy, apprise, discord, hook].every((r) => r.received.length === 1));
+
+		const n = ntfy.received[0];
+		expect(n.path).toBe('/librariarr-alerts');
+		expect(n.headers.authorization).toBe('Bearer tk_abc');
+		expect(n.headers.title).toBe('Librariarr: Sign-in from a new browser');
+		expect(n.body).toContain('Account: Ada Admin');
+		expect(n.body).toContain('Address: 198.51.100.7');
+
+		const a = JSON.parse(apprise.received[0].body);
+		expect(apprise.received[0].path).toBe('/notify/apprise-key');
+		expect(a).toMatchObject({ title: 'Librariarr: Sign-in from a new browser', type: 'warning' });
+		expect(a.body).toContain('198.51.100.7');
+
+		const d = JSON.parse(discord.received[0].body);
+		expect(d.content).toContain('Sign-in from a new browser');
+		expect(d.allowed_mentions).toEqual({ parse: [] });
+
+		expect(hook.received[0].signatureOk).toBe(true);
+		const w = JSON.parse(hook.received[0].body);
+		expect(w).toMatchObject({
+			type: 'librariarr.alert',
+			kind: 'new_browser',
+			account: 'Ada Admin',
+			address: '198.51.100.7',
+			count: 1,
+			test: false
+		});
+
+		// The answers are recorded on the channels, and the rows are sent.
+		await waitFor(async () => {
+			const rows = await db.sql`select status from "AlertOutbox" where status <> 'sent'`;
+			return rows.length === 0;
+		});
+		const channels = await db.sql`select "lastOutcome" from "AlertChannel"`;
+		expect(channels.map((c) => c.lastOutcome)).toEqual(['sent', 'sent', 'sent', 'sent']);
+
+		// The same browser again (it now holds a known-device cookie): no alert.
+		await signInFrom('198.51.100.7', b);
+		await new Promise((r) => setTimeout(r, 800));
+		expect(ntfy.received).toHaveLength(1);
+	});
+
+	test('a forged signature is refused by the receiver: the check can fail', async () => {
+		await clearChannels();
+		const hook = await receiver('webhook', { secret: 'another-secret-entirely-0000' });
+		await addChannel('webhook', { url: `${hook.url}/hook`, secret: WEBHOOK_SECRET });
+		await signInFrom('198.51.100.8');
+		await waitFor(() => hook.received.length >= 1);
+		expect(hook.received[0].signatureOk).toBe(false);
+	});
+
+	test('a slow receiver: the sign-in answers before the receiver does', async () => {
+		await clearChannels();
+		const slow = await receiver('webhook', { secret: WEBHOOK_SECRET, delayMs: 1000 });
+		await addChannel('webhook', { url: `${slow.url}/hook`, secret: WEBHOOK_SECRET });
+		const started = Date.now();
+		await signInFrom('198.51.100.9');
+		const signedInAt = Date.now();
+		const got = await waitFor(() => slow.received[0]?.answeredAt && slow.received[0]);
+		expect(signedInAt).toBeLessThan(got.answeredAt!);
+		expect(signedInAt - started).toBeLessThan(1000);
+		expect(got.signatureOk).toBe(true);
+	});
+
+	test('a receiver that is down: the sign-in is not slowed; retried with backoff, then failed and visible', async () => {
+		await clearChannels();
+		const gone = await receiver('ntfy');
+		const url = gone.url;
+		await gone.stop();
+		const id = await addChannel('ntfy', { server: url, topic: 'down', token: null });
+		const started = Date.now();
+		await signInFrom('198.51.100.10');
+		expect(Date.now() - started).toBeLessThan(1000);
+		// 6 tries: 300 ms, then 0.6, 1.2, 2.4, 4.8 s apart.
+		const [row] = await waitFor(async () => {
+			const rows = await db.sql`
+				select * from "AlertOutbox" where "channelId" = ${id} and status = 'failed'`;
+			return rows.length ? rows : null;
+		}, 20_000);
+		expect(row.attempts).toBe(6);
+		expect(row.lastError).toContain('failed');
+		const [channel] = await db.sql`select * from "AlertChannel" where id = ${id}`;
+		expect(channel.lastOutcome).toBe('failed');
+	}, 30_000);
+
+	test('a receiver that fails at first gets the message on a later try, repeats collapsed into it', async () => {
+		await clearChannels();
+		const flaky = await receiver('webhook', { secret: WEBHOOK_SECRET, failFirst: 1 });
+		await addChannel('webhook', { url: `${flaky.url}/hook`, secret: WEBHOOK_SECRET });
+		// Throttle refusals wait ALERT_HOLD_MS for their repeats: the refused attempts are one message.
+		const b = browser(app.url);
+		const answers: number[] = [];
+		while (answers.length < 14 && answers.filter((s) => s === 429).length < 3) {
+			const res = await b.post(
+				'/login',
+				{ username: 'second', password: 'wrong' },
+				{ headers: { 'x-forwarded-for': '203.0.113.50' } }
+			);
+			answers.push(res.status);
+		}
+		expect(answers.filter((s) => s === 429)).toHaveLength(3);
+		await waitFor(() => flaky.received.some((r) => r.answeredAt && r.signatureOk), 15_000);
+		const throttled = flaky.received
+			.map((r) => JSON.parse(r.body))
+			.filter((m) => m.kind === 'throttled');
+		expect(throttled.length).toBe(2); // the failed try and the one that got through
+		expect(throttled[1].count).toBe(3);
+		expect(throttled[1].address).toBe('203.0.113.50');
+		expect(throttled[1].account).toBe('second');
+		expect(throttled[1].text).toContain('Happened 3 times');
+	});
+
+	test('a kind switched off sends nothing', async () => {
+		await clearChannels();
+		const ntfy = await receiver('ntfy');
+		await addChannel('ntfy', { server: ntfy.url, topic: 't', token: null });
+		await db.sql`update "AlertSettings" set events = '{recovery_code}'`;
+		await signInFrom('198.51.100.11');
+		await new Promise((r) => setTimeout(r, 800));
+		expect(ntfy.received).toHaveLength(0);
+		expect(await db.sql`select 1 from "AlertOutbox" where status = 'pending'`).toHaveLength(0);
+	});
+
+	test('bounded: at most 500 waiting; beyond that new events are dropped, not queued', async () => {
+		await clearChannels();
+		const gone = await receiver('ntfy');
+		await gone.stop();
+		const id = await addChannel('ntfy', { server: gone.url, topic: 'full', token: null });
+		await db.sql`
+			insert into "AlertOutbox" ("channelId", kind, event, "collapseKey", "nextAttemptAt")
+			select ${id}, 'new_browser', 'login.succeeded', 'filler:' || n, now() + interval '1 hour'
+			from generate_series(1, 500) n`;
+		await signInFrom('198.51.100.12');
+		const [{ n }] = await db.sql`
+			select count(*)::int as n from "AlertOutbox" where status in ('pending', 'sending')`;
+		expect(n).toBe(500);
+		await db.sql`delete from "AlertOutbox"`;
+	});
+
+	test('two instances on one database: each message is sent once', async () => {
+		await clearChannels();
+		const hook = await receiver('webhook', { secret: WEBHOOK_SECRET });
+		await addChannel('webhook', { url: `${hook.url}/hook`, secret: WEBHOOK_SECRET });
+		// Its own client: stopping it ends that client, not the one the other tests share.
+		const other = await startApp(ENV, { ...db, sql: postgres(db.url, { max: 1 }) });
+		try {
+			for (let i = 0; i < 6; i++) {
+				const url = i % 2 ? other.url : app.url;
+				const res = await browser(url).post(
+					'/login',
+					{ username: 'admin', password: 'correct horse battery' },
+					{ headers: { 'x-forwarded-for': `198.51.100.${20 + i}` } }
+				);
+				expect(res.status).toBe(303);
+			}
+			await waitFor(async () => {
+				const rows = await db.sql`select 1 from "AlertOutbox" where status <> 'sent'`;
+				return rows.length === 0;
+			});
+			const counts = hook.received.map((r) => JSON.parse(r.body).count as number);
+			expect(counts.reduce((a, b) => a + b, 0)).toBe(6);
+			const [{ rows }] = await db.sql`select count(*)::int as rows from "AlertOutbox"
+				where "collapseKey" like '%:new_browser:%' and status = 'sent'`;
+			expect(hook.received).toHaveLength(rows);
+		} finally {
+			await other.stop();
+		}
+	});
+});
