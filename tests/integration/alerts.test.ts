@@ -67,11 +67,17 @@ async function signInFrom(ip: string, b = browser(app.url)) {
 	return b;
 }
 
-async function waitFor<T>(what: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
+type Falsy = null | undefined | false | 0 | '';
+
+/** Polls until `what` gives something truthy, and gives that. */
+async function waitFor<T>(
+	what: () => T | Promise<T>,
+	timeoutMs = 10_000
+): Promise<Exclude<T, Falsy>> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = await what();
-		if (value) return value;
+		if (value) return value as Exclude<T, Falsy>;
 		if (Date.now() > deadline) throw new Error('timed out waiting');
 		await new Promise((r) => setTimeout(r, 50));
 	}
@@ -149,7 +155,7 @@ describe('alerts', () => {
 		const started = Date.now();
 		await signInFrom('198.51.100.9');
 		const signedInAt = Date.now();
-		const got = await waitFor(() => slow.received[0]?.answeredAt && slow.received[0]);
+		const got = await waitFor(() => (slow.received[0]?.answeredAt ? slow.received[0] : null));
 		expect(signedInAt).toBeLessThan(got.answeredAt!);
 		expect(signedInAt - started).toBeLessThan(1000);
 		expect(got.signatureOk).toBe(true);
@@ -258,5 +264,122 @@ describe('alerts', () => {
 		} finally {
 			await other.stop();
 		}
+	});
+});
+
+describe('Settings → Notifications', () => {
+	async function signedIn() {
+		const b = browser(app.url);
+		expect((await b.signIn()).status).toBe(303);
+		return b;
+	}
+
+	test('adding a channel: refusals beside their fields, nothing stored; then stored sealed', async () => {
+		await clearChannels();
+		const b = await signedIn();
+		for (const [form, field] of [
+			[{ kind: 'ntfy', url: 'javascript:alert(1)', topic: 't' }, 'must start with http'],
+			[{ kind: 'ntfy', url: 'ftp://192.168.1.2/', topic: 't' }, 'must start with http'],
+			[{ kind: 'discord', url: 'https://user:pw@example.com/x' }, 'user name or password'],
+			[{ kind: 'ntfy', url: 'http://192.168.1.2', topic: '../admin' }, 'The topic is'],
+			[{ kind: 'webhook', url: 'http://192.168.1.2/h', secret: 'short' }, 'signing secret'],
+			[{ kind: 'carrier-pigeon', url: 'http://x' }, 'Choose a kind'],
+			[{ kind: 'apprise', url: 'x'.repeat(5000) }, 'longer than']
+		] as const) {
+			const res = await b.post('/settings/notifications?/add', { ...form });
+			expect(res.status, JSON.stringify(form)).toBe(400);
+			expect(await res.text()).toContain(field);
+		}
+		expect(await db.sql`select 1 from "AlertChannel"`).toHaveLength(0);
+
+		const ntfy = await receiver('ntfy');
+		const res = await b.post('/settings/notifications?/add', {
+			kind: 'ntfy',
+			name: 'Phone',
+			url: ntfy.url,
+			topic: 'secret-topic-name',
+			token: 'tk_secret_token'
+		});
+		expect(res.status).toBe(200);
+		const [row] = await db.sql`select * from "AlertChannel"`;
+		expect(row.settings).not.toContain('secret-topic-name');
+		expect(row.settings).not.toContain('tk_secret_token');
+		const page = await (await b.get('/settings/notifications')).text();
+		expect(page).toContain('Phone');
+		expect(page).not.toContain('secret-topic-name');
+		expect(page).not.toContain('tk_secret_token');
+
+		// Send test: the answer the receiver gave is on the page.
+		const tested = await b.post('/settings/notifications?/test', { channel: String(row.id) });
+		expect(tested.status).toBe(200);
+		expect(await tested.text()).toContain('Test sent. The answer: HTTP 200');
+		expect(ntfy.received.at(-1)!.headers.authorization).toBe('Bearer tk_secret_token');
+		expect(ntfy.received.at(-1)!.path).toBe('/secret-topic-name');
+
+		// Hostile ids: a clear 404, nothing changed.
+		for (const channel of ['', 'abc', '-1', '99999999999999', '999'])
+			for (const action of ['test', 'remove'])
+				expect((await b.post(`/settings/notifications?/${action}`, { channel })).status).toBe(404);
+		expect(await db.sql`select 1 from "AlertChannel"`).toHaveLength(1);
+	});
+
+	test('a test to a receiver that is down shows why; failures are listed; at most 10 channels', async () => {
+		await clearChannels();
+		const b = await signedIn();
+		const gone = await receiver('apprise');
+		await gone.stop();
+		await b.post('/settings/notifications?/add', { kind: 'apprise', url: `${gone.url}/notify/k` });
+		const [row] = await db.sql`select id from "AlertChannel"`;
+		const res = await b.post('/settings/notifications?/test', { channel: String(row.id) });
+		const text = await res.text();
+		expect(text).toContain('Test not delivered');
+		expect(text).toContain('ECONNREFUSED');
+
+		await db.sql`
+			insert into "AlertOutbox" ("channelId", kind, event, "collapseKey", status, attempts,
+				"lastError", "doneAt")
+			values (${row.id}, 'new_browser', 'login.succeeded', 'x', 'failed', 6, 'HTTP 500: boom', now())`;
+		const page = await (await b.get('/settings/notifications')).text();
+		expect(page).toContain('HTTP 500: boom');
+
+		for (let i = 0; i < 12; i++)
+			await b.post('/settings/notifications?/add', { kind: 'discord', url: 'http://10.0.0.1/w' });
+		expect(await db.sql`select 1 from "AlertChannel"`).toHaveLength(10);
+		const refused = await b.post('/settings/notifications?/add', {
+			kind: 'discord',
+			url: 'http://10.0.0.1/w'
+		});
+		expect(refused.status).toBe(409);
+	});
+
+	test('events on and off; unknown values ignored; signed out, nothing', async () => {
+		const b = await signedIn();
+		const res = await b.post('/settings/notifications?/events', {
+			events: 'restore'
+		});
+		expect(res.status).toBe(200);
+		const body = new URLSearchParams([
+			['events', 'api_key'],
+			['events', 'throttled'],
+			['events', 'nonsense']
+		]);
+		await fetch(`${app.url}/settings/notifications?/events`, {
+			method: 'POST',
+			body,
+			headers: {
+				origin: app.url,
+				accept: 'text/html',
+				'content-type': 'application/x-www-form-urlencoded',
+				cookie: [...b.jar].map(([k, v]) => `${k}=${v}`).join('; ')
+			}
+		});
+		const [row] = await db.sql`select events from "AlertSettings"`;
+		expect(row.events).toEqual(['throttled', 'api_key']);
+
+		const stranger = browser(app.url);
+		const refused = await stranger.post('/settings/notifications?/events', { events: 'restore' });
+		expect([303, 401, 403]).toContain(refused.status);
+		const [after] = await db.sql`select events from "AlertSettings"`;
+		expect(after.events).toEqual(['throttled', 'api_key']);
 	});
 });
