@@ -6,9 +6,15 @@
 // instances on one database send each message once.
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadKey, seal } from '../../src/lib/server/crypto';
+import { derivedKey, loadKey, seal } from '../../src/lib/server/crypto';
+import {
+	hashRecoveryCode,
+	newRecoveryCode,
+	normaliseRecoveryCode
+} from '../../src/lib/server/auth/recovery-codes';
 import { startReceiver, type Receiver } from '../helpers/alert-receivers';
 import { browser, freshDatabase, insertAdmin, startApp, type App } from '../helpers/app';
+import { startServer } from '../helpers/server.js';
 
 const SECRET_KEY = 'alerts test secret key';
 const WEBHOOK_SECRET = 'webhook-signing-secret-0123456789';
@@ -207,6 +213,72 @@ describe('alerts', () => {
 		expect(throttled[1].address).toBe('203.0.113.50');
 		expect(throttled[1].account).toBe('second');
 		expect(throttled[1].text).toContain('Happened 3 times');
+	});
+
+	test('a recovery-code sign-in, and a change of how anyone can sign in (audited), each send theirs', async () => {
+		await clearChannels();
+		const hook = await receiver('webhook', { secret: WEBHOOK_SECRET });
+		await addChannel('webhook', { url: `${hook.url}/hook`, secret: WEBHOOK_SECRET });
+		const [{ id: userId }] = await db.sql`select id from "User" where "localUsername" = 'admin'`;
+		const code = newRecoveryCode();
+		const hmac = derivedKey('recovery-codes', loadKey({ SECRET_KEY }));
+		await db.sql`
+			insert into "RecoveryCode" ("userId", "codeHash")
+			values (${userId}, ${hashRecoveryCode(normaliseRecoveryCode(code)!, hmac)})`;
+		const b = browser(app.url);
+		const res = await b.post(
+			'/login/recovery',
+			{ username: 'admin', code },
+			{ headers: { 'x-forwarded-for': '198.51.100.30' } }
+		);
+		expect(res.status).toBe(303);
+		const recovery = await waitFor(() =>
+			hook.received.map((r) => JSON.parse(r.body)).find((m) => m.kind === 'recovery_code')
+		);
+		expect(recovery).toMatchObject({ address: '198.51.100.30', account: 'Ada Admin' });
+		expect(recovery.text).toContain('From a browser not known to the account.');
+		// One message for the sign-in, not a second for the new browser.
+		expect(hook.received.filter((r) => JSON.parse(r.body).kind === 'new_browser')).toHaveLength(0);
+
+		// New recovery codes (a fresh password sign-in is the step-up) are a sign-in change.
+		const admin = await signInFrom('198.51.100.31');
+		const made = await admin.post(
+			'/settings/security?/recoveryCodes',
+			{},
+			{ headers: { 'x-forwarded-for': '198.51.100.31' } }
+		);
+		expect(made.status).toBe(200);
+		const change = await waitFor(() =>
+			hook.received.map((r) => JSON.parse(r.body)).find((m) => m.kind === 'sign_in_change')
+		);
+		expect(change).toMatchObject({ event: 'recovery_codes.created', address: '198.51.100.31' });
+		await db.sql`delete from "RecoveryCode"`;
+	});
+
+	test('housekeeping prunes finished alerts: a day for sent, a week for failed, 200 at most', async () => {
+		await clearChannels();
+		const id = await addChannel('ntfy', { server: 'http://127.0.0.1:9', topic: 't', token: null });
+		await db.sql`
+			insert into "AlertOutbox" ("channelId", kind, event, "collapseKey", status, "doneAt")
+			select ${id}, 'new_browser', 'login.succeeded', 'k' || n, s.status, s.at
+			from generate_series(1, 3) n, (values
+				('sent', now() - interval '2 days'), ('sent', now() - interval '1 hour'),
+				('failed', now() - interval '8 days'), ('failed', now() - interval '2 days')
+			) s(status, at)`;
+		await db.sql`
+			insert into "AlertOutbox" ("channelId", kind, event, "collapseKey", status, "doneAt")
+			select ${id}, 'new_browser', 'login.succeeded', 'r' || n, 'sent', now()
+			from generate_series(1, 250) n`;
+		const other = await startServer({ databaseUrl: db.url, env: ENV });
+		try {
+			await waitFor(async () => (await other.logs()).includes('Housekeeping purged'), 15_000);
+		} finally {
+			await other.stop();
+		}
+		const rows = await db.sql`select "collapseKey", status from "AlertOutbox" order by id`;
+		expect(rows).toHaveLength(200);
+		expect(rows.every((r) => r.collapseKey.startsWith('r'))).toBe(true);
+		await db.sql`delete from "AlertOutbox"`;
 	});
 
 	test('a kind switched off sends nothing', async () => {
