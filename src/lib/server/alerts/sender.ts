@@ -94,7 +94,9 @@ export function messageOf(
 		count: row.count,
 		firstAt: row.createdAt.toISOString(),
 		lastAt: row.lastOccurredAt.toISOString(),
-		test: false
+		test: false,
+		// Issue 31, part 2 ("Not me") fills this for new-browser and recovery-code alerts.
+		link: null
 	};
 }
 
