@@ -57,3 +57,16 @@ create unique index "AlertOutbox_pending" on "AlertOutbox" ("collapseKey") where
 create index "AlertOutbox_due" on "AlertOutbox" ("nextAttemptAt")
 	where status in ('pending', 'sending');
 create index "AlertOutbox_done" on "AlertOutbox" ("doneAt") where status in ('sent', 'failed');
+
+-- A new row wakes the senders of every instance (LISTEN librariarr_alert, alerts/sender.ts): the
+-- notification goes out when the inserting transaction commits, and only when a row was written
+-- (a repeat counted on a waiting row is an update: no wake; PostgreSQL folds the same notification
+-- sent several times in one transaction into one).
+create function "alertQueued"() returns trigger language plpgsql as $$
+begin
+	perform pg_notify('librariarr_alert', '');
+	return null;
+end
+$$;
+create trigger "AlertOutbox_queued" after insert on "AlertOutbox"
+	for each row execute function "alertQueued"();

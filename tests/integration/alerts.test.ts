@@ -281,6 +281,27 @@ describe('alerts', () => {
 		await db.sql`delete from "AlertOutbox"`;
 	});
 
+	test('a queued alert wakes the sender at once (the table notifies), without waiting for a poll', async () => {
+		const own = await freshDatabase();
+		await insertAdmin(own.sql);
+		const hook = await receiver('webhook', { secret: WEBHOOK_SECRET });
+		const sealed = seal(
+			JSON.stringify({ kind: 'webhook', url: `${hook.url}/hook`, secret: WEBHOOK_SECRET }),
+			loadKey({ SECRET_KEY })
+		);
+		await own.sql`insert into "AlertChannel" (kind, name, settings, summary)
+			values ('webhook', 'w', ${sealed}, 'w')`;
+		const slowPoll = await startApp({ ...ENV, ALERT_POLL_MS: '600000' }, own);
+		try {
+			await new Promise((r) => setTimeout(r, 300)); // the poll at start has run
+			const res = await browser(slowPoll.url).signIn();
+			expect(res.status).toBe(303);
+			await waitFor(() => hook.received.length === 1, 3000);
+		} finally {
+			await slowPoll.stop();
+		}
+	});
+
 	test('a kind switched off sends nothing', async () => {
 		await clearChannels();
 		const ntfy = await receiver('ntfy');

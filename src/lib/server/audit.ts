@@ -20,7 +20,7 @@
 import { getRequestEvent } from '$app/server';
 import type { Fragment } from 'postgres';
 import { alongside, sql } from './db';
-import { alertQueued, alertRows } from './alerts/outbox';
+import { alertRows } from './alerts/outbox';
 import { alertKindOf } from './alerts/events';
 import { addressPrefix } from './client';
 import { log } from './log';
@@ -68,7 +68,6 @@ async function recorded(input: AuditInput) {
 	try {
 		const alert = alertFor(input);
 		await (alert ? sql`${alongside([alert])} ${auditRow(input)}` : auditRow(input));
-		if (alert) alertQueued();
 	} catch (error) {
 		// Losing an audit row must not turn a successful sign-in into an error page.
 		log.error('Could not write audit event', { event: input.event, error: String(error) });
@@ -140,7 +139,6 @@ async function counted(input: AuditInput & { collapseKey: string }) {
 				count = "AuditEvent".count + 1, "lastOccurredAt" = now()
 			returning count
 		`;
-		if (alert) alertQueued();
 		const fields = { user: userId, method, ip, ...detail, count: row.count };
 		if (row.count === 1) log.info(event, fields);
 		else log.debug(event, fields);

@@ -2,6 +2,7 @@
 // enabled channel, when the event's kind is on. Nothing is sent here: the sender (sender.ts) does
 // that in the background, so a receiver that is down or slow never slows the request. A sign-in
 // writes its row in the sign-in's own statement (sign-in.ts), other events in their audit row's.
+// A trigger on the table wakes the senders (migration 0023) once that statement commits.
 //
 // Bounded: at most MAX_PENDING rows wait (pending or being sent) across all channels; beyond that
 // new events are dropped, never queued. A repeat of the same kind for the same
@@ -52,16 +53,4 @@ export function alertRows(
 		on conflict ("collapseKey") where status = 'pending' do update set
 			count = "AlertOutbox".count + 1, "lastOccurredAt" = now()
 	`;
-}
-
-let listener: () => void = () => {};
-
-/** The sender's wake-up call: a message was just queued on this instance. */
-export function onAlertQueued(fn: () => void) {
-	listener = fn;
-}
-
-/** Tells this instance's sender that a message may be waiting (others find it by polling). */
-export function alertQueued() {
-	listener();
 }

@@ -1,5 +1,7 @@
-// The background sender of the alert outbox (outbox.ts). Each instance runs one: it wakes when its
-// own instance queues a message and otherwise polls every ALERT_POLL_MS (5 s). Rows are claimed
+// The background sender of the alert outbox (outbox.ts). Each instance runs one: it wakes when any
+// instance queues a message (LISTEN librariarr_alert: the table's trigger notifies when a row is
+// inserted and its statement commits) and otherwise polls every ALERT_POLL_MS (15 s), which also
+// picks up retries when they are due and any notification lost while the database was away. Rows are claimed
 // with `for update skip locked` in a short statement of their own, which marks them "sending"
 // with a deadline, so with several instances on one database each message is sent by one of them,
 // and no lock is held while a receiver is being waited for (a sign-in that repeats a waiting
@@ -22,14 +24,13 @@ import {
 	type Delivery
 } from './channels';
 import { isAlertKind, KIND_WORDS } from './events';
-import { onAlertQueued } from './outbox';
 
 export const MAX_ATTEMPTS = 6;
 const BATCH = 10;
 
 const positive = (name: string, fallback: number) =>
 	Number(process.env[name]) > 0 ? Number(process.env[name]) : fallback;
-const pollMs = () => positive('ALERT_POLL_MS', 5_000);
+const pollMs = () => positive('ALERT_POLL_MS', 15_000);
 const retryBaseMs = () => positive('ALERT_RETRY_BASE_MS', 30_000);
 
 /** The wait before try number `attempts + 1`. */
@@ -216,19 +217,31 @@ function tick() {
 		});
 }
 
+let unlisten: (() => Promise<void>) | null = null;
+
 export function startAlertSender() {
 	if (!stopped) return;
 	stopped = false;
-	onAlertQueued(() => setImmediate(tick));
+	sql
+		.listen('librariarr_alert', () => setImmediate(tick))
+		.then((listening) => {
+			if (stopped) return listening.unlisten();
+			unlisten = listening.unlisten;
+		})
+		.catch((error) =>
+			// Polling still sends everything, only later.
+			log.warn('Alert sender cannot listen for new alerts; polling only', { error: String(error) })
+		);
 	tick();
 }
 
-/** Stops polling and waits (at most `waitMs`) for deliveries in flight. */
+/** Stops listening and polling, and waits (at most `waitMs`) for deliveries in flight. */
 export async function stopAlertSender(waitMs = 5000) {
 	stopped = true;
-	onAlertQueued(() => {});
 	if (timer) clearTimeout(timer);
 	timer = null;
+	await unlisten?.().catch(() => {});
+	unlisten = null;
 	if (!running) return;
 	let wait: ReturnType<typeof setTimeout> | undefined;
 	await Promise.race([running, new Promise((r) => (wait = setTimeout(r, waitMs)))]);

@@ -11,7 +11,7 @@
 // disk to commit (db.ts, commitWithoutFlush): a sign-in costs its hash and little else.
 import type { RequestEvent } from '@sveltejs/kit';
 import type postgres from 'postgres';
-import { alertQueued, alertRows } from '../alerts/outbox';
+import { alertRows } from '../alerts/outbox';
 import { auditFailure, auditRepeated, auditRow, logAudit } from '../audit';
 import { seal } from '../crypto';
 import { passwordHashUpdate } from '../users';
@@ -102,7 +102,6 @@ export async function signIn(
 	setSessionCookie(event.cookies, token, session.expiresAt, locals.secureCookies);
 	rememberDevice(event.cookies, userId, locals.secureCookies);
 	logAudit(succeeded);
-	if (alert) alertQueued();
 	return true;
 }
 
