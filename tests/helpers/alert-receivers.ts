@@ -2,7 +2,8 @@
 // text to /<topic>, Title/Tags/Priority headers, an optional bearer token), the Apprise API
 // (POST /notify/<key> with JSON title, body, type), a Discord webhook (POST JSON content; 204),
 // and a generic webhook that checks the body's HMAC-SHA256 signature the way the README says a
-// receiver should. Each records what it got; `delayMs` makes it slow, `failFirst` fails that many.
+// receiver should. Each records what it got; `delayMs` makes it slow, `failFirst` fails that many,
+// `redirectTo` answers every request with a redirect there.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +22,7 @@ export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 export async function startReceiver(
 	shape: 'ntfy' | 'apprise' | 'discord' | 'webhook',
-	options: { secret?: string; delayMs?: number; failFirst?: number } = {}
+	options: { secret?: string; delayMs?: number; failFirst?: number; redirectTo?: string } = {}
 ) {
 	const received: Received[] = [];
 	let failuresLeft = options.failFirst ?? 0;
@@ -42,6 +43,10 @@ export async function startReceiver(
 			received.push(entry);
 			setTimeout(() => {
 				entry.answeredAt = Date.now();
+				if (options.redirectTo) {
+					res.writeHead(307, { location: options.redirectTo }).end();
+					return;
+				}
 				if (failuresLeft > 0) {
 					failuresLeft--;
 					res.writeHead(503, { 'content-type': 'text/plain' }).end('try later');

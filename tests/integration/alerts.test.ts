@@ -24,7 +24,8 @@ const ENV = {
 	ALERT_POLL_MS: '200',
 	ALERT_RETRY_BASE_MS: '300',
 	ALERT_TIMEOUT_MS: '1500',
-	ALERT_HOLD_MS: '1500'
+	ALERT_HOLD_MS: '1500',
+	METRICS_TOKEN: 'metrics-token-for-alerts-0123456789'
 };
 
 let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -139,6 +140,16 @@ describe('alerts', () => {
 		const channels = await db.sql`select "lastOutcome" from "AlertChannel"`;
 		expect(channels.map((c) => c.lastOutcome)).toEqual(['sent', 'sent', 'sent', 'sent']);
 
+		const metrics = await (
+			await fetch(`${app.url}/metrics`, {
+				headers: { authorization: `Bearer ${ENV.METRICS_TOKEN}` }
+			})
+		).text();
+		for (const channel of ['ntfy', 'apprise', 'discord', 'webhook'])
+			expect(metrics).toContain(
+				`librariarr_alert_deliveries_total{channel="${channel}",outcome="sent"} 1`
+			);
+
 		// The same browser again (it now holds a known-device cookie): no alert.
 		await signInFrom('198.51.100.7', b);
 		await new Promise((r) => setTimeout(r, 800));
@@ -152,6 +163,23 @@ describe('alerts', () => {
 		await signInFrom('198.51.100.8');
 		await waitFor(() => hook.received.length >= 1);
 		expect(hook.received[0].signatureOk).toBe(false);
+	});
+
+	test('a redirect is not followed, to another scheme or anywhere', async () => {
+		await clearChannels();
+		await db.sql`update "AlertSettings" set events = '{}'`; // only the tests are sent
+		const target = await receiver('discord');
+		for (const location of ['file:///etc/passwd', `${target.url}/elsewhere`]) {
+			const redirecting = await receiver('discord', { redirectTo: location });
+			await db.sql`delete from "AlertChannel"`;
+			const id = await addChannel('discord', { url: `${redirecting.url}/api/webhooks/1/t` });
+			const b = browser(app.url);
+			await b.signIn();
+			const res = await b.post('/settings/notifications?/test', { channel: String(id) });
+			expect(await res.text()).toContain('Test not delivered');
+			expect(redirecting.received).toHaveLength(1);
+		}
+		expect(target.received).toHaveLength(0);
 	});
 
 	test('a slow receiver: the sign-in answers before the receiver does', async () => {
