@@ -47,11 +47,12 @@ export const LAYERS = [
 	{ name: 'rule', what: 'who can still sign in, and its inputs', paths: ['src/lib/server/rule/'] },
 	{
 		name: 'model',
-		what: 'users, settings, the audit trail, Plex linking, single sign-on',
+		what: 'users, settings, the audit trail, alerts, Plex linking, single sign-on',
 		paths: [
 			'src/lib/server/users',
 			'src/lib/server/settings',
 			'src/lib/server/audit',
+			'src/lib/server/alerts/',
 			'src/lib/server/plex',
 			'src/lib/server/sso/'
 		]

@@ -23,6 +23,7 @@ import { config, configWarnings } from '$lib/server/config';
 import { StartError, startDatabase, stopDatabase } from '$lib/server/db';
 import { isUnavailable, withinBudget } from '$lib/server/health';
 import { startHousekeeping, stopHousekeeping } from '$lib/server/housekeeping';
+import { startAlertSender, stopAlertSender } from '$lib/server/alerts/sender';
 import { checkInstanceKey } from '$lib/server/instance';
 import { setSecurityHeaders } from '$lib/server/headers';
 import { log } from '$lib/server/log';
@@ -63,9 +64,10 @@ export const init: ServerInit = async () => {
 		}, 0);
 	}
 	startHousekeeping();
+	startAlertSender();
 	process.once('sveltekit:shutdown' as never, async () => {
 		stopBackupScheduler();
-		await stopHousekeeping();
+		await Promise.all([stopHousekeeping(), stopAlertSender()]);
 		await stopDatabase().catch((error) =>
 			log.error('Error while stopping the database', { error: String(error) })
 		);

@@ -34,6 +34,8 @@ export async function resetDatabase(sql: postgres.Sql) {
 		await tx`delete from "RecoveryCode"`;
 		await tx`delete from "Passkey"`;
 		await tx`delete from "User"`;
+		await tx`delete from "AlertChannel"`;
+		await tx`update "AlertSettings" set events = default`;
 		await tx`
 			update "AppSettings"
 			set "localAuthEnabled" = true, "plexLoginEnabled" = false, "ssoEnabled" = false,

@@ -15,10 +15,16 @@ test.describe('Navigation', () => {
 		await main.getByRole('link', { name: 'Settings' }).click();
 		await expect(page).toHaveURL(pathEquals('/settings/authentication'));
 		const sections = page.getByRole('navigation', { name: 'Settings' });
-		await expect(sections.getByRole('link')).toHaveText(['Authentication', 'Backups', 'Security']);
+		await expect(sections.getByRole('link')).toHaveText([
+			'Authentication',
+			'Backups',
+			'Notifications',
+			'Security'
+		]);
 
 		for (const [name, path] of [
 			['Backups', '/settings/backups'],
+			['Notifications', '/settings/notifications'],
 			['Security', '/settings/security'],
 			['Authentication', '/settings/authentication']
 		]) {

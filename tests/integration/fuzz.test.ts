@@ -201,6 +201,7 @@ const SETTINGS_ACTIONS = [
 	'unlinkPlex'
 ];
 const BACKUP_ACTIONS = ['create', 'schedule', 'delete', 'restore'];
+const NOTIFICATION_ACTIONS = ['add', 'remove', 'test', 'events'];
 
 const signedIn = { app: () => admin, cookie: () => settingsCookie };
 /** Every form action and every endpoint that takes a POST. The login page comes last: its
@@ -208,6 +209,7 @@ const signedIn = { app: () => admin, cookie: () => settingsCookie };
 const POST_TARGETS: Target[] = [
 	...SETTINGS_ACTIONS.map((a) => ({ ...signedIn, path: `/settings/authentication?/${a}` })),
 	...BACKUP_ACTIONS.map((a) => ({ ...signedIn, path: `/settings/backups?/${a}` })),
+	...NOTIFICATION_ACTIONS.map((a) => ({ ...signedIn, path: `/settings/notifications?/${a}` })),
 	// (not revokeOthers: it would end the session the /logout target uses)
 	{ ...signedIn, path: '/settings/security?/revoke' },
 	{ ...signedIn, path: '/settings/security?/sessionPolicy' },
@@ -393,6 +395,7 @@ describe('odd input never gets a 5xx', () => {
 		const pages = [
 			{ ...signedIn, path: '/settings/authentication' },
 			{ ...signedIn, path: '/settings/backups' },
+			{ ...signedIn, path: '/settings/notifications' },
 			{ app: () => admin, path: '/login' },
 			{ app: () => admin, path: '/logout', cookie: () => logoutCookie },
 			{ app: () => fresh, path: '/setup' },

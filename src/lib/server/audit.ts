@@ -14,9 +14,14 @@
 // (README, "fail2ban"): `WARN Sign-in failed ip=<the client's address> method=… reason=…`, with
 // the address as client.ts resolved it (never the proxy's, never the prefix a stranger's row
 // keeps), whatever the row became. And every event is counted for /metrics (metrics.ts).
+//
+// An event that sends an alert (alerts/events.ts) queues its messages in the statement that
+// writes its row (alerts/outbox.ts); the sender delivers them in the background.
 import { getRequestEvent } from '$app/server';
 import type { Fragment } from 'postgres';
-import { sql } from './db';
+import { alongside, sql } from './db';
+import { alertRows } from './alerts/outbox';
+import { alertKindOf } from './alerts/events';
 import { addressPrefix } from './client';
 import { log } from './log';
 import { observeEvent } from './metrics';
@@ -61,11 +66,19 @@ export async function audit(input: AuditInput) {
 async function recorded(input: AuditInput) {
 	logAudit(input);
 	try {
-		await auditRow(input);
+		const alert = alertFor(input);
+		await (alert ? sql`${alongside([alert])} ${auditRow(input)}` : auditRow(input));
 	} catch (error) {
 		// Losing an audit row must not turn a successful sign-in into an error page.
 		log.error('Could not write audit event', { event: input.event, error: String(error) });
 	}
+}
+
+/** The outbox insert of an event that sends an alert, or null. */
+function alertFor({ event, userId = null, ip = null, detail, method = null }: AuditInput) {
+	const kind = alertKindOf(event);
+	if (!kind) return null;
+	return alertRows({ kind, event, userId, ip, detail: { ...detail, method } });
 }
 
 /** The event's log line (audit() writes it; a caller that inserts the row itself, too). */
@@ -114,8 +127,10 @@ async function counted(input: AuditInput & { collapseKey: string }) {
 	observeEvent(input.event, input.method);
 	const { event, userId = null, method = null, ip = null, detail, collapseKey } = input;
 	const userAgent = currentUserAgent();
+	const alert = alertFor(input);
 	try {
 		const [row] = await sql<{ count: number }[]>`
+			${alert ? alongside([alert]) : sql``}
 			insert into "AuditEvent" (event, "userId", method, ip, detail, "collapseKey", "lastOccurredAt",
 				"userAgent")
 			values (${event}, ${userId}, ${method}, ${ip}, ${detail ? sql.json(detail) : null},

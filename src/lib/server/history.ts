@@ -54,7 +54,10 @@ export const EVENT_LABELS: Record<string, string> = {
 	'api_key.revoked': 'API key revoked',
 	'api_key.renamed': 'API key renamed',
 	'api_key.new_address': 'API key used from a new address',
-	'api_key.refused': 'API key refused (unknown key)'
+	'api_key.refused': 'API key refused (unknown key)',
+	'alerts.channel_added': 'Alert channel added',
+	'alerts.channel_removed': 'Alert channel removed',
+	'alerts.events_changed': 'Alert events changed'
 };
 
 /** The sign-in methods the filter offers (the values "AuditEvent".method takes). */

@@ -12,6 +12,8 @@
 // - "AuditEvent": entries older than "AppSettings"."auditRetentionDays" (default 90); a collapsed
 //   entry (a count of repeated events) by its latest occurrence.
 //
+// - "AlertOutbox": sent alerts after a day, failed ones after a week, and all but the newest 200
+//   finished ones (alerts/sender.ts).
 // - "Backup": rows of backups deleted more than 7 days ago (backup/catalogue.ts).
 //
 // The job runs once when the instance starts and then every 15 minutes. With several instances
@@ -21,6 +23,7 @@
 // take turns, and it also tidies this instance's backup folder: temporary files a killed backup
 // left, and backup files the list does not know yet (recorded as this instance's).
 import { Cron } from 'croner';
+import { pruneAlerts } from './alerts/sender';
 import { purgeUsedFlows } from './auth/used-flows';
 import { purgeDeletedBackups, tidyBackupFolder } from './backup';
 import { sql } from './db';
@@ -38,6 +41,7 @@ export type Purged = {
 	pendingSignIns: number;
 	deletedBackups: number;
 	backupTempFiles: number;
+	alerts: number;
 };
 
 /** Audit entries older than the configured retention; returns how many went. */
@@ -76,7 +80,9 @@ export async function runHousekeeping(atStart = false): Promise<Purged | null> {
 		const auditEvents = await purgeExpiredAudit(db);
 		const pendingSignIns = await tx`delete from "PendingSignIn" where "expiresAt" <= now()`;
 		const deletedBackups = await purgeDeletedBackups(db);
+		const alerts = await pruneAlerts(db);
 		return {
+			alerts,
 			deletedBackups,
 			backupTempFiles: folder.tempFiles,
 			pendingSignIns: pendingSignIns.count,

@@ -1,4 +1,4 @@
-// Outbound HTTP to identity providers and plex.tv: every call has a deadline and a size cap, so a
+// Outbound HTTP to identity providers, plex.tv and alert channels: every call has a deadline and a size cap, so a
 // slow or hostile server can neither hang a request nor fill memory.
 export class HttpError extends Error {
 	/** The address being fetched, when known (for messages that name it). */
@@ -79,7 +79,9 @@ export async function cappedFetch(
 				continue;
 			}
 			const text = await readCapped(res, maxBytes);
-			return new Response(text, { status: res.status, headers: res.headers });
+			// 204, 205 and 304 carry no body, and Response refuses one for them (Discord answers 204).
+			const noBody = [204, 205, 304].includes(res.status);
+			return new Response(noBody ? null : text, { status: res.status, headers: res.headers });
 		}
 	} catch (error) {
 		if (error instanceof HttpError) throw error;

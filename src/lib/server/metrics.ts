@@ -1,5 +1,5 @@
 // What /metrics tells a Prometheus scraper (on only when METRICS_TOKEN is set): sign-ins by method
-// and outcome, throttle refusals by kind, the sessions alive now, and the process's own figures
+// and outcome, throttle refusals by kind, alert deliveries by channel and outcome, the sessions alive now, and the process's own figures
 // (memory, CPU, event-loop delay) from prom-client's defaults. No label ever holds a username,
 // an address or anything else a request chose: every label value comes from a fixed list here,
 // so the number of series is bounded whatever the traffic.
@@ -43,6 +43,13 @@ const throttleRefusals = new Counter({
 	name: 'librariarr_throttle_refusals_total',
 	help: 'Attempts the throttle refused before checking them, by what was being checked.',
 	labelNames: ['kind'] as const,
+	registers: [registry]
+});
+
+const alertDeliveries = new Counter({
+	name: 'librariarr_alert_deliveries_total',
+	help: 'Tries at delivering a queued alert, by kind of channel and outcome (sent; retry: failed, tried again later; failed: given up).',
+	labelNames: ['channel', 'outcome'] as const,
 	registers: [registry]
 });
 
@@ -92,6 +99,17 @@ export function observeEvent(event: string, method: string | null | undefined) {
 		}
 		throttleRefusals.inc({ kind: Object.hasOwn(REFUSALS, event) ? REFUSALS[event] : 'other' });
 	}
+}
+
+const CHANNELS = new Set(['ntfy', 'apprise', 'discord', 'webhook']);
+const DELIVERY_OUTCOMES = new Set(['sent', 'retry', 'failed']);
+
+/** Counts one try at delivering an alert from the outbox (alerts/sender.ts). */
+export function observeAlertDelivery(channel: string, outcome: 'sent' | 'retry' | 'failed') {
+	alertDeliveries.inc({
+		channel: known(channel, CHANNELS),
+		outcome: known(outcome, DELIVERY_OUTCOMES)
+	});
 }
 
 /** Whether metrics are on (METRICS_TOKEN set). */

@@ -1,7 +1,9 @@
 // Where every way of signing in ends: the browser's previous session (if any) is ended, a new
 // one is created for the user with a fresh token, the cookie is set, the browser is remembered
 // as a known device of that user (see known-device.ts), and the sign-in is audited. The database
-// part is one statement: one round trip, one transaction.
+// part is one statement: one round trip, one transaction. A sign-in from a browser without a valid
+// known-device cookie for the account, or with a recovery code, also queues its alert in that
+// statement (alerts/outbox.ts); it is sent in the background and never waited for.
 //
 // A password sign-in also starts here (signInWithPassword): one round trip before the hash is
 // checked (password-attempt.ts: settings, account, throttle count) and one after it (the
@@ -9,10 +11,11 @@
 // disk to commit (db.ts, commitWithoutFlush): a sign-in costs its hash and little else.
 import type { RequestEvent } from '@sveltejs/kit';
 import type postgres from 'postgres';
+import { alertRows } from '../alerts/outbox';
 import { auditFailure, auditRepeated, auditRow, logAudit } from '../audit';
 import { seal } from '../crypto';
 import { passwordHashUpdate } from '../users';
-import { rememberDevice } from './known-device';
+import { knownDevice, rememberDevice } from './known-device';
 import { startPasswordAttempt, type PasswordAttempt } from './password-attempt';
 import { startPendingSignIn } from './pending-sign-in';
 import { safeReturnTo } from './redirect';
@@ -54,6 +57,20 @@ export async function signIn(
 ): Promise<boolean> {
 	const { locals } = event;
 	const succeeded = { event: 'login.succeeded', userId, method, ip: locals.client.ip };
+	const newBrowser = knownDevice(event.cookies, userId) === null;
+	const alert =
+		method === 'recovery-code' || newBrowser
+			? alertRows(
+					{
+						kind: method === 'recovery-code' ? 'recovery_code' : 'new_browser',
+						event: 'login.succeeded',
+						userId,
+						ip: locals.client.ip,
+						detail: { method, newBrowser }
+					},
+					gate && accepted()
+				)
+			: null;
 	const created = await createSession(
 		userId,
 		method,
@@ -78,6 +95,7 @@ export async function signIn(
 		[
 			...(locals.session ? [sessionDelete(locals.session.id)] : []),
 			auditRow(succeeded, gate && accepted()),
+			...(alert ? [alert] : []),
 			...writes
 		],
 		gate
