@@ -163,8 +163,8 @@ export async function stopDatabase() {
 	]);
 	clearTimeout(timer);
 	if (stopEmbedded) {
+		// It says "Embedded PostgreSQL stopped" itself, before it lets the process end.
 		await stopEmbedded();
 		stopEmbedded = null;
-		log.info('Embedded PostgreSQL stopped');
 	}
 }

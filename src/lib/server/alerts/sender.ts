@@ -240,10 +240,18 @@ export async function stopAlertSender(waitMs = 5000) {
 	stopped = true;
 	if (timer) clearTimeout(timer);
 	timer = null;
-	await unlisten?.().catch(() => {});
+	// Both waits are bounded: when PostgreSQL went first (a stop sent to the whole process group),
+	// postgres.js may never settle the unlisten, and the shutdown must still reach the pool.
+	const stopListening = unlisten?.().catch(() => {});
 	unlisten = null;
-	if (!running) return;
+	await within(Math.min(waitMs, 1000), stopListening);
+	if (running) await within(waitMs, running);
+}
+
+/** Waits for `work` (when there is any), or `ms`, whichever ends first. */
+async function within(ms: number, work: Promise<unknown> | undefined | null) {
+	if (!work) return;
 	let wait: ReturnType<typeof setTimeout> | undefined;
-	await Promise.race([running, new Promise((r) => (wait = setTimeout(r, waitMs)))]);
+	await Promise.race([work, new Promise((r) => (wait = setTimeout(r, ms)))]);
 	clearTimeout(wait);
 }

