@@ -8,9 +8,13 @@ import type { Actions, PageServerLoad } from './$types';
 const GONE =
 	'This "Not me" link is not valid: it was already used, it is older than 24 hours, or it never existed. Nothing was changed.';
 
-export const load: PageServerLoad = async ({ params }) => {
+export const load: PageServerLoad = async ({ params, request }) => {
 	const link = await findNotMe(params.token);
-	if (link.state === 'gone') error(404, GONE);
+	if (link.state === 'gone') {
+		// After the form's POST the link is used: the action's answer is the page.
+		if (request.method === 'POST') return { method: null, signedInAt: null, ip: null };
+		error(404, GONE);
+	}
 	return {
 		method: PAUSE_WORDS[link.key],
 		signedInAt: link.signedInAt.toISOString(),
