@@ -184,4 +184,21 @@ describe('Not me', () => {
 		}
 		expect(await snapshot()).toEqual(before);
 	});
+
+	test('Settings → Security shows the pause and lifts it', async () => {
+		const admin = browser(app.url);
+		expect((await admin.signIn()).status).toBe(303);
+		await db.sql`update "User" set "pausedMethods" = '{local}' where id = ${userId}`;
+		expect((await browser(app.url).signIn()).headers.get('location')).toBe('/login?paused=local');
+		const page = await (await admin.get('/settings/security')).text();
+		expect(page).toContain('Paused after “Not me”');
+		expect(page).toContain('Signing in with the password');
+		const lifted = await admin.post('/settings/security?/resumeSignIn', {});
+		expect(lifted.status).toBe(200);
+		const [user] = await db.sql`select "pausedMethods" from "User" where id = ${userId}`;
+		expect(user.pausedMethods).toEqual([]);
+		expect((await admin.post('/settings/security?/resumeSignIn', {})).status).toBe(404);
+		expect((await browser(app.url).signIn()).status).toBe(303);
+		expect((await browser(app.url).signIn()).headers.get('location')).not.toContain('paused');
+	});
 });

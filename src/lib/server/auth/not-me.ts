@@ -170,3 +170,23 @@ export async function purgeNotMe(db: typeof sql): Promise<number> {
 	const gone = await db`delete from "NotMe" where "expiresAt" <= now()`;
 	return gone.count;
 }
+
+/** What a "Not me" paused on the account (Settings → Security shows it). */
+export async function pausedFor(userId: number): Promise<string[]> {
+	const [row] = await sql<{ pausedMethods: string[] }[]>`
+		select "pausedMethods" from "User" where id = ${userId}`;
+	return (row?.pausedMethods ?? []).filter(isPauseKey).map((k) => PAUSE_WORDS[k]);
+}
+
+/** Settings → Security: the admin lifts the pauses; one statement with its audit row. */
+export async function resumeSignIn(userId: number, ip: string | null): Promise<boolean> {
+	const [row] = await sql`
+		with lifted as (
+			update "User" set "pausedMethods" = '{}'
+			where id = ${userId} and cardinality("pausedMethods") > 0 returning id
+		), audited as (
+			${auditRow({ event: 'not_me.pause_lifted', userId, ip, detail: { from: 'settings' } }, sql`exists (select 1 from lifted)`)}
+		)
+		select count(*)::int as lifted from lifted`;
+	return row.lifted > 0;
+}
