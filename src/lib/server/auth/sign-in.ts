@@ -194,7 +194,12 @@ export async function signInWithPassword(
 	}
 	return passwordVerified(
 		event,
-		{ id: user.id, passwordHash: user.passwordHash, totpOn: user.totpOn },
+		{
+			id: user.id,
+			passwordHash: user.passwordHash,
+			totpOn: user.totpOn,
+			localPaused: user.localPaused
+		},
 		attempt,
 		{ username, password, returnTo, keepSignedIn }
 	);
@@ -207,7 +212,7 @@ export async function signInWithPassword(
  */
 async function passwordVerified(
 	event: SignInEvent,
-	user: { id: number; passwordHash: string; totpOn: boolean },
+	user: { id: number; passwordHash: string; totpOn: boolean; localPaused: boolean },
 	attempt: PasswordAttempt,
 	typed: { username: string; password: string; returnTo: string; keepSignedIn: boolean }
 ): Promise<PasswordSignIn> {
@@ -217,6 +222,8 @@ async function passwordVerified(
 	}
 	// The one place where "password verified" becomes a session, or, with TOTP on, a wait for
 	// the second step (pending-sign-in.ts) that carries the same writes.
+	// Paused by a "Not me": no second step either (a recovery code there would get round it).
+	if (user.totpOn && user.localPaused) redirect(303, '/login?paused=local');
 	if (user.totpOn) {
 		await startPendingSignIn(
 			event.cookies,
