@@ -83,7 +83,7 @@ function publicUrl() {
 }
 
 /** Paths that work before any user exists and without a session. */
-const PUBLIC_PATHS = ['/login', '/setup', '/healthz', '/metrics', '/api/auth/'];
+const PUBLIC_PATHS = ['/login', '/setup', '/healthz', '/metrics', '/api/auth/', '/not-me/'];
 const FIRST_RUN_PATHS = ['/setup', '/healthz', '/metrics', '/api/auth/plex/'];
 
 function startsWithAny(path: string, prefixes: string[]) {

@@ -23,6 +23,8 @@ export class Busy {
 	constructor(
 		private readonly options: {
 			reset?: boolean;
+			/** Load the page again after the answer (default true); false for a page the action ends. */
+			invalidateAll?: boolean;
 			after?: (form: HTMLFormElement, result: ActionResult) => void;
 		} = {}
 	) {}
@@ -32,7 +34,10 @@ export class Busy {
 		this.action = action.search.startsWith('?/') ? action.search.slice(2) : null;
 		return async ({ update, result }) => {
 			try {
-				await update({ reset: this.options.reset ?? true });
+				await update({
+					reset: this.options.reset ?? true,
+					invalidateAll: this.options.invalidateAll ?? true
+				});
 				this.options.after?.(formElement, result);
 			} finally {
 				this.pending = false;

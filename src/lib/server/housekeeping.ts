@@ -25,6 +25,7 @@
 import { Cron } from 'croner';
 import { pruneAlerts } from './alerts/sender';
 import { purgeUsedFlows } from './auth/used-flows';
+import { purgeNotMe } from './auth/not-me';
 import { purgeDeletedBackups, tidyBackupFolder } from './backup';
 import { sql } from './db';
 import { log } from './log';
@@ -42,6 +43,7 @@ export type Purged = {
 	deletedBackups: number;
 	backupTempFiles: number;
 	alerts: number;
+	notMeLinks: number;
 };
 
 /** Audit entries older than the configured retention; returns how many went. */
@@ -81,7 +83,9 @@ export async function runHousekeeping(atStart = false): Promise<Purged | null> {
 		const pendingSignIns = await tx`delete from "PendingSignIn" where "expiresAt" <= now()`;
 		const deletedBackups = await purgeDeletedBackups(db);
 		const alerts = await pruneAlerts(db);
+		const notMeLinks = await purgeNotMe(db);
 		return {
+			notMeLinks,
 			alerts,
 			deletedBackups,
 			backupTempFiles: folder.tempFiles,

@@ -4,6 +4,7 @@ import { rpIdFor } from '$lib/server/auth/passkeys';
 import * as v from 'valibot';
 import { safeReturnTo } from '$lib/server/auth/redirect';
 import { signInWithPassword } from '$lib/server/auth/sign-in';
+import { isPauseKey, PAUSE_WORDS } from '$lib/server/auth/not-me';
 import { minutesText, type Verdict } from '$lib/server/auth/throttle';
 import {
 	autoRedirectAllowed,
@@ -62,6 +63,11 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
 	return {
 		showPlex: shown.plex,
 		setupDone: url.searchParams.get('setup') === 'done',
+		// A sign-in refused because a "Not me" paused its method (auth/not-me.ts).
+		paused: (() => {
+			const key = url.searchParams.get('paused');
+			return isPauseKey(key) ? PAUSE_WORDS[key] : null;
+		})(),
 		signedOut: url.searchParams.get('signed_out') === '1',
 		// After a forward-auth sign-out: whether the proxy was asked to end its session too.
 		proxyAsked: url.searchParams.has('proxy') ? url.searchParams.get('proxy') === '1' : null,

@@ -12,6 +12,7 @@
 // scales them in tests); after MAX_ATTEMPTS it is "failed", and the page shows it. Sent and failed
 // rows are pruned by housekeeping (pruneAlerts).
 import { sql } from '../db';
+import { open } from '../crypto';
 import { log } from '../log';
 import { observeAlertDelivery } from '../metrics';
 import {
@@ -96,8 +97,8 @@ export function messageOf(
 		firstAt: row.createdAt.toISOString(),
 		lastAt: row.lastOccurredAt.toISOString(),
 		test: false,
-		// Issue 31, part 2 ("Not me") fills this for new-browser and recovery-code alerts.
-		link: null
+		// The "Not me" link of a new-browser or recovery-code alert (auth/not-me.ts), sealed in its row.
+		link: typeof detail.notMe === 'string' ? open(detail.notMe) : null
 	};
 }
 

@@ -72,7 +72,13 @@ export type PasswordAttempt = {
 	/** Whether the password form is offered; when not, nothing was counted. */
 	formOffered: boolean;
 	/** totpOn: the account asks for an authenticator code after the password (totp.ts). */
-	user: { id: number; passwordHash: string | null; totpOn: boolean } | null;
+	/** localPaused: a "Not me" paused the password (not-me.ts). */
+	user: {
+		id: number;
+		passwordHash: string | null;
+		totpOn: boolean;
+		localPaused: boolean;
+	} | null;
 	/** The keys this attempt was counted on (for giving back after the right password). */
 	rules: ThrottleRule[];
 	verdict: Verdict;
@@ -104,6 +110,7 @@ export async function startPasswordAttempt(who: {
 			userId: number | null;
 			passwordHash: string | null;
 			totpOn: boolean | null;
+			localPaused: boolean | null;
 			counts: CountedRow[];
 		}[]
 	>`
@@ -115,20 +122,27 @@ export async function startPasswordAttempt(who: {
 			from "AppSettings" a where a.id = 1
 		),
 		account as (
-			select id, "passwordHash", "totpSecret" is not null as "totpOn"
+			select id, "passwordHash", "totpSecret" is not null as "totpOn",
+				'local' = any("pausedMethods") as "localPaused"
 			from "User" where "localUsername" = ${who.username.toLowerCase()}
 		),
 		${countingCtes(steps, sql`(select bits from facts) = any(${offeredCombinations()}::text[])`)}
 		select (select bits from facts) as facts, (select id from account) as "userId",
 			(select "passwordHash" from account) as "passwordHash",
 			(select "totpOn" from account) as "totpOn",
+			(select "localPaused" from account) as "localPaused",
 			coalesce((select json_agg(c order by c.step) from counted c), '[]') as counts,
 			${commitWithoutFlush()} as "commitWithoutFlush"
 	`;
 	const user =
 		row.userId === null
 			? null
-			: { id: row.userId, passwordHash: row.passwordHash, totpOn: row.totpOn === true };
+			: {
+					id: row.userId,
+					passwordHash: row.passwordHash,
+					totpOn: row.totpOn === true,
+					localPaused: row.localPaused === true
+				};
 	return {
 		formOffered: passwordFormOffered(factsOf(row.facts)),
 		user,

@@ -95,12 +95,16 @@ export async function createSession(
 		passkeyId?: number | null;
 		/** "Keep me signed in" (default): false makes a browser-session cookie and a 12-hour limit. */
 		keepSignedIn?: boolean;
+		/** The token, when the caller needs the session's id beforehand (sign-in.ts). */
+		token?: string;
+		/** A condition the statement must meet, or no session (sign-in.ts: the method not paused). */
+		onlyIf?: postgres.Fragment;
 	} = {},
 	/** Writes that go with this session, in the same statement (sign-in.ts). */
 	writes: postgres.Fragment[] = [],
 	gate?: postgres.Fragment
 ): Promise<{ token: string; session: Session } | null> {
-	const token = generateSessionToken();
+	const token = meta.token ?? generateSessionToken();
 	const id = sessionIdFromToken(token);
 	const keepSignedIn = meta.keepSignedIn ?? true;
 	// Its end under the session policy, as of now (session-policy.ts).
@@ -116,11 +120,11 @@ export async function createSession(
 			${meta.oidc?.issuer ?? null}, ${meta.passkeyId ?? null}, ${keepSignedIn}
 		from "User" u join "AppSettings" a on a.id = 1
 		where u.id = ${userId} and ${gate ? accepted() : sql`true`}
-			and ${commitWithoutFlush()}
+			and ${meta.onlyIf ?? sql`true`} and ${commitWithoutFlush()}
 		returning id, "userId", method, "ssoSubject", "createdAt", "expiresAt", "keepSignedIn",
 			"displayName", email, null as "rpLogoutIssuer"
 	`;
-	if (!row && gate) return null;
+	if (!row && (gate || meta.onlyIf)) return null;
 	if (!row) throw new Error(`Cannot create a session: user ${userId} does not exist`);
 	return { token, session: row as Session };
 }

@@ -9,13 +9,15 @@
 // checked (password-attempt.ts: settings, account, throttle count) and one after it (the
 // throttle's give-back and a re-made hash ride along in signIn's statement). Neither waits for the
 // disk to commit (db.ts, commitWithoutFlush): a sign-in costs its hash and little else.
-import type { RequestEvent } from '@sveltejs/kit';
+import { redirect, type RequestEvent } from '@sveltejs/kit';
 import type postgres from 'postgres';
 import { alertRows } from '../alerts/outbox';
 import { auditFailure, auditRepeated, auditRow, logAudit } from '../audit';
 import { seal } from '../crypto';
+import { sql } from '../db';
 import { passwordHashUpdate } from '../users';
 import { knownDevice, rememberDevice } from './known-device';
+import { liftPauses, newNotMeToken, notMeRow, notPaused, pauseKeyOf } from './not-me';
 import { startPasswordAttempt, type PasswordAttempt } from './password-attempt';
 import { startPendingSignIn } from './pending-sign-in';
 import { safeReturnTo } from './redirect';
@@ -23,7 +25,9 @@ import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '.
 import {
 	accepted,
 	createSession,
+	generateSessionToken,
 	sessionDelete,
+	sessionIdFromToken,
 	setSessionCookie,
 	type LoginMethod
 } from './session';
@@ -58,19 +62,35 @@ export async function signIn(
 	const { locals } = event;
 	const succeeded = { event: 'login.succeeded', userId, method, ip: locals.client.ip };
 	const newBrowser = knownDevice(event.cookies, userId) === null;
-	const alert =
-		method === 'recovery-code' || newBrowser
-			? alertRows(
+	// The sign-in happens only when its method is not paused by a "Not me" (not-me.ts), and when
+	// the gate, if any, accepts.
+	const onlyIf = gate
+		? sql`${accepted()} and ${notPaused(userId, method)}`
+		: notPaused(userId, method);
+	const token = generateSessionToken();
+	const alertKind =
+		method === 'recovery-code' ? 'recovery_code' : newBrowser ? 'new_browser' : null;
+	// The "Not me" link: its token's hash in "NotMe", the token sealed in the alert's row.
+	const notMe = alertKind ? newNotMeToken() : null;
+	const alert = alertKind
+		? [
+				alertRows(
 					{
-						kind: method === 'recovery-code' ? 'recovery_code' : 'new_browser',
+						kind: alertKind,
 						event: 'login.succeeded',
 						userId,
 						ip: locals.client.ip,
-						detail: { method, newBrowser }
+						detail: {
+							method,
+							newBrowser,
+							notMe: seal(`${locals.client.origin}/not-me/${notMe}`)
+						}
 					},
-					gate && accepted()
-				)
-			: null;
+					onlyIf
+				),
+				notMeRow(notMe!, sessionIdFromToken(token), userId, method, alertKind, onlyIf)
+			]
+		: [];
 	const created = await createSession(
 		userId,
 		method,
@@ -82,6 +102,8 @@ export async function signIn(
 			email: decoration.email,
 			passkeyId: decoration.passkeyId,
 			keepSignedIn: decoration.keepSignedIn,
+			token,
+			onlyIf,
 			oidc: decoration.oidc && {
 				// Sealed like the client secret: a leaked table must not hand out ID tokens.
 				sealedIdToken:
@@ -94,18 +116,30 @@ export async function signIn(
 		},
 		[
 			...(locals.session ? [sessionDelete(locals.session.id)] : []),
-			auditRow(succeeded, gate && accepted()),
-			...(alert ? [alert] : []),
+			auditRow(succeeded, onlyIf),
+			...alert,
+			...liftPauses(userId, method, locals.client.ip, onlyIf),
 			...writes
 		],
 		gate
 	);
-	if (!created) return false;
-	const { token, session } = created;
+	if (!created) {
+		if (await isPaused(userId, method)) redirect(303, `/login?paused=${pauseKeyOf(method)}`);
+		if (!gate) throw new Error(`Cannot create a session: user ${userId} does not exist`);
+		return false;
+	}
+	const { session } = created;
 	setSessionCookie(event.cookies, token, session, locals.secureCookies);
 	rememberDevice(event.cookies, userId, locals.secureCookies);
 	logAudit(succeeded);
 	return true;
+}
+
+/** After a refused sign-in only: was it refused because a "Not me" paused its method? */
+async function isPaused(userId: number, method: LoginMethod): Promise<boolean> {
+	const [row] =
+		await sql`select 1 from "User" where id = ${userId} and not ${notPaused(userId, method)}`;
+	return Boolean(row);
 }
 
 export type PasswordSignIn =
@@ -160,7 +194,12 @@ export async function signInWithPassword(
 	}
 	return passwordVerified(
 		event,
-		{ id: user.id, passwordHash: user.passwordHash, totpOn: user.totpOn },
+		{
+			id: user.id,
+			passwordHash: user.passwordHash,
+			totpOn: user.totpOn,
+			localPaused: user.localPaused
+		},
 		attempt,
 		{ username, password, returnTo, keepSignedIn }
 	);
@@ -173,7 +212,7 @@ export async function signInWithPassword(
  */
 async function passwordVerified(
 	event: SignInEvent,
-	user: { id: number; passwordHash: string; totpOn: boolean },
+	user: { id: number; passwordHash: string; totpOn: boolean; localPaused: boolean },
 	attempt: PasswordAttempt,
 	typed: { username: string; password: string; returnTo: string; keepSignedIn: boolean }
 ): Promise<PasswordSignIn> {
@@ -183,6 +222,8 @@ async function passwordVerified(
 	}
 	// The one place where "password verified" becomes a session, or, with TOTP on, a wait for
 	// the second step (pending-sign-in.ts) that carries the same writes.
+	// Paused by a "Not me": no second step either (a recovery code there would get round it).
+	if (user.totpOn && user.localPaused) redirect(303, '/login?paused=local');
 	if (user.totpOn) {
 		await startPendingSignIn(
 			event.cookies,

@@ -63,7 +63,7 @@ export function autoRedirectAllowed(
 ): boolean {
 	if (!autoRedirect || availability !== 'enabled' || config.ssoDisableOverride) return false;
 	const p = url.searchParams;
-	if (p.has('manual') || p.has('signed_out') || p.has('sso_error')) return false;
+	if (p.has('manual') || p.has('signed_out') || p.has('sso_error') || p.has('paused')) return false;
 	return cookies.get(AUTO_REDIRECT_COOKIE) === undefined;
 }
 

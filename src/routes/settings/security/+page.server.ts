@@ -12,6 +12,7 @@ import { describeThrottleKey } from '$lib/server/auth/throttle-keys';
 import { listSessions, revokeOtherSessions, revokeSession } from '$lib/server/auth/sessions-list';
 import { getSessionPolicy } from '$lib/server/auth/session-policy';
 import { stepUpView } from '$lib/server/auth/step-up';
+import { pausedFor, resumeSignIn } from '$lib/server/auth/not-me';
 import {
 	eventLabel,
 	HISTORY_METHODS,
@@ -101,7 +102,8 @@ export const load: PageServerLoad = async (event) => {
 		apiKeys: await loadApiKeys(event),
 		sessionPolicy: await getSessionPolicy(),
 		recoveryAddress: `${event.locals.client.origin}/login/recovery`,
-		stepUp: await stepUpView(user, session, event.locals.client.origin)
+		stepUp: await stepUpView(user, session, event.locals.client.origin),
+		paused: await pausedFor(user.id)
 	};
 };
 
@@ -163,6 +165,14 @@ export const actions = {
 		return {
 			throttles: { ok: true, message: `Cleared the limit on ${view.target}.` }
 		};
+	},
+
+	resumeSignIn: async (event) => {
+		const { user } = requireUser(event);
+		if (!(await resumeSignIn(user.id, event.locals.client.ip))) {
+			return fail(404, { paused: { ok: false, message: 'Nothing is paused.' } });
+		}
+		return { paused: { ok: true, message: 'Sign-in works again every way it is set up.' } };
 	},
 
 	revokeOthers: async (event) => {

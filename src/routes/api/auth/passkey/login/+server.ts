@@ -1,4 +1,4 @@
-import { json } from '@sveltejs/kit';
+import { isRedirect, json } from '@sveltejs/kit';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { auditFailure, auditRepeated } from '$lib/server/audit';
 import { readForm } from '$lib/server/form';
@@ -40,7 +40,13 @@ export const POST: RequestHandler = async (event) => {
 	);
 	if (result.ok) {
 		await secretCheckSucceeded(result.rules);
-		await signIn(event, result.userId, 'passkey', { passkeyId: result.passkeyId });
+		try {
+			await signIn(event, result.userId, 'passkey', { passkeyId: result.passkeyId });
+		} catch (thrown) {
+			// Paused by a "Not me": the browser goes to the login page that says so.
+			if (isRedirect(thrown)) return json({ location: thrown.location });
+			throw thrown;
+		}
 		const returnTo = form.get('returnTo');
 		return json({ location: safeReturnTo(typeof returnTo === 'string' ? returnTo : null) });
 	}
