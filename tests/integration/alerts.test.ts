@@ -132,10 +132,13 @@ describe('alerts', () => {
 			test: false
 		});
 
-		// The answers are recorded on the channels, and the rows are sent.
+		// The answers are recorded on the channels, and the rows are sent. (A row is marked sent a
+		// moment before its channel records the answer: wait for both.)
 		await waitFor(async () => {
 			const rows = await db.sql`select status from "AlertOutbox" where status <> 'sent'`;
-			return rows.length === 0;
+			const unanswered = await db.sql`
+				select id from "AlertChannel" where "lastOutcome" is distinct from 'sent'`;
+			return rows.length === 0 && unanswered.length === 0;
 		});
 		const channels = await db.sql`select "lastOutcome" from "AlertChannel"`;
 		expect(channels.map((c) => c.lastOutcome)).toEqual(['sent', 'sent', 'sent', 'sent']);
