@@ -17,7 +17,16 @@ export default defineConfig({
 		// Two projects: `unit` needs neither a database nor a build (`npm run test:unit` takes
 		// seconds); `integration` starts PostgreSQL once per run and drives the built server.
 		projects: [
-			{ extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
+			{
+				extends: true,
+				test: {
+					name: 'unit',
+					include: ['tests/unit/**/*.test.ts'],
+					// Pure tests: the files of a worker share their imports instead of loading them
+					// again per file (about 10 s instead of 15 for the whole project on 2 cores).
+					isolate: false
+				}
+			},
 			{
 				extends: true,
 				test: {
